@@ -1,0 +1,35 @@
+"""Errors a user can act on: each names what was wrong, where, and what to do.
+
+Every error carries the process exit code the CLI should use, so the mapping from
+failure to exit status lives next to the failure and not in every command.
+"""
+
+from __future__ import annotations
+
+
+class CctraceError(Exception):
+    """Base class: a message fit for the user and the exit code for the CLI."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(CctraceError):
+    """Unreadable, missing or malformed input file or argument (exit 2)."""
+
+    exit_code = 2
+
+
+class NoFaceError(CctraceError):
+    """An image that must show a face shows none usable (exit 3)."""
+
+    exit_code = 3
+
+
+class ModelError(CctraceError):
+    """A model file is missing, altered or unloadable (exit 5)."""
+
+    exit_code = 5

@@ -1,0 +1,67 @@
+"""The batch object every detector, tracker and embedder exchanges.
+
+`Detections` holds N boxes as parallel numpy arrays (the roboflow/supervision shape):
+``box_xyxy`` (N, 4) float32 pixel corners, ``score`` (N,) float32 in [0, 1] and, for
+faces, ``landmarks_xy`` (N, 5, 2) float32 (right eye, left eye, nose tip, right and
+left mouth corners, in YuNet's order). It validates its shapes on construction and
+indexes like numpy: ``dets[dets.score > 0.5]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float32]
+ImageBGR = NDArray[np.uint8]
+"""An image as OpenCV holds it: (H, W, 3) uint8, channels blue, green, red."""
+
+
+def _empty_landmarks() -> FloatArray:
+    return np.zeros((0, 5, 2), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Detections:
+    """N detected boxes; see the module docstring for shapes and units."""
+
+    box_xyxy: FloatArray
+    score: FloatArray
+    landmarks_xy: FloatArray | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        box = np.asarray(self.box_xyxy, dtype=np.float32).reshape(-1, 4)
+        score = np.asarray(self.score, dtype=np.float32).reshape(-1)
+        if len(box) != len(score):
+            raise ValueError(f"box_xyxy has {len(box)} rows but score has {len(score)}")
+        object.__setattr__(self, "box_xyxy", box)
+        object.__setattr__(self, "score", score)
+        if self.landmarks_xy is not None:
+            lm = np.asarray(self.landmarks_xy, dtype=np.float32)
+            if lm.shape != (len(box), 5, 2):
+                raise ValueError(f"landmarks_xy must be ({len(box)}, 5, 2), got {lm.shape}")
+            object.__setattr__(self, "landmarks_xy", lm)
+
+    @classmethod
+    def empty(cls, with_landmarks: bool = False) -> Detections:
+        return cls(
+            np.zeros((0, 4), np.float32),
+            np.zeros((0,), np.float32),
+            _empty_landmarks() if with_landmarks else None,
+        )
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+    def __getitem__(self, index: NDArray[np.bool_] | NDArray[np.intp] | slice) -> Detections:
+        lm = None if self.landmarks_xy is None else self.landmarks_xy[index]
+        return Detections(self.box_xyxy[index], self.score[index], lm)
+
+    @property
+    def area(self) -> FloatArray:
+        """Box areas in square pixels, shape (N,)."""
+        w = np.clip(self.box_xyxy[:, 2] - self.box_xyxy[:, 0], 0, None)
+        h = np.clip(self.box_xyxy[:, 3] - self.box_xyxy[:, 1], 0, None)
+        return (w * h).astype(np.float32)

