@@ -43,7 +43,7 @@ def shrink_to_face_width(image: np.ndarray, face_w: float, target_px: int) -> np
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     ok, jpg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 75])  # CCTV-like coding
     assert ok
-    return cv2.imdecode(jpg, cv2.IMREAD_COLOR)  # type: ignore[no-any-return]
+    return np.asarray(cv2.imdecode(jpg, cv2.IMREAD_COLOR), np.uint8)
 
 
 def main() -> None:
@@ -61,8 +61,9 @@ def main() -> None:
     print(f"## Pairs of {len(photos)} single-face photos (threshold {thr})\n")
     print("| photo A | photo B | same person | similarity | decision |")
     print("|---|---|---|---|---|")
-    genuine, impostor = [], []
-    for (a, b) in itertools.combinations(range(len(photos)), 2):
+    genuine: list[float] = []
+    impostor: list[float] = []
+    for a, b in itertools.combinations(range(len(photos)), 2):
         same = photos[a][0] == photos[b][0]
         sim = float(embs[a] @ embs[b])
         (genuine if same else impostor).append(sim)
@@ -87,7 +88,9 @@ def main() -> None:
     print("| face width px | genuine mean | genuine min | impostor max | found |")
     print("|---|---|---|---|---|")
     for target in (80, 48, 32, 24, 16):
-        gs, ims, found, total = [], [], 0, 0
+        gs: list[float] = []
+        ims: list[float] = []
+        found, total = 0, 0
         for a in range(len(photos)):
             small = shrink_to_face_width(images[a], widths[a], target)
             faces = det.detect(small)

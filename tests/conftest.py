@@ -45,7 +45,7 @@ def astronaut_path() -> Path:
 def astronaut_bgr(astronaut_path: Path) -> np.ndarray:  # type: ignore[type-arg]
     image = cv2.imread(str(astronaut_path))
     assert image is not None
-    return image
+    return np.asarray(image, np.uint8)
 
 
 @pytest.fixture(scope="session")

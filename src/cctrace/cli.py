@@ -135,7 +135,11 @@ def faces_analyze(
         for i, f in enumerate(im.faces):
             box = ",".join(f"{v:.0f}" for v in f.box_xyxy)
             table.add_row(
-                im.path, str(i), box, f"{f.score:.2f}", f"{f.quality:.2f}",
+                im.path,
+                str(i),
+                box,
+                f"{f.score:.2f}",
+                f"{f.quality:.2f}",
                 f"{f.mask_probability:.2f}",
             )
     Console().print(table)
@@ -224,8 +228,12 @@ def detect(
         analyzer = FaceAnalyzer()
         out = []
         progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(),
-            console=err, transient=True, disable=not err.is_terminal,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
         )
         with progress:
             task = progress.add_task("detecting", total=None)
@@ -249,8 +257,11 @@ def detect(
     table = Table("input", "frame", "time s", "persons", "faces")
     for im in result.images:
         table.add_row(
-            im.path, "-" if im.frame is None else str(im.frame),
-            "-" if im.t_s is None else f"{im.t_s:.2f}", str(len(im.persons)), str(len(im.faces)),
+            im.path,
+            "-" if im.frame is None else str(im.frame),
+            "-" if im.t_s is None else f"{im.t_s:.2f}",
+            str(len(im.persons)),
+            str(len(im.faces)),
         )
     Console().print(table)
 
@@ -269,7 +280,11 @@ def models_list(json_out: JsonOpt = False) -> None:
         models_dir=str(models_dir()),
         models=[
             ModelOut(
-                name=m.name, file=m.file, sha256=m.sha256, source=m.source, licence=m.licence,
+                name=m.name,
+                file=m.file,
+                sha256=m.sha256,
+                source=m.source,
+                licence=m.licence,
                 status=model_status(m.name),
             )
             for m in MODELS
@@ -278,8 +293,15 @@ def models_list(json_out: JsonOpt = False) -> None:
     if json_out:
         _print_json(result)
         return
-    table = Table("name", "file", "status", "sha256", "source", "licence",
-                  title=f"models in {result.models_dir}")
+    table = Table(
+        "name",
+        "file",
+        "status",
+        "sha256",
+        "source",
+        "licence",
+        title=f"models in {result.models_dir}",
+    )
     for m in result.models:
         table.add_row(m.name, m.file, m.status, m.sha256[:16] + "…", m.source, m.licence)
     Console().print(table)
@@ -296,8 +318,8 @@ def models_check() -> None:
             model_path(m.name)
         except CctraceError as exc:
             bad.append(exc)
-    for exc in bad:
-        _error(exc.message)
+    for failure in bad:
+        _error(failure.message)
     if bad:
         raise typer.Exit(bad[0].exit_code)
     Console().print(f"all {len(MODELS)} model files present and intact")

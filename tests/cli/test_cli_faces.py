@@ -25,7 +25,8 @@ def _json(args: list[str]) -> dict[str, Any]:
 def test_faces_analyze_contract(astronaut_path: Path, faces_dir: Path) -> None:
     out = _json(["faces", "analyze", str(astronaut_path), str(faces_dir / "test" / "obama1.jpg")])
     assert [im["path"] for im in out["images"]] == [
-        str(astronaut_path), str(faces_dir / "test" / "obama1.jpg")
+        str(astronaut_path),
+        str(faces_dir / "test" / "obama1.jpg"),
     ]
     astro = out["images"][0]
     assert (astro["width"], astro["height"]) == (512, 512)
@@ -39,16 +40,24 @@ def test_faces_analyze_contract(astronaut_path: Path, faces_dir: Path) -> None:
 
 
 def test_faces_compare_same_and_different(faces_dir: Path) -> None:
-    same = _json([
-        "faces", "compare", str(faces_dir / "test" / "obama1.jpg"),
-        str(faces_dir / "train" / "obama" / "obama2.jpg"),
-    ])
+    same = _json(
+        [
+            "faces",
+            "compare",
+            str(faces_dir / "test" / "obama1.jpg"),
+            str(faces_dir / "train" / "obama" / "obama2.jpg"),
+        ]
+    )
     assert set(same) == {"similarity", "same_person", "threshold"}
     assert same["same_person"] is True
-    different = _json([
-        "faces", "compare", str(faces_dir / "test" / "obama1.jpg"),
-        str(faces_dir / "train" / "rose_leslie" / "img1.jpg"),
-    ])
+    different = _json(
+        [
+            "faces",
+            "compare",
+            str(faces_dir / "test" / "obama1.jpg"),
+            str(faces_dir / "train" / "rose_leslie" / "img1.jpg"),
+        ]
+    )
     assert different["same_person"] is False
     assert different["similarity"] < same["similarity"]
 

@@ -33,7 +33,7 @@ def _largest_embedding(path: Path, det: YuNetFaceDetector, emb: SFaceEmbedder) -
     faces = det.detect(image)
     assert len(faces) >= 1, f"no face found in {path}"
     i = int(np.argmax(faces.area))
-    return emb.embed(image, faces[np.array([i])])[0]
+    return np.asarray(emb.embed(image, faces[np.array([i])])[0])
 
 
 def test_yunet_finds_one_face_with_landmarks_inside_box(
@@ -75,7 +75,9 @@ def test_sface_same_person_above_threshold_different_below(
     faces_dir: Path, detector: YuNetFaceDetector, embedder: SFaceEmbedder
 ) -> None:
     obama_test = _largest_embedding(faces_dir / "test" / "obama1.jpg", detector, embedder)
-    obama_train = _largest_embedding(faces_dir / "train" / "obama" / "obama.jpg", detector, embedder)
+    obama_train = _largest_embedding(
+        faces_dir / "train" / "obama" / "obama.jpg", detector, embedder
+    )
     biden = _largest_embedding(faces_dir / "train" / "biden" / "biden.jpg", detector, embedder)
     assert np.linalg.norm(obama_test) == pytest.approx(1.0, abs=1e-5)
     assert float(obama_test @ obama_train) > SFACE_COSINE_THRESHOLD

@@ -20,9 +20,7 @@ def test_every_model_file_is_present_and_intact() -> None:
         assert model_path(m.name).name == m.file
 
 
-def test_missing_model_says_how_to_repair(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_model_says_how_to_repair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CCTRACE_MODELS", str(tmp_path))
     assert models_dir() == tmp_path
     with pytest.raises(ModelError) as info:

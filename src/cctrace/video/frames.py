@@ -97,7 +97,7 @@ def iter_frames(path: Path, every_n: int = 1) -> Iterator[Frame]:
                         if pts is not None and stream.time_base is not None
                         else float("nan")
                     )
-                    image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"))
+                    image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
                     yield Frame(index=index, t_s=t_s, image_bgr=image)
                 index += 1
         except av.error.FFmpegError as exc:

@@ -80,7 +80,7 @@ def _yunet_rows(faces: Detections) -> NDArray[np.float32]:
     if faces.landmarks_xy is None:
         raise ValueError("SFace alignment needs 5-point landmarks")
     b = faces.box_xyxy
-    return np.concatenate(
+    rows = np.concatenate(
         [
             b[:, :2],
             b[:, 2:] - b[:, :2],
@@ -88,7 +88,8 @@ def _yunet_rows(faces: Detections) -> NDArray[np.float32]:
             faces.score[:, None],
         ],
         axis=1,
-    ).astype(np.float32)
+    )
+    return np.asarray(rows, np.float32)
 
 
 class SFaceEmbedder:
@@ -106,8 +107,7 @@ class SFaceEmbedder:
     def align(self, image_bgr: ImageBGR, faces: Detections) -> list[ImageBGR]:
         """Aligned (112, 112, 3) crops, one per face."""
         return [
-            np.asarray(self._net.alignCrop(image_bgr, row), np.uint8)
-            for row in _yunet_rows(faces)
+            np.asarray(self._net.alignCrop(image_bgr, row), np.uint8) for row in _yunet_rows(faces)
         ]
 
     def embed_aligned(self, crops: list[ImageBGR]) -> FloatArray:
@@ -115,7 +115,7 @@ class SFaceEmbedder:
         for i, crop in enumerate(crops):
             out[i] = np.asarray(self._net.feature(crop), np.float32).reshape(-1)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+        return np.asarray(out / np.maximum(norms, 1e-12), np.float32)
 
     def embed(self, image_bgr: ImageBGR, faces: Detections) -> FloatArray:
         return self.embed_aligned(self.align(image_bgr, faces))
@@ -136,7 +136,7 @@ class QualityParts:
 
     @property
     def total(self) -> FloatArray:
-        return (self.size * self.sharpness * self.pose).astype(np.float32)
+        return np.asarray(self.size * self.sharpness * self.pose, np.float32)
 
 
 def size_score(box_xyxy: FloatArray, full_px: float = 80.0, min_px: float = 16.0) -> FloatArray:
@@ -145,7 +145,7 @@ def size_score(box_xyxy: FloatArray, full_px: float = 80.0, min_px: float = 16.0
     SFace works on 112-px crops; below about 40 px the embedding degrades quickly.
     """
     side = np.minimum(box_xyxy[:, 2] - box_xyxy[:, 0], box_xyxy[:, 3] - box_xyxy[:, 1])
-    return np.clip((side - min_px) / (full_px - min_px), 0.0, 1.0).astype(np.float32)
+    return np.asarray(np.clip((side - min_px) / (full_px - min_px), 0.0, 1.0), np.float32)
 
 
 def pose_score(landmarks_xy: FloatArray) -> FloatArray:
@@ -172,7 +172,7 @@ def pose_score(landmarks_xy: FloatArray) -> FloatArray:
     # A yaw ratio of 0.6 is about a profile view, where the far eye is hidden.
     yaw_ok = np.clip(1.0 - yaw / 0.6, 0.0, 1.0)
     pitch_ok = np.clip(1.0 - pitch / 0.45, 0.0, 1.0)
-    return (yaw_ok * pitch_ok).astype(np.float32)
+    return np.asarray(yaw_ok * pitch_ok, np.float32)
 
 
 def sharpness_score(aligned: list[ImageBGR], half_px: float = 100.0) -> FloatArray:
