@@ -65,3 +65,23 @@ class Detections:
         w = np.clip(self.box_xyxy[:, 2] - self.box_xyxy[:, 0], 0, None)
         h = np.clip(self.box_xyxy[:, 3] - self.box_xyxy[:, 1], 0, None)
         return (w * h).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class TrackedDetections:
+    """Detections of one frame with the tracker's ID for each: ``track_id`` (N,) int64.
+
+    IDs are unique within one tracker instance (one camera's video), never global.
+    """
+
+    detections: Detections
+    track_id: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        ids = np.asarray(self.track_id, dtype=np.int64).reshape(-1)
+        if len(ids) != len(self.detections):
+            raise ValueError(f"{len(self.detections)} detections but {len(ids)} track ids")
+        object.__setattr__(self, "track_id", ids)
+
+    def __len__(self) -> int:
+        return len(self.track_id)
