@@ -85,3 +85,31 @@ class TrackedDetections:
 
     def __len__(self) -> int:
         return len(self.track_id)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One tracked person in one camera's video: the unit the index stores and trace reads.
+
+    Times are UTC seconds since the epoch (float64). The floor path has K points:
+    ``path_t_s`` (K,) float64, ``path_floor_xy_m`` (K, 2) float32 in the camera's floor
+    frame (site metres when calibrated, camera-relative and approximate otherwise).
+    Biometric fields (``face_embedding`` (128,), ``appearance`` (D,), ``thumbnail_jpeg``)
+    are encrypted whenever they are at rest.
+    """
+
+    sighting_id: str
+    camera_id: str
+    video_id: str
+    track_id: int
+    t_start_s: float
+    t_end_s: float
+    path_t_s: NDArray[np.float64]
+    path_floor_xy_m: FloatArray
+    path_approximate: bool
+    face_count: int
+    face_quality: float
+    face_embedding: FloatArray | None
+    appearance: FloatArray | None
+    mask_ratio: float | None
+    thumbnail_jpeg: bytes | None
