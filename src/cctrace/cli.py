@@ -238,13 +238,14 @@ def detect(
         with progress:
             task = progress.add_task("detecting", total=None)
             for path, index, t_s, image in _chain(first, items):
+                persons = person_detector.detect(image)
                 out.append(
                     DetectImageOut(
                         path=str(path),
                         frame=index,
                         t_s=t_s,
-                        persons=_person_rows(person_detector.detect(image)),
-                        faces=_face_rows(analyzer.analyze(image)),
+                        persons=_person_rows(persons),
+                        faces=_face_rows(analyzer.analyze(image, persons)),
                     )
                 )
                 progress.advance(task)

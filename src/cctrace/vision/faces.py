@@ -27,7 +27,8 @@ MAX_DETECT_SIDE_PX = 1920
 
 
 class FaceDetector(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def detect(self, image_bgr: ImageBGR) -> Detections:
         """Faces with ``landmarks_xy`` (N, 5, 2) in YuNet's landmark order."""
@@ -35,7 +36,8 @@ class FaceDetector(Protocol):
 
 
 class FaceEmbedder(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def embed(self, image_bgr: ImageBGR, faces: Detections) -> FloatArray:
         """(N, D) L2-normalised embeddings, one per face."""
