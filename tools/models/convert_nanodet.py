@@ -214,7 +214,11 @@ def canonicalise(model: onnx.ModelProto) -> onnx.ModelProto:
     }
     deps = {
         k: sorted(
-            {node_of_tensor[tensor_key(i)] for i in node.input if i and tensor_key(i) in node_of_tensor}
+            {
+                node_of_tensor[tensor_key(i)]
+                for i in node.input
+                if i and tensor_key(i) in node_of_tensor
+            }
         )
         for k, node in unique.items()
     }
@@ -253,7 +257,7 @@ def canonicalise(model: onnx.ModelProto) -> onnx.ModelProto:
                     raise SystemExit(f"tensor {name} used before it is produced")
             inputs.append(new_name[tk])
         outputs = []
-        for out_idx, name in enumerate(node.output):
+        for out_idx in range(len(node.output)):
             tk = f"{k}:{out_idx}"
             new_name.setdefault(tk, f"t{idx}_{out_idx}")
             outputs.append(new_name[tk])

@@ -49,7 +49,7 @@ def box_iou_batch(boxes_a_xyxy: ArrayLike, boxes_b_xyxy: ArrayLike) -> FloatArra
     area_a = box_area(a).astype(np.float64)
     area_b = box_area(b).astype(np.float64)
     union = area_a[:, None] + area_b[None, :] - inter
-    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    iou: NDArray[np.float64] = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
     return iou.astype(np.float32)
 
 
@@ -81,7 +81,8 @@ def nms_xyxy(boxes_xyxy: ArrayLike, scores: ArrayLike, iou_threshold: float) -> 
             continue
         keep.append(i)
         suppressed |= iou[i] > iou_threshold
-    return order[np.asarray(keep, dtype=np.intp)].astype(np.intp)
+    kept: IndexArray = order[np.asarray(keep, dtype=np.intp)].astype(np.intp)
+    return kept
 
 
 @dataclass(frozen=True)

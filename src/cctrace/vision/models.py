@@ -129,7 +129,7 @@ def model_path(name: str) -> Path:
 
 
 def model_status(name: str) -> str:
-    """"ok", "missing" or "altered" for the file of model ``name``; never raises."""
+    """ "ok", "missing" or "altered" for the file of model ``name``; never raises."""
     try:
         model_path(name)
     except ModelError as exc:

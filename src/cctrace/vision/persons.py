@@ -1,0 +1,389 @@
+"""Person detectors: NanoDet (the shipped default) and a plugin for YOLO-family ONNX files.
+
+Every detector takes one BGR frame (H, W, 3) uint8 and returns `Detections` of persons
+only, with ``box_xyxy`` in that frame's pixels (clipped to it) and ``score`` in [0, 1].
+
+- `NanoDetPersonDetector`: NanoDet-m 416 (COCO), converted from TF.js to ONNX by
+  ``tools/models/convert_nanodet.py``. CCTV frames are wide and people in them small, so
+  by default it runs on the full frame plus two overlapping halves and merges by NMS.
+- `OnnxYoloPersonDetector`: a user's own detector exported to ONNX in one of the common
+  YOLO layouts (YOLOv5/v7, YOLOv8/v11, end-to-end YOLOv10 style).
+- `create_person_detector(spec)`: ``None``/``"nanodet"`` or a path to a ``.onnx`` file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+from numpy.typing import NDArray
+
+from cctrace.core.errors import InputError, ModelError
+from cctrace.core.geometry import Letterbox, clip_boxes, letterbox_fit, nms_xyxy
+from cctrace.core.types import Detections, FloatArray, ImageBGR
+from cctrace.vision.models import model_path
+
+YoloLayout = Literal["auto", "yolov5", "yolov8", "end2end"]
+
+# NanoDet-m's training normalisation (BGR order); with plain RGB/255 input the model
+# still runs but loses most of its accuracy (AP50 0.14 instead of 0.67 on street frames).
+_NANODET_MEAN_BGR = np.array([103.53, 116.28, 123.675], dtype=np.float32)
+_NANODET_STD_BGR = np.array([57.375, 57.12, 58.395], dtype=np.float32)
+_NANODET_INPUT = 416
+_NANODET_STRIDES = (8, 16, 32)
+_NANODET_BINS = 11  # GFL reg_max 10: each side is a distribution over 0..10 strides
+_PERSON_COCO = 0
+# Ultralytics letterboxes with grey 114; YOLO models are trained on that border colour.
+_YOLO_PAD_VALUE = 114
+# An end-to-end head emits a fixed, small number of rows (300 for YOLOv10); a YOLOv5 head
+# with one class also has 6 columns but thousands of rows.
+_END2END_MAX_ROWS = 1000
+
+
+@runtime_checkable
+class PersonDetector(Protocol):
+    """Anything that finds people in a BGR frame."""
+
+    name: str
+
+    def detect(self, image_bgr: ImageBGR) -> Detections:
+        """Persons in ``image_bgr`` (H, W, 3) uint8; boxes in its pixels."""
+        ...
+
+
+def _check_image(image_bgr: ImageBGR) -> None:
+    if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or image_bgr.dtype != np.uint8:
+        raise InputError(
+            f"person detection needs a BGR image of shape (H, W, 3) uint8, "
+            f"got shape {image_bgr.shape} {image_bgr.dtype}"
+        )
+    if image_bgr.shape[0] == 0 or image_bgr.shape[1] == 0:
+        raise InputError(f"person detection got an empty image of shape {image_bgr.shape}")
+
+
+def _session(path: Path, intra_op_num_threads: int | None) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    if intra_op_num_threads is not None:
+        options.intra_op_num_threads = intra_op_num_threads
+    # One frame at a time: parallelism across operators only adds thread handoffs.
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _letterbox(
+    image: NDArray[np.uint8], input_w: int, input_h: int, pad_value: int
+) -> tuple[NDArray[np.uint8], Letterbox]:
+    """Resize ``image`` (H, W, 3) into (input_h, input_w, 3) keeping its aspect ratio."""
+    h, w = image.shape[:2]
+    box = letterbox_fit(w, h, input_w, input_h)
+    new_w, new_h = round(w * box.scale), round(h * box.scale)
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((input_h, input_w, 3), pad_value, dtype=np.uint8)
+    x0, y0 = int(box.pad_x), int(box.pad_y)
+    canvas[y0 : y0 + new_h, x0 : x0 + new_w] = resized
+    return canvas, box
+
+
+@dataclass(frozen=True)
+class _Tile:
+    """A crop of the frame: its offset in the frame and which sides are internal seams."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    seam_left: bool = False
+    seam_right: bool = False
+    seam_top: bool = False
+    seam_bottom: bool = False
+
+
+def split_tiles(width: int, height: int, overlap_frac: float) -> list[_Tile]:
+    """Two overlapping halves along the longer side of a ``width`` x ``height`` frame.
+
+    ``overlap_frac`` is the overlap as a fraction of the longer side; halves of a 16:9
+    frame with 0.15 overlap are close to square, which is what NanoDet's 416x416 input
+    wants.
+    """
+    if width >= height:
+        half = width / 2
+        ov = overlap_frac * width / 2
+        left_end = min(width, round(half + ov))
+        right_start = max(0, round(half - ov))
+        return [
+            _Tile(0, 0, left_end, height, seam_right=True),
+            _Tile(right_start, 0, width, height, seam_left=True),
+        ]
+    half = height / 2
+    ov = overlap_frac * height / 2
+    top_end = min(height, round(half + ov))
+    bottom_start = max(0, round(half - ov))
+    return [
+        _Tile(0, 0, width, top_end, seam_bottom=True),
+        _Tile(0, bottom_start, width, height, seam_top=True),
+    ]
+
+
+def _nanodet_anchors() -> tuple[FloatArray, FloatArray]:
+    """Cell centres (A, 2) in input pixels and strides (A,), in the model's output order."""
+    centres: list[FloatArray] = []
+    strides: list[FloatArray] = []
+    for stride in _NANODET_STRIDES:
+        n = _NANODET_INPUT // stride
+        ys, xs = np.mgrid[0:n, 0:n]
+        # NanoDet (legacy GFL head, before NanoDet-Plus) puts priors at cell centres.
+        xy = (np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32) + 0.5) * stride
+        centres.append(xy)
+        strides.append(np.full(n * n, stride, dtype=np.float32))
+    return np.concatenate(centres), np.concatenate(strides)
+
+
+class NanoDetPersonDetector:
+    """NanoDet-m (COCO) restricted to persons, with optional 2x1 tiling.
+
+    ``score_threshold`` 0.4 is the default measured on the shared indoor video (see
+    docs/benchmarks.md): below it, tiling starts counting one person twice.
+
+    ``tiled`` None (default) tiles only frames whose longer side is at least
+    ``tile_min_side_px``: the network sees 416 px, so a 1080p frame is shrunk 4.6 times
+    and small people vanish, while a 768 px frame loses little and tiling would triple
+    the cost for nothing.
+    """
+
+    name = "nanodet"
+
+    def __init__(
+        self,
+        score_threshold: float = 0.4,
+        tiled: bool | None = None,
+        iou_threshold: float = 0.5,
+        tile_min_side_px: int = 960,
+        tile_overlap_frac: float = 0.15,
+        intra_op_num_threads: int | None = None,
+    ) -> None:
+        if not 0.0 < score_threshold < 1.0:
+            raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
+        self.score_threshold = score_threshold
+        self.tiled = tiled
+        self.tile_min_side_px = tile_min_side_px
+        self.iou_threshold = iou_threshold
+        self.tile_overlap_frac = tile_overlap_frac
+        path = model_path("nanodet")
+        try:
+            self._session = _session(path, intra_op_num_threads)
+        except Exception as exc:
+            raise ModelError(f"model file {path} (nanodet) could not be loaded: {exc}") from exc
+        self._input_name = self._session.get_inputs()[0].name
+        self._centres_xy, self._strides = _nanodet_anchors()
+        self._bins = np.arange(_NANODET_BINS, dtype=np.float32)
+
+    def _detect_crop(self, crop_bgr: NDArray[np.uint8]) -> tuple[FloatArray, FloatArray]:
+        """Person boxes (K, 4) in crop pixels and their scores (K,)."""
+        canvas, box = _letterbox(crop_bgr, _NANODET_INPUT, _NANODET_INPUT, 0)
+        blob = ((canvas.astype(np.float32) - _NANODET_MEAN_BGR) / _NANODET_STD_BGR).transpose(
+            2, 0, 1
+        )[None]
+        cls_scores, box_bins = self._session.run(None, {self._input_name: blob})
+        score = np.asarray(cls_scores, dtype=np.float32)[0, :, _PERSON_COCO]
+        keep = np.flatnonzero(score > self.score_threshold)
+        if len(keep) == 0:
+            return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
+        logits = np.asarray(box_bins, dtype=np.float32)[0, keep].reshape(-1, 4, _NANODET_BINS)
+        # Distribution-focal decode: each side is the expectation of a softmax over bins,
+        # in strides. Taking the argmax bin instead snaps sides to whole strides.
+        logits = logits - logits.max(axis=2, keepdims=True)
+        prob = np.exp(logits)
+        prob /= prob.sum(axis=2, keepdims=True)
+        dist = (prob @ self._bins) * self._strides[keep, None]  # (K, 4): left, top, right, bottom
+        centre = self._centres_xy[keep]
+        box_in = np.concatenate([centre - dist[:, :2], centre + dist[:, 2:]], axis=1)
+        return box.to_source(box_in), score[keep]
+
+    def detect(self, image_bgr: ImageBGR) -> Detections:
+        _check_image(image_bgr)
+        h, w = image_bgr.shape[:2]
+        boxes, scores = self._detect_crop(image_bgr)
+        all_boxes = [boxes]
+        all_scores = [scores]
+        tiled = max(h, w) >= self.tile_min_side_px if self.tiled is None else self.tiled
+        if tiled:
+            for tile in split_tiles(w, h, self.tile_overlap_frac):
+                crop = image_bgr[tile.y0 : tile.y1, tile.x0 : tile.x1]
+                tb, ts = self._detect_crop(crop)
+                keep = _away_from_seams(tb, tile)
+                tb = tb[keep] + np.array([tile.x0, tile.y0, tile.x0, tile.y0], np.float32)
+                all_boxes.append(tb)
+                all_scores.append(ts[keep])
+        box_xyxy = clip_boxes(np.concatenate(all_boxes), w, h)
+        score = np.concatenate(all_scores)
+        keep_idx = nms_xyxy(box_xyxy, score, self.iou_threshold)
+        return Detections(box_xyxy[keep_idx], score[keep_idx])
+
+
+def _away_from_seams(box_xyxy: FloatArray, tile: _Tile) -> NDArray[np.bool_]:
+    """Mask of tile boxes (K, 4) that do not touch an internal seam of the tile.
+
+    A person cut by the seam gives a partial box whose IoU with the whole-person box from
+    the other tile or the full frame can stay under the NMS threshold, which would count
+    one person twice; the overlap makes sure someone narrower than it is whole in one tile.
+    """
+    tw, th = tile.x1 - tile.x0, tile.y1 - tile.y0
+    margin = 0.01 * max(tw, th)
+    keep = np.ones(len(box_xyxy), dtype=bool)
+    if tile.seam_left:
+        keep &= box_xyxy[:, 0] > margin
+    if tile.seam_right:
+        keep &= box_xyxy[:, 2] < tw - margin
+    if tile.seam_top:
+        keep &= box_xyxy[:, 1] > margin
+    if tile.seam_bottom:
+        keep &= box_xyxy[:, 3] < th - margin
+    return keep
+
+
+def _detect_layout(shape: tuple[int, ...]) -> Literal["yolov5", "yolov8", "end2end"] | None:
+    """Guess the YOLO output layout from a (1, A, B) output shape; None if unsupported."""
+    if len(shape) != 3 or shape[0] != 1:
+        return None
+    _, a, b = shape
+    if a < b:
+        # Channels first: 4 box + C class rows, thousands of anchor columns.
+        return "yolov8" if a >= 5 else None
+    if b == 6 and a <= _END2END_MAX_ROWS:
+        return "end2end"
+    return "yolov5" if b >= 6 else None
+
+
+class OnnxYoloPersonDetector:
+    """A user-supplied YOLO-family ONNX detector, keeping one class as persons.
+
+    Supported output layouts (first output of the graph, batch 1, boxes in input pixels):
+
+    - ``yolov5`` (YOLOv5/v7): (1, N, 5 + C) rows of cx, cy, w, h, objectness, C class
+      scores; score = objectness x class score;
+    - ``yolov8`` (YOLOv8/v11): (1, 4 + C, N) columns of cx, cy, w, h, C class scores;
+    - ``end2end`` (YOLOv10, NMS inside): (1, N, 6) rows of x1, y1, x2, y2, score, class.
+
+    ``layout="auto"`` decides from the shape: channels-first when the middle dimension is
+    the smaller one, end-to-end for 6 columns and at most 1000 rows, else YOLOv5. Pass the
+    layout explicitly for anything ambiguous (a one-class YOLOv5 model with few anchors).
+    Input: letterboxed RGB / 255, NCHW, size from the model's input shape or
+    ``input_size`` where the model leaves it dynamic.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        score_threshold: float = 0.25,
+        iou_threshold: float = 0.45,
+        person_class_id: int = 0,
+        layout: YoloLayout = "auto",
+        input_size: int = 640,
+        intra_op_num_threads: int | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.name = f"onnx-yolo:{self.path.name}"
+        self.score_threshold = score_threshold
+        self.iou_threshold = iou_threshold
+        self.person_class_id = person_class_id
+        if layout not in ("auto", "yolov5", "yolov8", "end2end"):
+            raise InputError(f"unknown YOLO layout {layout!r}; use auto, yolov5, yolov8 or end2end")
+        self.layout: YoloLayout = layout
+        if not self.path.is_file():
+            raise InputError(f"person detector model {self.path} does not exist")
+        try:
+            self._session = _session(self.path, intra_op_num_threads)
+        except Exception as exc:
+            raise InputError(
+                f"person detector model {self.path} is not a loadable ONNX file ({exc}); "
+                "export your detector with opset 11 or later"
+            ) from exc
+        inp = self._session.get_inputs()[0]
+        self._input_name = inp.name
+        shape = list(inp.shape)
+        if len(shape) != 4:
+            raise ModelError(
+                f"person detector model {self.path} has input shape {shape}; "
+                "expected NCHW (1, 3, H, W)"
+            )
+        h, w = shape[2], shape[3]
+        self.input_h = h if isinstance(h, int) and h > 0 else input_size
+        self.input_w = w if isinstance(w, int) and w > 0 else input_size
+        self._input_dtype = np.float16 if inp.type == "tensor(float16)" else np.float32
+        out_shape = self._session.get_outputs()[0].shape
+        if all(isinstance(d, int) for d in out_shape):
+            # Fail at load time where the file declares its shape; dynamic shapes are
+            # checked on the first frame instead.
+            self._resolve_layout(tuple(int(d) for d in out_shape))
+
+    def _resolve_layout(self, shape: tuple[int, ...]) -> Literal["yolov5", "yolov8", "end2end"]:
+        detected = _detect_layout(shape)
+        layout = detected if self.layout == "auto" else self.layout
+        ok = layout is not None and len(shape) == 3 and shape[0] == 1
+        if ok and layout == "yolov5":
+            ok = shape[2] >= 6 and self.person_class_id < shape[2] - 5
+        elif ok and layout == "yolov8":
+            ok = shape[1] >= 5 and self.person_class_id < shape[1] - 4
+        elif ok and layout == "end2end":
+            ok = shape[2] == 6
+        if not ok or layout is None:
+            raise ModelError(
+                f"person detector model {self.path} has output shape {list(shape)}, which "
+                f"does not fit layout {self.layout!r} with person class "
+                f"{self.person_class_id}; supported: (1, N, 5+C) yolov5, (1, 4+C, N) yolov8, "
+                "(1, N, 6) end2end"
+            )
+        return layout
+
+    def detect(self, image_bgr: ImageBGR) -> Detections:
+        _check_image(image_bgr)
+        h, w = image_bgr.shape[:2]
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        canvas, box = _letterbox(rgb, self.input_w, self.input_h, _YOLO_PAD_VALUE)
+        blob = (canvas.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+        raw = self._session.run(None, {self._input_name: blob.astype(self._input_dtype)})[0]
+        out = np.asarray(raw, dtype=np.float32)
+        layout = self._resolve_layout(out.shape)
+        box_in, score = self._decode(out[0], layout)
+        keep = score > self.score_threshold
+        box_in, score = box_in[keep], score[keep]
+        box_xyxy = clip_boxes(box.to_source(box_in), w, h)
+        if layout != "end2end":
+            idx = nms_xyxy(box_xyxy, score, self.iou_threshold)
+            box_xyxy, score = box_xyxy[idx], score[idx]
+        return Detections(box_xyxy, score)
+
+    def _decode(
+        self, out: FloatArray, layout: Literal["yolov5", "yolov8", "end2end"]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Boxes (N, 4) xyxy in network-input pixels and person scores (N,)."""
+        if layout == "end2end":
+            is_person = np.rint(out[:, 5]).astype(np.int64) == self.person_class_id
+            return out[:, :4], np.where(is_person, out[:, 4], 0.0).astype(np.float32)
+        if layout == "yolov8":
+            rows = out.T
+            score = rows[:, 4 + self.person_class_id]
+        else:
+            rows = out
+            score = rows[:, 4] * rows[:, 5 + self.person_class_id]
+        cxcy, wh = rows[:, :2], rows[:, 2:4]
+        return np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=1), score.astype(np.float32)
+
+
+def create_person_detector(
+    spec: str | None, intra_op_num_threads: int | None = None
+) -> PersonDetector:
+    """``None`` or ``"nanodet"``: the shipped NanoDet; a path to a ``.onnx`` file: the YOLO
+    plugin with its defaults (person = class 0, layout from the output shape)."""
+    if spec is None or spec == "nanodet":
+        return NanoDetPersonDetector(intra_op_num_threads=intra_op_num_threads)
+    if spec.lower().endswith(".onnx") or Path(spec).is_file():
+        return OnnxYoloPersonDetector(spec, intra_op_num_threads=intra_op_num_threads)
+    raise InputError(
+        f"unknown person detector {spec!r}: use 'nanodet' or the path of a YOLO-family .onnx file"
+    )
