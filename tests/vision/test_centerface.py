@@ -10,7 +10,7 @@ import pytest
 from numpy.typing import NDArray
 
 from cctrace.core.errors import ModelError
-from cctrace.vision.centerface import CenterFaceDetector, nms_xyxy
+from cctrace.vision.centerface import CenterFaceDetector
 from cctrace.vision.models import model_path
 
 Image = NDArray[np.uint8]
@@ -36,8 +36,7 @@ def yunet_landmarks(image_bgr: Image) -> NDArray[np.float32]:
     return np.asarray(raw[0, 4:14].reshape(5, 2), np.float32)
 
 
-def test_finds_obama_with_landmarks_inside_box(detector: CenterFaceDetector,
-                                               obama: Image) -> None:
+def test_finds_obama_with_landmarks_inside_box(detector: CenterFaceDetector, obama: Image) -> None:
     faces = detector.detect(obama)
     assert len(faces) == 1
     assert faces.landmarks_xy is not None
@@ -63,8 +62,9 @@ def test_landmarks_in_yunet_order(
     assert lm[0, 0] < lm[1, 0] and lm[3, 0] < lm[4, 0]  # image-left eye and mouth first
 
 
-def test_other_input_sizes_do_not_corrupt_results(detector: CenterFaceDetector,
-                                                  obama: Image) -> None:
+def test_other_input_sizes_do_not_corrupt_results(
+    detector: CenterFaceDetector, obama: Image
+) -> None:
     # OpenCV 4.12 returns garbage when one Net sees several input sizes; the detector
     # keeps one Net per size, so results must not depend on what ran before.
     first = detector.detect(obama)
@@ -82,19 +82,6 @@ def test_blank_image_has_no_faces(detector: CenterFaceDetector) -> None:
 def test_capped_input_still_finds_the_face(obama: Image) -> None:
     faces = CenterFaceDetector(max_side_px=640).detect(obama)
     assert len(faces) == 1
-
-
-@pytest.mark.parametrize(
-    ("boxes", "scores", "kept"),
-    [
-        ([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], [0.9, 0.8, 0.7], [0, 2]),
-        ([[0, 0, 10, 10], [1, 1, 11, 11]], [0.5, 0.8], [1]),
-        ([[0, 0, 10, 10], [10, 10, 20, 20]], [0.5, 0.8], [1, 0]),
-    ],
-)
-def test_nms(boxes: list[list[float]], scores: list[float], kept: list[int]) -> None:
-    keep = nms_xyxy(np.array(boxes, np.float32), np.array(scores, np.float32), 0.3)
-    assert keep.tolist() == kept
 
 
 def test_missing_model_file_is_a_model_error(

@@ -29,39 +29,14 @@ from typing import ClassVar
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from cctrace.core.errors import ModelError
+from cctrace.core.geometry import nms_xyxy
 from cctrace.core.types import Detections, FloatArray, ImageBGR
 from cctrace.vision.models import model_path
 
 STRIDE_PX = 4
 _OUTPUTS = ("537", "538", "539", "540")
-
-
-def nms_xyxy(box_xyxy: FloatArray, score: FloatArray, iou_max: float) -> NDArray[np.intp]:
-    """Greedy non-maximum suppression.
-
-    box_xyxy: (N, 4) pixel corners; score: (N,). Returns the kept indices, (K,), best
-    score first.
-    """
-    order = np.argsort(-score, kind="stable")
-    area = np.clip(box_xyxy[:, 2] - box_xyxy[:, 0], 0, None) * np.clip(
-        box_xyxy[:, 3] - box_xyxy[:, 1], 0, None
-    )
-    keep: list[int] = []
-    while order.size:
-        i = int(order[0])
-        keep.append(i)
-        rest = order[1:]
-        xx1 = np.maximum(box_xyxy[i, 0], box_xyxy[rest, 0])
-        yy1 = np.maximum(box_xyxy[i, 1], box_xyxy[rest, 1])
-        xx2 = np.minimum(box_xyxy[i, 2], box_xyxy[rest, 2])
-        yy2 = np.minimum(box_xyxy[i, 3], box_xyxy[rest, 3])
-        inter = np.clip(xx2 - xx1, 0, None) * np.clip(yy2 - yy1, 0, None)
-        iou = inter / np.maximum(area[i] + area[rest] - inter, 1e-9)
-        order = rest[iou < iou_max]
-    return np.asarray(keep, dtype=np.intp)
 
 
 def decode(
