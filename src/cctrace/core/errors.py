@@ -33,3 +33,19 @@ class ModelError(CctraceError):
     """A model file is missing, altered or unloadable (exit 5)."""
 
     exit_code = 5
+
+
+class AuthError(CctraceError):
+    """No token, an unknown one, or one that expired or was revoked (exit 4)."""
+
+    exit_code = 4
+
+
+class CorruptDataError(CctraceError):
+    """Stored data fails its integrity check: wrong key, altered or truncated (exit 6).
+
+    Kept apart from InputError because the remedy differs: the user's command was fine,
+    the data folder is not (restore the key file or a backup).
+    """
+
+    exit_code = 6

@@ -1,0 +1,1 @@
+"""Data folder, database, encryption at rest and the face vector index."""

@@ -1,0 +1,68 @@
+"""Engines and migrations. Nothing here runs at import: callers make an engine per Home."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib.resources import files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys, secure delete and a busy wait."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The sqlite3 driver's own transaction handling starts transactions late and not for
+    # DDL; turning it off and issuing BEGIN ourselves (below) makes each SQLAlchemy
+    # transaction a real SQLite one, which the one-transaction checkpoint relies on.
+    assert isinstance(dbapi_connection, sqlite3.Connection)
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (trace) do not block ingestion
+    cur.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, so purged biometric blobs leave no bytes.
+    cur.execute("PRAGMA secure_delete=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across app crashes
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("cctrace.store") / "migrations"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (no-op when already there)."""
+    config = _alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

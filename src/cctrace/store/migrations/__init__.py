@@ -1,0 +1,1 @@
+"""Alembic environment and revisions; run from code by `cctrace.store.db.upgrade`."""

@@ -1,0 +1,120 @@
+"""Database tables (SQLAlchemy 2 typed declarative). Portable SQL only: SQLite and PostgreSQL.
+
+Rows never leave `cctrace.store`: the repository turns them into the dataclasses of
+`records.py` and `core.types`. Columns ending in ``_enc`` hold AES-GCM blobs
+(`crypto.Cipher`), never clear biometric data. A change here needs a new Alembic revision
+in ``migrations/versions`` (the test suite compares both).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out: SQLite drops the zone, PostgreSQL keeps it."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value} given to the store: pass an aware UTC one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CameraRow(Base):
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    site: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    lon: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    x_m: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    y_m: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    calibration_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    reprojection_error_m: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class VideoRow(Base):
+    __tablename__ = "videos"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # content SHA-256, hex
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), index=True)
+    path: Mapped[str] = mapped_column(Text())
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_s: Mapped[float] = mapped_column(Double())
+    fps: Mapped[float] = mapped_column(Double())
+    width: Mapped[int] = mapped_column(Integer())
+    height: Mapped[int] = mapped_column(Integer())
+    status: Mapped[str] = mapped_column(String(20), default="ingesting")
+    checkpoint_t_s: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    next_track_id: Mapped[int] = mapped_column(Integer(), default=0)
+    frames_analysed: Mapped[int] = mapped_column(Integer(), default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SightingRow(Base):
+    __tablename__ = "sightings"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id"), index=True)
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), index=True)
+    track_id: Mapped[int] = mapped_column(Integer())
+    t_start_s: Mapped[float] = mapped_column(Double(), index=True)
+    t_end_s: Mapped[float] = mapped_column(Double())
+    day: Mapped[str] = mapped_column(String(10), index=True)  # UTC day of t_start_s
+    # Movement, not biometrics: kept in clear so that route and contact queries can use it.
+    path_json: Mapped[str] = mapped_column(Text())
+    path_approximate: Mapped[bool] = mapped_column(Boolean())
+    face_count: Mapped[int] = mapped_column(Integer())
+    face_quality: Mapped[float] = mapped_column(Double())
+    mask_ratio: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    face_embedding_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
+    appearance_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
+    thumbnail_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -1,0 +1,99 @@
+"""The typed records the store hands out and takes in (dataclasses; rows stay inside)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+Role = Literal["admin", "investigator", "auditor", "ingest"]
+VideoStatus = Literal["ingesting", "done"]
+
+
+@dataclass(frozen=True)
+class CameraRecord:
+    """A camera: position either geographic (``lat``/``lon``, degrees) or site metres.
+
+    ``calibration_json`` is the ground-plane calibration as the geometry package writes it
+    (opaque here); ``reprojection_error_m`` its mean reprojection error on the floor.
+    """
+
+    camera_id: str
+    name: str
+    site: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    x_m: float | None = None
+    y_m: float | None = None
+    calibration_json: str | None = None
+    reprojection_error_m: float | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """One footage file, identified by the SHA-256 of its content (hex).
+
+    ``checkpoint_t_s`` is the video-relative time (seconds from ``start_utc``) up to which
+    every sighting is committed; ``None`` before the first checkpoint. Ingestion resumes
+    from it with ``next_track_id`` so track ids stay unique within the video.
+    """
+
+    video_id: str
+    camera_id: str
+    path: str
+    start_utc: datetime
+    duration_s: float
+    fps: float
+    width: int
+    height: int
+    status: VideoStatus = "ingesting"
+    checkpoint_t_s: float | None = None
+    next_track_id: int = 0
+    frames_analysed: int = 0
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class User:
+    """An account; its token is stored only as an argon2 hash, never here."""
+
+    user_id: str
+    name: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A user with the token just made for them: shown once, then only its hash remains."""
+
+    user: User
+    token: str
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """Counts over the index; ``first``/``last`` are the earliest start and latest end (UTC)."""
+
+    cameras: int
+    videos: int
+    sightings: int
+    faces: int
+    first: datetime | None
+    last: datetime | None
+
+
+@dataclass(frozen=True)
+class DayFaces:
+    """Every face embedding of one UTC day: ``sighting_ids`` (N,), ``embeddings`` (N, D) float32."""
+
+    day: str
+    sighting_ids: list[str]
+    embeddings: NDArray[np.float32] = field(repr=False)

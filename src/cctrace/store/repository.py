@@ -1,0 +1,482 @@
+"""The store: typed access to cameras, videos, sightings and users over one database.
+
+`Store.open(home)` makes its own engine and session factory (nothing global), checks
+that the key and schema are there, and decrypts biometric fields only when asked.
+Sighting writes are idempotent by sighting id, so a resumed ingestion that commits the
+same batch again adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal, cast
+
+import numpy as np
+from sqlalchemy import CursorResult, Engine, delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from cctrace.core.errors import InputError
+from cctrace.core.types import Sighting
+from cctrace.store import db
+from cctrace.store.crypto import Cipher
+from cctrace.store.home import Home
+from cctrace.store.models import CameraRow, SightingRow, VideoRow, utc_now
+from cctrace.store.records import (
+    CameraRecord,
+    DayFaces,
+    IndexStats,
+    IssuedToken,
+    Role,
+    User,
+    VideoRecord,
+)
+from cctrace.store.users import authenticate, create_user
+
+# Field names are part of each blob's associated data: renaming one orphans stored data.
+FACE = "face_embedding"
+APPEARANCE = "appearance"
+THUMBNAIL = "thumbnail"
+_IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's limits
+
+
+def utc_day(t_s: float) -> str:
+    """The UTC calendar day ``YYYY-MM-DD`` of epoch seconds ``t_s``."""
+    return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d")
+
+
+class Store:
+    """Repository over one home's database; use as a context manager or call `close`."""
+
+    def __init__(self, home: Home, engine: Engine, cipher: Cipher) -> None:
+        self.home = home
+        self.cipher = cipher
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, home: Home) -> Store:
+        if home.uses_sqlite and not home.db_path.exists():
+            raise InputError(
+                f"no cctrace database in {home.root}: run `cctrace init --home {home.root}` first"
+            )
+        cipher = Cipher.from_key_file(home.key_path)
+        engine = db.make_engine(home.database_url)
+        current, head = db.current_revision(engine), db.head_revision()
+        if current != head:
+            engine.dispose()
+            raise InputError(
+                f"the database of {home.root} is at schema {current}, this cctrace needs {head}: "
+                f"run `cctrace init --home {home.root}` to upgrade it"
+            )
+        return cls(home, engine, cipher)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # -- users -------------------------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> User:
+        """The user a token belongs to; `AuthError` (exit 4) otherwise. The one token check."""
+        with self._sessions() as session:
+            return authenticate(session, token)
+
+    def create_user(self, name: str, role: Role, expires_at: datetime | None = None) -> IssuedToken:
+        with self._write() as session:
+            return create_user(session, name, role, expires_at)
+
+    # -- cameras -----------------------------------------------------------------------
+
+    def add_camera(self, camera: CameraRecord) -> CameraRecord:
+        with self._write() as session:
+            if session.get(CameraRow, camera.camera_id) is not None:
+                raise InputError(
+                    f"camera {camera.camera_id!r} already exists: choose another id "
+                    "or remove the existing camera first"
+                )
+            row = CameraRow(
+                id=camera.camera_id,
+                name=camera.name,
+                site=camera.site,
+                lat=camera.lat,
+                lon=camera.lon,
+                x_m=camera.x_m,
+                y_m=camera.y_m,
+                calibration_json=camera.calibration_json,
+                reprojection_error_m=camera.reprojection_error_m,
+                created_at=utc_now(),
+            )
+            session.add(row)
+            session.flush()
+            return _camera_of(row)
+
+    def get_camera(self, camera_id: str) -> CameraRecord | None:
+        with self._sessions() as session:
+            row = session.get(CameraRow, camera_id)
+            return None if row is None else _camera_of(row)
+
+    def require_camera(self, camera_id: str) -> CameraRecord:
+        camera = self.get_camera(camera_id)
+        if camera is None:
+            raise InputError(
+                f"unknown camera {camera_id!r}: add it first, or see the known ones "
+                "with `cctrace cameras list`"
+            )
+        return camera
+
+    def list_cameras(self) -> list[CameraRecord]:
+        with self._sessions() as session:
+            return [
+                _camera_of(r) for r in session.scalars(select(CameraRow).order_by(CameraRow.id))
+            ]
+
+    # -- videos ------------------------------------------------------------------------
+
+    def video_by_id(self, video_id: str) -> VideoRecord | None:
+        with self._sessions() as session:
+            row = session.get(VideoRow, video_id)
+            return None if row is None else _video_of(row)
+
+    def begin_video(self, video: VideoRecord) -> VideoRecord:
+        """Register a video for ingestion, or return the stored one if its content is known.
+
+        The caller reads the result: ``status == "done"`` means nothing to do (same file
+        ingested before), ``"ingesting"`` with a checkpoint means resume from there.
+        """
+        with self._write() as session:
+            row = session.get(VideoRow, video.video_id)
+            if row is not None:
+                return _video_of(row)
+            if session.get(CameraRow, video.camera_id) is None:
+                raise InputError(
+                    f"video {video.path} names unknown camera {video.camera_id!r}: "
+                    "add the camera first"
+                )
+            row = VideoRow(
+                id=video.video_id,
+                camera_id=video.camera_id,
+                path=video.path,
+                start_utc=video.start_utc,
+                duration_s=video.duration_s,
+                fps=video.fps,
+                width=video.width,
+                height=video.height,
+                status="ingesting",
+                checkpoint_t_s=None,
+                next_track_id=video.next_track_id,
+                frames_analysed=0,
+                created_at=utc_now(),
+            )
+            session.add(row)
+            session.flush()
+            return _video_of(row)
+
+    def commit_checkpoint(
+        self,
+        video_id: str,
+        sightings: Sequence[Sighting],
+        checkpoint_t_s: float,
+        next_track_id: int,
+        frames_analysed: int,
+    ) -> list[str]:
+        """Store ``sightings`` and move the video's checkpoint, in one transaction.
+
+        Sightings whose id is already stored are skipped, so committing a batch twice
+        (a crash after commit, then a resume) stores it once. Returns the ids inserted
+        now, in input order: exactly those the vector index still needs.
+        """
+        for s in sightings:
+            if s.video_id != video_id:
+                raise ValueError(
+                    f"sighting {s.sighting_id} is of video {s.video_id}, not {video_id}"
+                )
+        with self._write() as session:
+            # The UPDATE comes first so SQLite takes its write lock before any read: a
+            # read-then-write transaction can fail outright when another writer got in.
+            updated = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(VideoRow)
+                    .where(VideoRow.id == video_id, VideoRow.status == "ingesting")
+                    .values(
+                        checkpoint_t_s=checkpoint_t_s,
+                        next_track_id=next_track_id,
+                        frames_analysed=frames_analysed,
+                    )
+                ),
+            ).rowcount
+            if updated != 1:
+                raise InputError(
+                    f"video {video_id} is not being ingested (unknown, or already done): "
+                    "call begin_video first"
+                )
+            existing = self._existing_ids(session, [s.sighting_id for s in sightings])
+            inserted: list[str] = []
+            for s in sightings:
+                if s.sighting_id in existing:
+                    continue
+                existing.add(s.sighting_id)  # a batch holding one id twice stores it once
+                session.add(self._row_of(s))
+                inserted.append(s.sighting_id)
+            session.flush()
+        return inserted
+
+    def finish_video(self, video_id: str) -> None:
+        with self._write() as session:
+            row = session.get(VideoRow, video_id)
+            if row is None:
+                raise InputError(f"unknown video {video_id}: nothing to finish")
+            row.status = "done"
+            row.finished_at = utc_now()
+
+    def delete_unfinished_video(self, video_id: str) -> int:
+        """Remove a video still ``ingesting`` and its sightings; returns sightings removed.
+
+        The face index still holds their vectors until `VectorIndex.reconcile` runs.
+        """
+        with self._write() as session:
+            row = session.get(VideoRow, video_id)
+            if row is None:
+                return 0
+            if row.status == "done":
+                raise InputError(
+                    f"video {video_id} finished ingesting; it is removed by retention, "
+                    "not as an unfinished video"
+                )
+            gone = delete(SightingRow).where(SightingRow.video_id == video_id)
+            n = cast(CursorResult[Any], session.execute(gone)).rowcount
+            session.delete(row)
+            return int(n)
+
+    # -- sightings ---------------------------------------------------------------------
+
+    def sightings(
+        self,
+        camera_ids: Sequence[str] | None = None,
+        t_from_s: float | None = None,
+        t_to_s: float | None = None,
+        with_biometrics: bool = False,
+    ) -> Iterator[Sighting]:
+        """Sightings overlapping ``[t_from_s, t_to_s]`` on the given cameras, by start time.
+
+        Biometric fields are decrypted only with ``with_biometrics``; otherwise they are
+        None (the thumbnail too).
+        """
+        stmt = select(SightingRow).order_by(SightingRow.t_start_s, SightingRow.id)
+        if camera_ids is not None:
+            stmt = stmt.where(SightingRow.camera_id.in_(list(camera_ids)))
+        if t_to_s is not None:
+            stmt = stmt.where(SightingRow.t_start_s <= t_to_s)
+        if t_from_s is not None:
+            stmt = stmt.where(SightingRow.t_end_s >= t_from_s)
+        with self._sessions() as session:
+            for row in session.scalars(stmt.execution_options(yield_per=500)):
+                yield self._sighting_of(row, with_biometrics)
+
+    def get_sightings(
+        self, sighting_ids: Sequence[str], with_biometrics: bool = False
+    ) -> list[Sighting]:
+        """The stored sightings among ``sighting_ids``, in the given order (unknown ids skipped)."""
+        found: dict[str, Sighting] = {}
+        with self._sessions() as session:
+            for chunk in _chunks(list(sighting_ids)):
+                for row in session.scalars(select(SightingRow).where(SightingRow.id.in_(chunk))):
+                    found[row.id] = self._sighting_of(row, with_biometrics)
+        return [found[i] for i in sighting_ids if i in found]
+
+    def count_sightings(self, video_id: str | None = None) -> int:
+        """Sightings stored, all or of one video."""
+        stmt = select(func.count()).select_from(SightingRow)
+        if video_id is not None:
+            stmt = stmt.where(SightingRow.video_id == video_id)
+        with self._sessions() as session:
+            return int(session.execute(stmt).scalar_one())
+
+    def face_counts_by_day(self) -> dict[str, int]:
+        """Number of sightings with a face embedding per UTC day (what the face index holds)."""
+        stmt = (
+            select(SightingRow.day, func.count())
+            .where(SightingRow.face_embedding_enc.is_not(None))
+            .group_by(SightingRow.day)
+        )
+        with self._sessions() as session:
+            return {day: int(n) for day, n in session.execute(stmt)}
+
+    def day_faces(self, day: str) -> DayFaces:
+        """Every face embedding of ``day``, decrypted: the source the face index is rebuilt from."""
+        stmt = (
+            select(SightingRow.id, SightingRow.face_embedding_enc)
+            .where(SightingRow.day == day, SightingRow.face_embedding_enc.is_not(None))
+            .order_by(SightingRow.id)
+        )
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []  # type: ignore[type-arg]
+        with self._sessions() as session:
+            for sid, blob in session.execute(stmt):
+                assert blob is not None
+                ids.append(sid)
+                vectors.append(self.cipher.decrypt_array(blob, sid, FACE))
+        dim = len(vectors[0]) if vectors else 128
+        matrix = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+        return DayFaces(day, ids, matrix)
+
+    def stats(self) -> IndexStats:
+        with self._sessions() as session:
+            count = func.count()
+            cameras = session.execute(select(count).select_from(CameraRow)).scalar_one()
+            videos = session.execute(select(func.count()).select_from(VideoRow)).scalar_one()
+            sightings, faces, first, last = session.execute(
+                select(
+                    func.count(),
+                    func.count(SightingRow.face_embedding_enc),
+                    func.min(SightingRow.t_start_s),
+                    func.max(SightingRow.t_end_s),
+                )
+            ).one()
+        return IndexStats(
+            cameras=int(cameras),
+            videos=int(videos),
+            sightings=int(sightings),
+            faces=int(faces),
+            first=None if first is None else datetime.fromtimestamp(first, UTC),
+            last=None if last is None else datetime.fromtimestamp(last, UTC),
+        )
+
+    # -- row <-> record ----------------------------------------------------------------
+
+    @staticmethod
+    def _existing_ids(session: Session, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(session.scalars(select(SightingRow.id).where(SightingRow.id.in_(chunk))))
+        return found
+
+    def _row_of(self, s: Sighting) -> SightingRow:
+        enc = self.cipher
+        sid = s.sighting_id
+        return SightingRow(
+            id=sid,
+            video_id=s.video_id,
+            camera_id=s.camera_id,
+            track_id=int(s.track_id),
+            t_start_s=float(s.t_start_s),
+            t_end_s=float(s.t_end_s),
+            day=utc_day(s.t_start_s),
+            path_json=_path_json(s),
+            path_approximate=bool(s.path_approximate),
+            face_count=int(s.face_count),
+            face_quality=float(s.face_quality),
+            mask_ratio=None if s.mask_ratio is None else float(s.mask_ratio),
+            face_embedding_enc=None
+            if s.face_embedding is None
+            else enc.encrypt_array(s.face_embedding, sid, FACE),
+            appearance_enc=None
+            if s.appearance is None
+            else enc.encrypt_array(s.appearance, sid, APPEARANCE),
+            thumbnail_enc=None
+            if s.thumbnail_jpeg is None
+            else enc.encrypt_bytes(s.thumbnail_jpeg, sid, THUMBNAIL),
+            created_at=utc_now(),
+        )
+
+    def _sighting_of(self, row: SightingRow, with_biometrics: bool) -> Sighting:
+        path = json.loads(row.path_json)
+        face = appearance = None
+        thumb = None
+        if with_biometrics:
+            dec = self.cipher
+            if row.face_embedding_enc is not None:
+                face = dec.decrypt_array(row.face_embedding_enc, row.id, FACE)
+            if row.appearance_enc is not None:
+                appearance = dec.decrypt_array(row.appearance_enc, row.id, APPEARANCE)
+            if row.thumbnail_enc is not None:
+                thumb = dec.decrypt_bytes(row.thumbnail_enc, row.id, THUMBNAIL)
+        return Sighting(
+            sighting_id=row.id,
+            camera_id=row.camera_id,
+            video_id=row.video_id,
+            track_id=row.track_id,
+            t_start_s=row.t_start_s,
+            t_end_s=row.t_end_s,
+            path_t_s=np.asarray(path["t_s"], np.float64).reshape(-1),
+            path_floor_xy_m=np.asarray(path["xy_m"], np.float32).reshape(-1, 2),
+            path_approximate=row.path_approximate,
+            face_count=row.face_count,
+            face_quality=row.face_quality,
+            face_embedding=face,
+            appearance=appearance,
+            mask_ratio=row.mask_ratio,
+            thumbnail_jpeg=thumb,
+        )
+
+
+def _path_json(s: Sighting) -> str:
+    # float32 -> float -> JSON -> float32 is exact (repr round-trips), so no precision is lost.
+    t = np.asarray(s.path_t_s, np.float64).reshape(-1)
+    xy = np.asarray(s.path_floor_xy_m, np.float32).reshape(-1, 2)
+    if len(t) != len(xy):
+        raise ValueError(f"sighting {s.sighting_id}: {len(t)} path times but {len(xy)} points")
+    return json.dumps({"t_s": t.tolist(), "xy_m": xy.tolist()}, separators=(",", ":"))
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(ids), _IN_CHUNK):
+        yield ids[i : i + _IN_CHUNK]
+
+
+def _camera_of(row: CameraRow) -> CameraRecord:
+    return CameraRecord(
+        camera_id=row.id,
+        name=row.name,
+        site=row.site,
+        lat=row.lat,
+        lon=row.lon,
+        x_m=row.x_m,
+        y_m=row.y_m,
+        calibration_json=row.calibration_json,
+        reprojection_error_m=row.reprojection_error_m,
+        created_at=row.created_at,
+    )
+
+
+def _video_of(row: VideoRow) -> VideoRecord:
+    status: Literal["ingesting", "done"] = "done" if row.status == "done" else "ingesting"
+    return VideoRecord(
+        video_id=row.id,
+        camera_id=row.camera_id,
+        path=row.path,
+        start_utc=row.start_utc,
+        duration_s=row.duration_s,
+        fps=row.fps,
+        width=row.width,
+        height=row.height,
+        status=status,
+        checkpoint_t_s=row.checkpoint_t_s,
+        next_track_id=row.next_track_id,
+        frames_analysed=row.frames_analysed,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
+
+
+__all__ = ["APPEARANCE", "FACE", "THUMBNAIL", "Store", "utc_day"]

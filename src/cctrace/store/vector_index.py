@@ -1,0 +1,437 @@
+"""The face vector index: exact cosine search, partitioned by UTC day, encrypted on disk.
+
+Layout: ``<home>/index/faces/<YYYY-MM-DD>/<segment>.seg``. A day is a folder of immutable
+segments; each `add` writes one new segment (tmp file, fsync, rename), so ingestion
+workers never rewrite each other's data and a crash leaves either a whole segment or
+none. `compact` merges a day's segments into one; `drop_day` deletes the folder, so
+retention forgets a day without rebuilding anything.
+
+Segment file: ``magic (8) | header length (4) | header JSON | sealed payload``. The header
+(day, segment name, count, dim) is in clear so counts are cheap to read, and it is bound
+into the payload's associated data, so an edited count fails decryption. The payload
+(sighting ids, then the (N, D) float32 unit vectors from a 64-byte boundary) is sealed
+with `Cipher.encrypt_large`: no embedding byte ever lies on disk in clear.
+
+Why exact search (numpy matrix products) and no ANN graph: see
+docs/fragments/vector_index.md. In short, per-day flat search over 1M faces answers 1 to
+10 patients in tens of milliseconds with recall 1.0, needs no build, and its segments are
+plain vectors that any ANN library can load later behind the same `VectorIndex` protocol.
+
+The database is the truth; this index is derived from it. `reconcile` rebuilds any day
+whose count disagrees with the database (crash between DB commit and index write, a
+purge interrupted halfway) and drops days the database no longer has.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import secrets
+import shutil
+import struct
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cctrace.core.errors import CorruptDataError, InputError
+from cctrace.core.types import FloatArray
+from cctrace.store.crypto import Cipher
+from cctrace.store.records import DayFaces
+
+MAGIC = b"CCTFIDX1"
+SEGMENT_SUFFIX = ".seg"
+DEFAULT_DIM = 128
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_HLEN = struct.Struct("<I")
+_IDS_LEN = struct.Struct("<Q")
+_SEARCH_BLOCK = 1 << 20  # vectors per matrix product: bounds the (Q, block) score matrix
+
+
+@dataclass(frozen=True)
+class Match:
+    """One search hit: cosine similarity in [-1, 1] between the query and the stored face."""
+
+    sighting_id: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    rebuilt: list[str]
+    dropped: list[str]
+
+
+class FaceSource(Protocol):
+    """What the index is rebuilt from: the store (`cctrace.store.repository.Store`)."""
+
+    def face_counts_by_day(self) -> dict[str, int]: ...
+
+    def day_faces(self, day: str) -> DayFaces: ...
+
+
+class VectorIndex(Protocol):
+    """Face search by day; swappable for an ANN or a server backend."""
+
+    def add(self, day: str, sighting_ids: Sequence[str], embeddings: FloatArray) -> None: ...
+
+    def search(
+        self,
+        queries: FloatArray,
+        days: Sequence[str],
+        k: int,
+        min_similarity: float | None = None,
+    ) -> list[list[Match]]: ...
+
+    def drop_day(self, day: str) -> None: ...
+
+    def days(self) -> list[str]: ...
+
+    def count(self, day: str) -> int: ...
+
+    def reconcile(self, source: FaceSource) -> ReconcileReport: ...
+
+
+@dataclass
+class _LoadedDay:
+    segments: tuple[str, ...]
+    ids: list[str]
+    vectors: NDArray[np.float32] = field(repr=False)
+
+
+class FlatFaceIndex:
+    """Exact inner-product search over L2-normalised vectors, one folder per UTC day.
+
+    Loaded days are cached in memory (decrypted) up to ``max_cached_days``, and reloaded
+    when their segment list changes on disk (another process added to them).
+    """
+
+    def __init__(
+        self, root: Path, cipher: Cipher, dim: int = DEFAULT_DIM, max_cached_days: int = 16
+    ) -> None:
+        self.root = root
+        self.dim = dim
+        self._cipher = cipher
+        self._max_cached = max_cached_days
+        self._cache: OrderedDict[str, _LoadedDay] = OrderedDict()
+
+    # -- writing ---------------------------------------------------------------------
+
+    def add(self, day: str, sighting_ids: Sequence[str], embeddings: FloatArray) -> None:
+        """Append ``embeddings`` (N, dim) for ``sighting_ids`` (N) to ``day`` as one segment.
+
+        Vectors are L2-normalised here, so search scores are cosine similarities.
+        """
+        _check_day(day)
+        ids = list(sighting_ids)
+        vectors = self._normalised(embeddings, len(ids))
+        if not ids:
+            return
+        self._write_segment(day, ids, vectors)
+
+    def compact(self, day: str) -> None:
+        """Merge a day's segments into one (duplicates dropped); a no-op for one segment."""
+        _check_day(day)
+        names = self._segment_names(day)
+        if len(names) < 2:
+            return
+        loaded = self._load(day, names)
+        self._write_segment(day, loaded.ids, loaded.vectors)
+        self._delete_segments(day, names)
+
+    def drop_day(self, day: str) -> None:
+        """Forget a day: its segments are overwritten with zeros, then removed."""
+        _check_day(day)
+        self._cache.pop(day, None)
+        folder = self.root / day
+        if not folder.exists():
+            return
+        # Rename first so a reader never sees half a day; then wipe what the rename hid.
+        trash = self.root / f".drop-{day}-{secrets.token_hex(4)}"
+        folder.replace(trash)
+        for seg in trash.iterdir():
+            _overwrite_and_unlink(seg)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def reconcile(self, source: FaceSource) -> ReconcileReport:
+        """Make every day's partition agree with the database: rebuild or drop as needed."""
+        truth = source.face_counts_by_day()
+        rebuilt, dropped = [], []
+        for day in self.days():
+            if day not in truth:
+                self.drop_day(day)
+                dropped.append(day)
+        for day, n in sorted(truth.items()):
+            if self.count(day) != n:
+                self._rebuild(day, source.day_faces(day))
+                rebuilt.append(day)
+        return ReconcileReport(rebuilt, dropped)
+
+    def _rebuild(self, day: str, faces: DayFaces) -> None:
+        # Segments listed before reading the DB are replaced; any added meanwhile by a
+        # worker stay, and their duplicates are dropped at load.
+        old = self._segment_names(day)
+        if faces.sighting_ids:
+            vectors = self._normalised(faces.embeddings, len(faces.sighting_ids))
+            self._write_segment(day, faces.sighting_ids, vectors)
+        self._delete_segments(day, old)
+        self._cache.pop(day, None)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def days(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _DAY.match(p.name))
+
+    def count(self, day: str) -> int:
+        """Vectors stored for ``day``, from the segment headers (no decryption)."""
+        _check_day(day)
+        return sum(self._read_header(day, name).count for name in self._segment_names(day))
+
+    def search(
+        self,
+        queries: FloatArray,
+        days: Sequence[str],
+        k: int,
+        min_similarity: float | None = None,
+    ) -> list[list[Match]]:
+        """For each query (Q, dim), the ``k`` most similar faces over ``days``, best first.
+
+        Days with no partition contribute nothing. With ``min_similarity`` only hits at
+        or above it are returned (possibly fewer than ``k``).
+        """
+        q = self._normalised(queries, None)
+        best: list[list[Match]] = [[] for _ in range(len(q))]
+        if k <= 0 or not len(q):
+            return best
+        for day in dict.fromkeys(days):  # each day once, in the given order
+            _check_day(day)
+            loaded = self._loaded(day)
+            if not loaded.ids:
+                continue
+            for start in range(0, len(loaded.ids), _SEARCH_BLOCK):
+                block = loaded.vectors[start : start + _SEARCH_BLOCK]
+                scores = q @ block.T  # (Q, B)
+                for qi in range(len(q)):
+                    for j in _top_k(scores[qi], k, min_similarity):
+                        best[qi].append(Match(loaded.ids[start + int(j)], float(scores[qi, j])))
+            best = [sorted(b, key=lambda m: -m.similarity)[:k] for b in best]
+        return best
+
+    # -- segments on disk ------------------------------------------------------------
+
+    def _segment_names(self, day: str) -> tuple[str, ...]:
+        folder = self.root / day
+        if not folder.is_dir():
+            return ()
+        return tuple(sorted(p.name for p in folder.iterdir() if p.name.endswith(SEGMENT_SUFFIX)))
+
+    def _write_segment(self, day: str, ids: list[str], vectors: NDArray[np.float32]) -> None:
+        folder = self.root / day
+        folder.mkdir(parents=True, exist_ok=True)
+        # Time-ordered names keep segments in insertion order; the random tail keeps two
+        # workers writing in the same nanosecond apart.
+        name = f"{time.time_ns():020d}-{secrets.token_hex(4)}{SEGMENT_SUFFIX}"
+        header = _Header(day, name, len(ids), vectors.shape[1])
+        if any("\n" in i for i in ids):
+            raise ValueError("sighting ids must not contain newlines")
+        id_bytes = "\n".join(ids).encode()
+        # One plaintext buffer (ids, then vectors) filled in place: at millions of vectors
+        # every extra copy of the matrix costs seconds.
+        offset = _vectors_offset(len(id_bytes))
+        plain = bytearray(offset + vectors.nbytes)
+        _IDS_LEN.pack_into(plain, 0, len(id_bytes))
+        plain[_IDS_LEN.size : _IDS_LEN.size + len(id_bytes)] = id_bytes
+        out = np.frombuffer(plain, "<f4", offset=offset)
+        out[:] = vectors.reshape(-1)
+        head = header.to_json()
+        parts = [MAGIC, _HLEN.pack(len(head)), head]
+        sealed = self._cipher.encrypt_large_parts(memoryview(plain), header.record_id, header.field)
+        _atomic_write(folder / name, itertools.chain(parts, sealed))  # chunk by chunk
+
+    def _delete_segments(self, day: str, names: Sequence[str]) -> None:
+        for name in names:
+            _overwrite_and_unlink(self.root / day / name)
+        self._cache.pop(day, None)
+
+    def _read_header(self, day: str, name: str) -> _Header:
+        path = self.root / day / name
+        with path.open("rb") as f:
+            start = f.read(len(MAGIC) + _HLEN.size)
+            if len(start) < len(MAGIC) + _HLEN.size or not start.startswith(MAGIC):
+                raise CorruptDataError(f"face index segment {path} is not a cctrace segment")
+            (n,) = _HLEN.unpack_from(start, len(MAGIC))
+            return _Header.from_json(f.read(n), path)
+
+    def _loaded(self, day: str) -> _LoadedDay:
+        names = self._segment_names(day)
+        cached = self._cache.get(day)
+        if cached is not None and cached.segments == names:
+            self._cache.move_to_end(day)
+            return cached
+        loaded = self._load(day, names)
+        self._cache[day] = loaded
+        while len(self._cache) > self._max_cached:
+            self._cache.popitem(last=False)
+        return loaded
+
+    def _load(self, day: str, names: tuple[str, ...]) -> _LoadedDay:
+        ids: list[str] = []
+        parts: list[NDArray[np.float32]] = []
+        for name in names:
+            seg_ids, seg_vectors = self._read_segment(day, name)
+            ids += seg_ids
+            parts.append(seg_vectors)
+        if len(parts) == 1:
+            vectors = parts[0]  # the common case after `compact`: no copy of the matrix
+        else:
+            vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+        if len(set(ids)) != len(ids):
+            # Duplicates only follow a crash between a rebuild's write and its deletes, or
+            # a re-added batch; keep the first copy of each id.
+            first: dict[str, int] = {}
+            for i, sid in enumerate(ids):
+                first.setdefault(sid, i)
+            keep = np.fromiter(first.values(), np.int64, len(first))
+            ids, vectors = list(first), vectors[keep]
+        return _LoadedDay(names, ids, vectors)
+
+    def _read_segment(self, day: str, name: str) -> tuple[list[str], NDArray[np.float32]]:
+        path = self.root / day / name
+        data = path.read_bytes()
+        if not data.startswith(MAGIC):
+            raise CorruptDataError(f"face index segment {path} is not a cctrace segment")
+        (n,) = _HLEN.unpack_from(data, len(MAGIC))
+        body = len(MAGIC) + _HLEN.size
+        header = _Header.from_json(data[body : body + n], path)
+        if header.day != day or header.name != name:
+            raise CorruptDataError(
+                f"face index segment {path} was moved from {header.day}/{header.name}"
+            )
+        try:
+            plain = self._cipher.decrypt_large(
+                memoryview(data)[body + n :], header.record_id, header.field
+            )
+        except CorruptDataError as exc:
+            raise CorruptDataError(
+                f"face index segment {path}: {exc.message}; run the index reconcile to rebuild "
+                "it from the database"
+            ) from None
+        (id_len,) = _IDS_LEN.unpack_from(plain, 0)
+        id_end = _IDS_LEN.size + id_len
+        seg_ids = plain[_IDS_LEN.size : id_end].decode().split("\n") if id_len else []
+        # A read-only view of the decrypted buffer: search only reads it.
+        offset = _vectors_offset(id_len)
+        vectors = np.frombuffer(plain, np.dtype("<f4"), offset=offset).reshape(-1, header.dim)
+        if len(seg_ids) != header.count or len(vectors) != header.count:
+            raise CorruptDataError(f"face index segment {path} holds a wrong number of vectors")
+        return seg_ids, vectors
+
+    def _normalised(self, embeddings: FloatArray, n: int | None) -> NDArray[np.float32]:
+        v = np.asarray(embeddings, np.float32)
+        if v.ndim == 1:
+            v = v.reshape(1, -1)
+        if v.ndim != 2 or v.shape[1] != self.dim:
+            raise InputError(f"face embeddings must be (N, {self.dim}), got shape {v.shape}")
+        if n is not None and len(v) != n:
+            raise ValueError(f"{n} sighting ids but {len(v)} embeddings")
+        if not np.all(np.isfinite(v)):
+            raise InputError("face embeddings contain NaN or infinity")
+        norms = np.sqrt(np.einsum("ij,ij->i", v, v))[:, None]  # no (N, D) temporary
+        return np.asarray(v / np.maximum(norms, np.float32(1e-12)), np.float32)
+
+
+@dataclass(frozen=True)
+class _Header:
+    day: str
+    name: str
+    count: int
+    dim: int
+
+    @property
+    def record_id(self) -> str:
+        return f"faces/{self.day}/{self.name}"
+
+    @property
+    def field(self) -> str:
+        return f"face_index:n={self.count}:d={self.dim}"
+
+    def to_json(self) -> bytes:
+        doc = {"day": self.day, "name": self.name, "count": self.count, "dim": self.dim}
+        return json.dumps(doc, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes, path: Path) -> _Header:
+        try:
+            doc = json.loads(raw)
+            return cls(str(doc["day"]), str(doc["name"]), int(doc["count"]), int(doc["dim"]))
+        except (ValueError, KeyError, TypeError):
+            raise CorruptDataError(f"face index segment {path} has a damaged header") from None
+
+
+def _top_k(scores: NDArray[np.float32], k: int, min_similarity: float | None) -> NDArray[np.intp]:
+    """Indices of the ``k`` highest ``scores`` (unordered) that reach ``min_similarity``."""
+    if min_similarity is not None:
+        # A threshold keeps a handful of a million faces; comparing is far cheaper than
+        # partitioning, so filter first.
+        candidates = np.flatnonzero(scores >= min_similarity)
+        if len(candidates) <= k:
+            return candidates
+        return candidates[np.argpartition(scores[candidates], -k)[-k:]]
+    if len(scores) <= k:
+        return np.arange(len(scores))
+    return np.argpartition(scores, -k)[-k:]
+
+
+def _vectors_offset(id_bytes: int) -> int:
+    # Vectors start on a 64-byte boundary: BLAS skips misaligned arrays, and numpy's own
+    # fallback loop is some 30x slower on a million faces.
+    return -(-(_IDS_LEN.size + id_bytes) // 64) * 64
+
+
+def _check_day(day: str) -> None:
+    if not _DAY.match(day):
+        raise InputError(f"day {day!r} is not YYYY-MM-DD")
+
+
+def _atomic_write(path: Path, parts: Iterable[bytes]) -> None:
+    """Write ``parts`` to ``path`` so that a crash leaves the old state or the new, never half."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            for part in parts:
+                f.write(part)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    # The rename is durable only once the folder entry is on disk too.
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _overwrite_and_unlink(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+        zeros = bytes(min(size, 1 << 20))
+        with path.open("r+b") as f:
+            for start in range(0, size, len(zeros) or 1):
+                f.write(zeros[: size - start])
+            f.flush()
+            os.fsync(f.fileno())
+        path.unlink()
+    except FileNotFoundError:
+        pass  # another process removed it first
