@@ -67,3 +67,64 @@ class ModelOut(_Out):
 class ModelsOut(_Out):
     models_dir: str
     models: list[ModelOut]
+
+
+class InitOut(_Out):
+    home: str
+    admin_token: str | None
+    """Printed once, when the data folder is created; None on later runs."""
+    created: bool
+
+
+class CameraOut(_Out):
+    id: str
+    name: str
+    site: str
+    lat: float | None
+    lon: float | None
+    x_m: float | None
+    y_m: float | None
+    calibrated: bool
+    reprojection_error_m: float | None
+
+
+class CamerasOut(_Out):
+    cameras: list[CameraOut]
+
+
+class IngestVideoOut(_Out):
+    path: str
+    video_id: str
+    camera_id: str
+    outcome: str
+    """"ingested", "resumed" or "already-ingested" (then nothing was added)."""
+    start: str
+    duration_s: float
+    sightings_added: int
+    sightings_total: int
+    frames_decoded: int
+    frames_sampled: int
+    frames_analysed: int
+    frames_skipped_motion: int
+    elapsed_s: float
+    realtime_factor: float
+    """Seconds of video per second of processing (above 1: faster than real time)."""
+
+
+class IngestOut(_Out):
+    videos: list[IngestVideoOut]
+
+
+class IndexStatsOut(_Out):
+    cameras: int
+    videos: int
+    sightings: int
+    faces: int
+    first: str | None
+    last: str | None
+
+
+class MotExportOut(_Out):
+    files: list[str]
+    tracks: int
+    lines: int

@@ -95,7 +95,8 @@ class Sighting:
     ``path_t_s`` (K,) float64, ``path_floor_xy_m`` (K, 2) float32 in the camera's floor
     frame (site metres when calibrated, camera-relative and approximate otherwise).
     Biometric fields (``face_embedding`` (128,), ``appearance`` (D,), ``thumbnail_jpeg``)
-    are encrypted whenever they are at rest.
+    are encrypted whenever they are at rest. ``path_box_xyxy`` (K, 4) float32 keeps the
+    person's image box at each path time (for MOT export and evidence frames).
     """
 
     sighting_id: str
@@ -113,3 +114,4 @@ class Sighting:
     appearance: FloatArray | None
     mask_ratio: float | None
     thumbnail_jpeg: bytes | None
+    path_box_xyxy: FloatArray | None = None

@@ -9,6 +9,7 @@ same batch again adds nothing.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -108,27 +109,55 @@ class Store:
     # -- cameras -----------------------------------------------------------------------
 
     def add_camera(self, camera: CameraRecord) -> CameraRecord:
+        return self.add_cameras([camera])[0]
+
+    def add_cameras(self, cameras: Sequence[CameraRecord]) -> list[CameraRecord]:
+        """Add every camera in one transaction: all of them, or none if one id exists."""
         with self._write() as session:
-            if session.get(CameraRow, camera.camera_id) is not None:
-                raise InputError(
-                    f"camera {camera.camera_id!r} already exists: choose another id "
-                    "or remove the existing camera first"
-                )
-            row = CameraRow(
-                id=camera.camera_id,
-                name=camera.name,
-                site=camera.site,
-                lat=camera.lat,
-                lon=camera.lon,
-                x_m=camera.x_m,
-                y_m=camera.y_m,
-                calibration_json=camera.calibration_json,
-                reprojection_error_m=camera.reprojection_error_m,
-                created_at=utc_now(),
+            return [self._add_camera(session, c) for c in cameras]
+
+    def _add_camera(self, session: Session, camera: CameraRecord) -> CameraRecord:
+        if session.get(CameraRow, camera.camera_id) is not None:
+            raise InputError(
+                f"camera {camera.camera_id!r} already exists: choose another id "
+                "or remove the existing camera first"
             )
-            session.add(row)
-            session.flush()
-            return _camera_of(row)
+        row = CameraRow(
+            id=camera.camera_id,
+            name=camera.name,
+            site=camera.site,
+            lat=camera.lat,
+            lon=camera.lon,
+            x_m=camera.x_m,
+            y_m=camera.y_m,
+            calibration_json=camera.calibration_json,
+            reprojection_error_m=camera.reprojection_error_m,
+            created_at=utc_now(),
+        )
+        session.add(row)
+        session.flush()
+        return _camera_of(row)
+
+    def check_writable(self) -> None:
+        """InputError naming the data folder when this process cannot write to it."""
+        probe = self.home.root / f".write-check-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise InputError(
+                f"data folder {self.home.root} is not writable ({exc.strerror}); "
+                "fix its permissions or choose another with --home"
+            ) from None
+        if self.home.uses_sqlite and not os.access(self.home.db_path, os.W_OK):
+            raise InputError(f"database {self.home.db_path} is read-only; fix its permissions")
+
+    def videos_of_camera(self, camera_id: str) -> list[VideoRecord]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(VideoRow).where(VideoRow.camera_id == camera_id).order_by(VideoRow.start_utc)
+            )
+            return [_video_of(r) for r in rows]
 
     def get_camera(self, camera_id: str) -> CameraRecord | None:
         with self._sessions() as session:
@@ -427,6 +456,9 @@ class Store:
             appearance=appearance,
             mask_ratio=row.mask_ratio,
             thumbnail_jpeg=thumb,
+            path_box_xyxy=np.asarray(path["box_xyxy"], np.float32).reshape(-1, 4)
+            if "box_xyxy" in path
+            else None,
         )
 
 
@@ -436,7 +468,13 @@ def _path_json(s: Sighting) -> str:
     xy = np.asarray(s.path_floor_xy_m, np.float32).reshape(-1, 2)
     if len(t) != len(xy):
         raise ValueError(f"sighting {s.sighting_id}: {len(t)} path times but {len(xy)} points")
-    return json.dumps({"t_s": t.tolist(), "xy_m": xy.tolist()}, separators=(",", ":"))
+    doc: dict[str, object] = {"t_s": t.tolist(), "xy_m": xy.tolist()}
+    if s.path_box_xyxy is not None:
+        box = np.asarray(s.path_box_xyxy, np.float32).reshape(-1, 4)
+        if len(box) != len(t):
+            raise ValueError(f"sighting {s.sighting_id}: {len(t)} path times but {len(box)} boxes")
+        doc["box_xyxy"] = box.round(1).tolist()
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def _chunks(ids: list[str]) -> Iterator[list[str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import av
@@ -29,6 +30,21 @@ class VideoInfo:
     frame_count: int | None
     duration_s: float | None
     codec: str
+    creation_time: datetime | None = None
+    """The container's ``creation_time`` tag (UTC), when the recorder wrote one."""
+
+
+def _creation_time(tags: dict[str, str]) -> datetime | None:
+    raw = tags.get("creation_time")
+    if not raw:
+        return None
+    try:
+        t = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    t = t if t.tzinfo else t.replace(tzinfo=UTC)
+    # Encoders write 1970-01-01 or 1904-01-01 when they do not know the time.
+    return None if t.year < 1990 else t.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,7 @@ def probe(path: Path) -> VideoInfo:
             frame_count=stream.frames or None,
             duration_s=duration_s,
             codec=stream.codec_context.name,
+            creation_time=_creation_time({**container.metadata, **stream.metadata}),
         )
 
 

@@ -1,0 +1,23 @@
+"""The cctrace command line: parse, call, print. Logic lives in the packages below."""
+
+from __future__ import annotations
+
+import typer
+
+from cctrace.cli import index, vision
+
+app = typer.Typer(
+    name="cctrace",
+    help="Consent-gated contact tracing through CCTV footage.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+vision.register(app)
+index.register(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+__all__ = ["app", "main"]

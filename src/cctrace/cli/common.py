@@ -1,0 +1,64 @@
+"""What every command shares: errors to exit codes, JSON output, home and token options."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from cctrace.core.errors import CctraceError
+
+err = Console(stderr=True)
+T = TypeVar("T")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (a stable contract).")]
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Data folder (default: $CCTRACE_HOME, else a per-user folder)."),
+]
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", help="Your access token (default: $CCTRACE_TOKEN).")
+]
+
+
+def run(fn: Callable[[], T]) -> T:
+    """Turn cctrace errors into a message on stderr and the error's exit code."""
+    try:
+        return fn()
+    except CctraceError as exc:
+        error(exc.message)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def error(message: str) -> None:
+    # Plain text, never wrapped: file names in messages must stay copyable and greppable.
+    typer.echo(f"error: {message}", err=True)
+
+
+def print_json(model: BaseModel) -> None:
+    sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+
+
+def token_of(token: str | None) -> str | None:
+    return token if token is not None else os.environ.get("CCTRACE_TOKEN")
+
+
+@contextmanager
+def open_store(home: Path | None, token: str | None) -> Iterator[object]:
+    """The store of the data folder, after checking the caller's token (the one place)."""
+    from cctrace.store.home import Home, resolve_home
+    from cctrace.store.repository import Store
+
+    store = Store.open(Home.at(resolve_home(home)))
+    try:
+        store.authenticate(token_of(token))
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,359 @@
+"""Commands that build and read the index: init, cameras, ingest, index."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, err, open_store, print_json, run
+from cctrace.core.errors import InputError
+from cctrace.schemas import (
+    CameraOut,
+    CamerasOut,
+    IndexStatsOut,
+    IngestOut,
+    IngestVideoOut,
+    InitOut,
+    MotExportOut,
+)
+
+cameras_app = typer.Typer(help="Register and list cameras.", no_args_is_help=True)
+index_app = typer.Typer(help="Inspect and export the index of sightings.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("ingest")(ingest)
+    app.add_typer(cameras_app, name="cameras")
+    app.add_typer(index_app, name="index")
+
+
+def init(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """Create the data folder, database, encryption key and first admin account."""
+    from cctrace.store.home import init_home, resolve_home
+
+    result = run(lambda: init_home(resolve_home(home)))
+    out = InitOut(
+        home=str(result.home.root), admin_token=result.admin_token, created=result.created
+    )
+    if json_out:
+        print_json(out)
+        return
+    console = Console()
+    console.print(result.message)
+    if out.admin_token:
+        console.print(
+            "admin token (shown only this once; keep it safe, e.g. export CCTRACE_TOKEN=...):"
+        )
+        typer.echo(out.admin_token)
+
+
+def _camera_out(c: object) -> CameraOut:
+    from cctrace.store.records import CameraRecord
+
+    assert isinstance(c, CameraRecord)
+    return CameraOut(
+        id=c.camera_id,
+        name=c.name,
+        site=c.site,
+        lat=c.lat,
+        lon=c.lon,
+        x_m=c.x_m,
+        y_m=c.y_m,
+        calibrated=c.calibration_json is not None,
+        reprojection_error_m=c.reprojection_error_m,
+    )
+
+
+@cameras_app.command("add")
+def cameras_add(
+    camera_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Camera id (letters, digits, -_.).")
+    ],
+    name: Annotated[str, typer.Option(help="Human-readable name.")],
+    site: Annotated[str, typer.Option(help="Site (building, square) the camera belongs to.")] = "",
+    lat: Annotated[float | None, typer.Option(help="Latitude, degrees.")] = None,
+    lon: Annotated[float | None, typer.Option(help="Longitude, degrees.")] = None,
+    x_m: Annotated[float | None, typer.Option("--x-m", help="Site-plan x, metres.")] = None,
+    y_m: Annotated[float | None, typer.Option("--y-m", help="Site-plan y, metres.")] = None,
+    calibration: Annotated[
+        Path | None, typer.Option(help="Ground-plane calibration file (.json or .csv).")
+    ] = None,
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register one camera, with an optional floor calibration."""
+    from cctrace.geometry.calibration import load_calibration
+    from cctrace.store.camera_import import camera_record
+    from cctrace.store.repository import Store
+
+    def work() -> CameraOut:
+        cal = load_calibration(calibration) if calibration is not None else None
+        record = camera_record(
+            camera_id,
+            name,
+            site=site,
+            lat=lat,
+            lon=lon,
+            x_m=x_m,
+            y_m=y_m,
+            calibration=cal,
+            where="cameras add",
+        )
+        with open_store(home, token) as store:
+            assert isinstance(store, Store)
+            return _camera_out(store.add_camera(record))
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    extra = (
+        f", calibrated (reprojection error {out.reprojection_error_m:.3f} m)"
+        if out.calibrated and out.reprojection_error_m is not None
+        else ", not calibrated: distances will be estimated from body height"
+    )
+    Console().print(f"camera {out.id} added{extra}")
+
+
+@cameras_app.command("import")
+def cameras_import(
+    file: Annotated[Path, typer.Argument(help="A .csv or .geojson camera list.")],
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register every camera of a CSV or GeoJSON file, all or none."""
+    from cctrace.store.camera_import import read_cameras
+    from cctrace.store.repository import Store
+
+    def work() -> CamerasOut:
+        records = read_cameras(file)  # every row is checked before anything is stored
+        with open_store(home, token) as store:
+            assert isinstance(store, Store)
+            return CamerasOut(cameras=[_camera_out(c) for c in store.add_cameras(records)])
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(f"{len(out.cameras)} cameras imported from {file}")
+
+
+@cameras_app.command("list")
+def cameras_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
+    """List the registered cameras."""
+    from cctrace.store.repository import Store
+
+    def work() -> CamerasOut:
+        with open_store(home, token) as store:
+            assert isinstance(store, Store)
+            return CamerasOut(cameras=[_camera_out(c) for c in store.list_cameras()])
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    table = Table("id", "name", "site", "position", "calibration")
+    for c in out.cameras:
+        pos = (
+            f"{c.lat:.6f}, {c.lon:.6f}"
+            if c.lat is not None and c.lon is not None
+            else f"x {c.x_m:.1f} m, y {c.y_m:.1f} m"
+            if c.x_m is not None and c.y_m is not None
+            else "-"
+        )
+        cal = f"{c.reprojection_error_m:.3f} m" if c.reprojection_error_m is not None else "none"
+        table.add_row(c.id, c.name, c.site, pos, cal)
+    Console().print(table)
+
+
+def ingest(
+    videos: Annotated[list[Path], typer.Argument(help="Video files (mp4, avi, mkv, ...).")],
+    camera: Annotated[str, typer.Option("--camera", help="Id of the camera that recorded them.")],
+    start: Annotated[
+        str | None,
+        typer.Option(help="Recording start, ISO 8601 (default: the file's creation time)."),
+    ] = None,
+    fps: Annotated[
+        float, typer.Option("--fps", min=0.1, max=30.0, help="Frames analysed per second.")
+    ] = 4.0,
+    no_motion_skip: Annotated[
+        bool, typer.Option("--no-motion-skip", help="Analyse static frames too.")
+    ] = False,
+    detector: Annotated[
+        str | None, typer.Option(help="Person detector: 'nanodet' or a YOLO-family .onnx.")
+    ] = None,
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Index footage: detect, track and embed people, store encrypted sightings.
+
+    Idempotent (the same file twice adds nothing) and resumable (run it again after a
+    crash or kill and it continues from its last checkpoint).
+    """
+    from cctrace.ingest.pipeline import (
+        IngestOptions,
+        VisionModels,
+        parse_start,
+        prepare,
+    )
+    from cctrace.ingest.pipeline import (
+        ingest as ingest_video,
+    )
+    from cctrace.store.repository import Store
+    from cctrace.store.vector_index import FlatFaceIndex
+
+    options = IngestOptions(
+        sample_fps=fps, motion_skip=not no_motion_skip, person_detector=detector
+    )
+
+    def work() -> IngestOut:
+        start_utc = parse_start(start) if start is not None else None
+        if start_utc is not None and len(videos) > 1:
+            raise InputError("--start applies to one video; ingest videos one at a time")
+        with open_store(home, token) as store:
+            assert isinstance(store, Store)
+            store.check_writable()
+            now = datetime.now(UTC)
+            prepared = [prepare(store, v, camera, start_utc, now) for v in videos]
+            index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
+            index.reconcile(store)  # repair what a crash between commit and index left
+            models = VisionModels.load(detector)
+            results = []
+            progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[speed]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                disable=json_out or not err.is_terminal,
+            )
+            with progress:
+                for p in prepared:
+                    reporter = _VideoProgress(progress, p.path.name, p.info.duration_s)
+                    r = ingest_video(store, index, models, p, options, reporter)
+                    results.append(
+                        IngestVideoOut(
+                            path=r.path,
+                            video_id=r.video_id,
+                            camera_id=r.camera_id,
+                            outcome=r.outcome,
+                            start=r.start_utc.isoformat(),
+                            duration_s=round(r.duration_s, 3),
+                            sightings_added=r.sightings_added,
+                            sightings_total=r.sightings_total,
+                            frames_decoded=r.frames_decoded,
+                            frames_sampled=r.frames_sampled,
+                            frames_analysed=r.frames_analysed,
+                            frames_skipped_motion=r.frames_skipped_motion,
+                            elapsed_s=round(r.elapsed_s, 3),
+                            realtime_factor=round(r.duration_s / r.elapsed_s, 3)
+                            if r.elapsed_s > 0
+                            else 0.0,
+                        )
+                    )
+            return IngestOut(videos=results)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    console = Console()
+    for v in out.videos:
+        if v.outcome == "already-ingested":
+            console.print(
+                f"{v.path}: already ingested ({v.sightings_total} sightings); nothing added"
+            )
+        else:
+            console.print(
+                f"{v.path}: {v.outcome}, {v.sightings_added} sightings added "
+                f"({v.frames_analysed} frames analysed, {v.frames_skipped_motion} skipped "
+                f"as static, {v.realtime_factor:.1f}x real time)"
+            )
+
+
+class _VideoProgress:
+    """Feeds one video's progress (video seconds done) to a Rich progress bar."""
+
+    def __init__(self, progress: Progress, name: str, duration_s: float | None) -> None:
+        self._progress = progress
+        self._task: TaskID = progress.add_task(name, total=duration_s or None, speed="")
+        self._t0 = time.perf_counter()
+
+    def __call__(self, done_s: float, total_s: float) -> None:
+        spent = time.perf_counter() - self._t0
+        speed = f"{done_s / spent:.1f}x real time" if spent > 0 else ""
+        self._progress.update(self._task, completed=done_s, total=total_s or None, speed=speed)
+
+
+@index_app.command("stats")
+def index_stats(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
+    """Counts of cameras, videos, sightings and faces, and the time span covered."""
+    from cctrace.store.repository import Store
+
+    def work() -> IndexStatsOut:
+        with open_store(home, token) as store:
+            assert isinstance(store, Store)
+            s = store.stats()
+        return IndexStatsOut(
+            cameras=s.cameras,
+            videos=s.videos,
+            sightings=s.sightings,
+            faces=s.faces,
+            first=s.first.isoformat() if s.first else None,
+            last=s.last.isoformat() if s.last else None,
+        )
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(
+        f"{out.cameras} cameras, {out.videos} videos, {out.sightings} sightings "
+        f"({out.faces} with a face), from {out.first or '-'} to {out.last or '-'}"
+    )
+
+
+@index_app.command("export-mot")
+def index_export_mot(
+    camera: Annotated[str, typer.Option("--camera", help="Camera whose tracks to export.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for one .txt per video.")],
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a camera's tracks in MOTChallenge format (frame,id,x,y,w,h,conf,-1,-1,-1)."""
+    from cctrace.ingest.mot_export import export_mot
+    from cctrace.store.repository import Store
+
+    def work() -> MotExportOut:
+        with open_store(home, token) as store:
+            assert isinstance(store, Store)
+            files, tracks, lines = export_mot(store, camera, out_dir)
+        return MotExportOut(files=[str(f) for f in files], tracks=tracks, lines=lines)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(f"{out.tracks} tracks, {out.lines} lines written to {', '.join(out.files)}")

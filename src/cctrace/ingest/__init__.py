@@ -1,0 +1,1 @@
+"""From footage to sightings: sampling, detection, tracking, embedding, storing."""

@@ -1,0 +1,113 @@
+"""Per-track accumulation of faces, masks and appearance into one Sighting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from cctrace.core.types import FloatArray, ImageBGR, Sighting
+from cctrace.geometry.calibration import Calibration
+from cctrace.geometry.height import floor_positions
+from cctrace.tracking.bytetrack import Track
+from cctrace.vision.appearance import AppearanceDescriptor, appearance_to_vector
+
+MASKED_PROBABILITY = 0.5
+THUMBNAIL_JPEG_QUALITY = 85
+
+
+@dataclass
+class TrackEvidence:
+    """What one track showed so far: quality-weighted face sum, masks, appearance."""
+
+    face_sum: NDArray[np.float64] | None = None
+    face_weight: float = 0.0
+    face_count: int = 0
+    best_quality: float = 0.0
+    masked_votes: int = 0
+    thumbnail: ImageBGR | None = field(default=None, repr=False)
+    appearance: list[AppearanceDescriptor] = field(default_factory=list, repr=False)
+
+    def add_face(
+        self, embedding: FloatArray, quality: float, mask_probability: float, crop: ImageBGR
+    ) -> None:
+        # A floor on the weight keeps one poor face from being ignored when it is all
+        # the track has; good faces still dominate the mean.
+        weight = max(quality, 0.05)
+        e = embedding.astype(np.float64) * weight
+        self.face_sum = e if self.face_sum is None else self.face_sum + e
+        self.face_weight += weight
+        self.face_count += 1
+        self.masked_votes += int(mask_probability >= MASKED_PROBABILITY)
+        if self.thumbnail is None or quality > self.best_quality:
+            self.best_quality = quality
+            self.thumbnail = crop
+
+    def add_appearance(self, descriptor: AppearanceDescriptor) -> None:
+        self.appearance.append(descriptor)
+
+    def face_embedding(self) -> FloatArray | None:
+        if self.face_sum is None:
+            return None
+        return _unit(self.face_sum)
+
+    def appearance_vector(self) -> FloatArray | None:
+        """The track's mean appearance as one vector (see `appearance_to_vector`)."""
+        if not self.appearance:
+            return None
+        return appearance_to_vector(AppearanceDescriptor.mean(self.appearance))
+
+    def thumbnail_jpeg(self) -> bytes | None:
+        if self.thumbnail is None:
+            return None
+        ok, buf = cv2.imencode(
+            ".jpg", self.thumbnail, [cv2.IMWRITE_JPEG_QUALITY, THUMBNAIL_JPEG_QUALITY]
+        )
+        return bytes(buf.tobytes()) if ok else None
+
+
+def _unit(v: NDArray[np.float64]) -> FloatArray:
+    n = float(np.linalg.norm(v))
+    return np.asarray(v / n if n > 0 else v, np.float32)
+
+
+def sighting_id(video_id: str, track_id: int) -> str:
+    """Stable id: the same video and track always give the same sighting id."""
+    return f"{video_id[:16]}-{track_id:06d}"
+
+
+def build_sighting(
+    *,
+    track: Track,
+    evidence: TrackEvidence,
+    camera_id: str,
+    video_id: str,
+    start_epoch_s: float,
+    image_size_px: tuple[int, int],
+    calibration: Calibration | None,
+) -> Sighting:
+    """One Sighting from a finished track; times become UTC epoch seconds."""
+    floor = floor_positions(track.box_xyxy, image_size_px, calibration)
+    xy = floor.floor_xy_m
+    ok = np.all(np.isfinite(xy), axis=1)
+    t = track.t_s[ok] + start_epoch_s
+    return Sighting(
+        sighting_id=sighting_id(video_id, track.track_id),
+        camera_id=camera_id,
+        video_id=video_id,
+        track_id=track.track_id,
+        t_start_s=start_epoch_s + track.t_start_s,
+        t_end_s=start_epoch_s + track.t_end_s,
+        path_t_s=np.asarray(t, np.float64),
+        path_floor_xy_m=np.asarray(xy[ok], np.float32),
+        path_approximate=floor.approximate,
+        face_count=evidence.face_count,
+        face_quality=round(evidence.best_quality, 4),
+        face_embedding=evidence.face_embedding(),
+        appearance=evidence.appearance_vector(),
+        mask_ratio=(evidence.masked_votes / evidence.face_count) if evidence.face_count else None,
+        thumbnail_jpeg=evidence.thumbnail_jpeg(),
+        path_box_xyxy=np.asarray(track.box_xyxy[ok], np.float32),
+    )

@@ -1,0 +1,377 @@
+"""Ingest one video: sample frames, detect, track, embed, and store sightings.
+
+Crash safety works by *segments*. Sightings are committed together with a checkpoint
+(video time, next track id) in one database transaction, and only at moments when the
+tracker holds no track at all (everyone has left the view), or when a segment grows past
+``checkpoint_every_s`` (then live tracks are ended, as at the end of a video). At every
+checkpoint the stateful parts (tracker, motion gate) are reset in the same way a resumed
+run starts them, so a run killed at any moment and started again produces exactly the
+sightings of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from cctrace.core.errors import InputError
+from cctrace.core.types import ImageBGR, Sighting
+from cctrace.geometry.calibration import Calibration, calibration_from_json, rescale_calibration
+from cctrace.ingest.aggregate import TrackEvidence, build_sighting
+from cctrace.ingest.motion import MotionGate
+from cctrace.store.records import VideoRecord
+from cctrace.store.repository import Store, utc_day
+from cctrace.store.vector_index import VectorIndex
+from cctrace.tracking.bytetrack import ByteTracker, Track
+from cctrace.tracking.faces import link_faces_to_tracks
+from cctrace.video.frames import VideoInfo, iter_frames, probe
+from cctrace.vision.analyze import FaceAnalyzer
+from cctrace.vision.appearance import AppearanceDescriber
+from cctrace.vision.persons import PersonDetector, create_person_detector
+
+Outcome = Literal["ingested", "resumed", "already-ingested"]
+ProgressFn = Callable[[float, float], None]
+"""Called with (video seconds done, video seconds in all)."""
+
+FUTURE_TOLERANCE_S = 300.0
+"""Clocks of recorders drift; a start up to 5 minutes ahead of ours is accepted."""
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    sample_fps: float = 4.0
+    """Frames analysed per second of video (at most; motion gating skips more)."""
+    motion_skip: bool = True
+    motion_threshold: float = 4.0
+    checkpoint_every_s: float = 300.0
+    """Longest stretch of video between two checkpoints (segments)."""
+    appearance_every: int = 2
+    """Appearance is embedded on every n-th observation of a track (it changes slowly)."""
+    person_detector: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedVideo:
+    """A video that passed every check: nothing has been written for it yet."""
+
+    path: Path
+    info: VideoInfo
+    video_id: str
+    camera_id: str
+    start_utc: datetime
+    calibration: Calibration | None
+    existing: VideoRecord | None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    path: str
+    video_id: str
+    camera_id: str
+    outcome: Outcome
+    start_utc: datetime
+    duration_s: float
+    sightings_added: int
+    sightings_total: int
+    frames_decoded: int
+    frames_sampled: int
+    frames_analysed: int
+    frames_skipped_motion: int
+    elapsed_s: float
+
+
+@dataclass
+class VisionModels:
+    """The models ingestion runs, loaded (and hash-checked) once for many videos."""
+
+    persons: PersonDetector
+    faces: FaceAnalyzer
+    appearance: AppearanceDescriber
+
+    @classmethod
+    def load(cls, person_detector: str | None = None) -> VisionModels:
+        return cls(
+            persons=create_person_detector(person_detector),
+            faces=FaceAnalyzer(),
+            appearance=AppearanceDescriber(),
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_start(text: str) -> datetime:
+    """An ISO 8601 time; without a zone it is taken as UTC. InputError if unreadable."""
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"start time {text!r} is not ISO 8601; write it like 2026-03-01T08:30:00+01:00"
+        ) from None
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def prepare(
+    store: Store, path: Path, camera_id: str, start_utc: datetime | None, now: datetime
+) -> PreparedVideo:
+    """Check everything about one video before anything is written. Raises InputError."""
+    camera = store.get_camera(camera_id)
+    if camera is None:
+        raise InputError(
+            f"unknown camera {camera_id!r}: add it first with `cctrace cameras add {camera_id} "
+            "--name ...` (see `cctrace cameras list`)"
+        )
+    info = probe(path)
+    if info.width <= 0 or info.height <= 0:
+        raise InputError(f"{path}: the video stream has no frame size; is the file complete?")
+    start = start_utc or info.creation_time
+    if start is None:
+        raise InputError(
+            f"{path}: the file carries no recording time; give one with --start "
+            "(ISO 8601, e.g. 2026-03-01T08:30:00+01:00)"
+        )
+    if start > now + timedelta(seconds=FUTURE_TOLERANCE_S):
+        raise InputError(
+            f"{path}: start time {start.isoformat()} lies in the future; check --start or "
+            "the recorder's clock"
+        )
+    calibration = None
+    if camera.calibration_json:
+        calibration = calibration_from_json(
+            json.loads(camera.calibration_json), f"camera {camera_id}"
+        )
+        if calibration.image_size_px and calibration.image_size_px != (info.width, info.height):
+            calibration = rescale_calibration(calibration, (info.width, info.height))
+    video_id = file_sha256(path)
+    existing = store.video_by_id(video_id)
+    if existing is not None and existing.camera_id != camera_id:
+        raise InputError(
+            f"{path} was already ingested for camera {existing.camera_id!r}, not {camera_id!r}"
+        )
+    return PreparedVideo(path, info, video_id, camera_id, start, calibration, existing)
+
+
+@dataclass
+class _Segment:
+    """State that lives between two checkpoints."""
+
+    tracker: ByteTracker
+    evidence: dict[int, TrackEvidence] = field(default_factory=dict)
+    observations: dict[int, int] = field(default_factory=dict)
+    pending: list[Sighting] = field(default_factory=list)
+
+
+def ingest(
+    store: Store,
+    index: VectorIndex,
+    models: VisionModels,
+    video: PreparedVideo,
+    options: IngestOptions | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestResult:
+    """Ingest (or resume, or recognise as done) one prepared video."""
+    opts = options or IngestOptions()
+    t0 = time.perf_counter()
+    info = video.info
+    duration_s = info.duration_s or 0.0
+    if video.existing is not None and video.existing.status == "done":
+        return IngestResult(
+            str(video.path),
+            video.video_id,
+            video.camera_id,
+            "already-ingested",
+            video.existing.start_utc,
+            duration_s,
+            0,
+            store.count_sightings(video.video_id),
+            0,
+            0,
+            0,
+            0,
+            time.perf_counter() - t0,
+        )
+    if video.existing is None:
+        record = store.begin_video(
+            VideoRecord(
+                video_id=video.video_id,
+                camera_id=video.camera_id,
+                path=str(video.path),
+                start_utc=video.start_utc,
+                duration_s=duration_s,
+                fps=info.fps,
+                width=info.width,
+                height=info.height,
+                next_track_id=1,
+            )
+        )
+        outcome: Outcome = "ingested"
+    else:
+        record = video.existing
+        outcome = "resumed"
+    start_utc = record.start_utc
+    start_epoch_s = start_utc.timestamp()
+    resume_t_s = record.checkpoint_t_s
+    counters = {"decoded": 0, "sampled": 0, "analysed": record.frames_analysed, "skipped": 0}
+    added = 0
+
+    gate = MotionGate(threshold=opts.motion_threshold)
+    segment = _Segment(ByteTracker(first_track_id=max(record.next_track_id, 1)))
+    last_checkpoint_t = resume_t_s if resume_t_s is not None else 0.0
+    last_bin = math.floor(resume_t_s * opts.sample_fps + 1e-9) if resume_t_s is not None else -1
+    last_t = -math.inf
+    image_size = (info.width, info.height)
+
+    def finish_tracks(tracks: list[Track]) -> None:
+        for track in tracks:
+            ev = segment.evidence.pop(track.track_id, TrackEvidence())
+            segment.observations.pop(track.track_id, None)
+            segment.pending.append(
+                build_sighting(
+                    track=track,
+                    evidence=ev,
+                    camera_id=video.camera_id,
+                    video_id=video.video_id,
+                    start_epoch_s=start_epoch_s,
+                    image_size_px=image_size,
+                    calibration=video.calibration,
+                )
+            )
+
+    def checkpoint(t_s: float) -> None:
+        nonlocal added, last_checkpoint_t, segment
+        inserted = store.commit_checkpoint(
+            video.video_id,
+            segment.pending,
+            checkpoint_t_s=t_s,
+            next_track_id=segment.tracker.next_track_id,
+            frames_analysed=counters["analysed"],
+        )
+        _add_to_index(index, segment.pending, set(inserted))
+        added += len(inserted)
+        last_checkpoint_t = t_s
+        # Start the next segment exactly as a resumed run would start it.
+        segment = _Segment(ByteTracker(first_track_id=segment.tracker.next_track_id))
+        gate.reset()
+
+    try:
+        for frame in iter_frames(video.path):
+            counters["decoded"] += 1
+            t_s = frame.t_s
+            last_t = t_s
+            if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
+                continue
+            sample_bin = math.floor(t_s * opts.sample_fps + 1e-9)
+            if sample_bin <= last_bin:
+                continue
+            last_bin = sample_bin
+            counters["sampled"] += 1
+            if progress is not None:
+                progress(t_s, duration_s)
+            tracker = segment.tracker
+            if opts.motion_skip and not gate.should_analyse(frame.image_bgr, tracker.is_empty):
+                counters["skipped"] += 1
+                continue
+            n_persons = _analyse_frame(frame.image_bgr, t_s, models, segment, opts)
+            counters["analysed"] += 1
+            gate.analysed(frame.image_bgr, n_persons)
+            finish_tracks(tracker.finished())
+            if t_s - last_checkpoint_t >= opts.checkpoint_every_s:
+                finish_tracks(tracker.flush())
+                checkpoint(t_s)
+            elif segment.pending and tracker.is_empty:
+                checkpoint(t_s)
+        if counters["decoded"] == 0:
+            raise InputError(f"{video.path}: the video holds no decodable frame")
+        if info.duration_s and last_t < info.duration_s - max(2.0, 3.0 / max(info.fps, 1.0)):
+            raise InputError(
+                f"{video.path}: the video stops at {last_t:.1f} s of {info.duration_s:.1f} s; "
+                "the file is truncated or damaged. Copy it again from the recorder"
+            )
+    except InputError:
+        # Bad input leaves the database as it was before this video.
+        if video.existing is None:
+            store.delete_unfinished_video(video.video_id)
+            index.reconcile(store)
+        raise
+    finish_tracks(segment.tracker.flush())
+    end_t = max(last_t, last_checkpoint_t)
+    checkpoint(end_t)
+    store.finish_video(video.video_id)
+    if progress is not None:
+        progress(duration_s, duration_s)
+    return IngestResult(
+        str(video.path),
+        video.video_id,
+        video.camera_id,
+        outcome,
+        start_utc,
+        duration_s,
+        added,
+        store.count_sightings(video.video_id),
+        counters["decoded"],
+        counters["sampled"],
+        counters["analysed"] - record.frames_analysed,
+        counters["skipped"],
+        time.perf_counter() - t0,
+    )
+
+
+def _analyse_frame(
+    image: ImageBGR, t_s: float, models: VisionModels, segment: _Segment, opts: IngestOptions
+) -> int:
+    """Detect, track and gather evidence for one frame; returns the number of persons."""
+    persons = models.persons.detect(image)
+    tracked = segment.tracker.update(persons, t_s)
+    if len(tracked) == 0:
+        return len(persons)
+    analysis = models.faces.analyze(image, tracked.detections)
+    face_track = link_faces_to_tracks(tracked, analysis.faces)
+    aligned = None
+    for i in np.flatnonzero(face_track >= 0):
+        if aligned is None:
+            aligned = models.faces.embedder.align(image, analysis.faces)
+        ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())
+        ev.add_face(
+            analysis.embedding[i],
+            float(analysis.quality[i]),
+            float(analysis.mask_probability[i]),
+            aligned[i],
+        )
+    # Appearance on every n-th observation of each track, batched in one model call.
+    want = []
+    for row, track_id in enumerate(tracked.track_id.tolist()):
+        n = segment.observations.get(track_id, 0)
+        segment.observations[track_id] = n + 1
+        if n % opts.appearance_every == 0:
+            want.append(row)
+    if want:
+        rows = np.asarray(want, np.intp)
+        descriptors = models.appearance.describe(image, tracked.detections[rows])
+        for row, d in zip(want, descriptors, strict=True):
+            track_id = int(tracked.track_id[row])
+            segment.evidence.setdefault(track_id, TrackEvidence()).add_appearance(d)
+    return len(persons)
+
+
+def _add_to_index(index: VectorIndex, sightings: list[Sighting], inserted: set[str]) -> None:
+    by_day: dict[str, list[Sighting]] = {}
+    for s in sightings:
+        if s.sighting_id in inserted and s.face_embedding is not None:
+            by_day.setdefault(utc_day(s.t_start_s), []).append(s)
+    for day, group in sorted(by_day.items()):
+        embeddings = np.stack([s.face_embedding for s in group if s.face_embedding is not None])
+        index.add(day, [s.sighting_id for s in group], embeddings)

@@ -1,0 +1,55 @@
+"""Short clips cut from the shared video, re-encoded with real presentation times."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from cctrace.video.frames import iter_frames
+
+
+def make_clip(
+    source: Path,
+    out: Path,
+    first_frame: int,
+    last_frame: int,
+    times_s: list[float] | None = None,
+    codec: str = "libx264",
+    scale_to: tuple[int, int] | None = None,
+    creation_time: str | None = None,
+) -> Path:
+    """Frames [first_frame, last_frame) of ``source`` as a new file.
+
+    ``times_s`` gives each frame's presentation time (variable frame rate); by default
+    the source's 10 fps spacing is kept.
+    """
+    frames = [f.image_bgr for f in iter_frames(source) if first_frame <= f.index < last_frame]
+    if times_s is None:
+        times_s = [i / 10 for i in range(len(frames))]
+    assert len(times_s) == len(frames)
+    time_base = Fraction(1, 1000)
+    with av.open(str(out), mode="w") as container:
+        if creation_time:
+            container.metadata["creation_time"] = creation_time
+        stream = container.add_stream(codec, rate=10)
+        h, w = frames[0].shape[:2] if scale_to is None else scale_to[::-1]
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = time_base
+        stream.codec_context.time_base = time_base
+        for image, t in zip(frames, times_s, strict=True):
+            if scale_to is not None:
+                import cv2
+
+                image = cv2.resize(image, scale_to, interpolation=cv2.INTER_LINEAR)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+            frame.pts = round(t * 1000)
+            frame.time_base = time_base
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out
