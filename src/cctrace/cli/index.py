@@ -200,6 +200,12 @@ def ingest(
     detector: Annotated[
         str | None, typer.Option(help="Person detector: 'nanodet' or a YOLO-family .onnx.")
     ] = None,
+    checkpoint_every: Annotated[
+        float,
+        typer.Option(
+            "--checkpoint-every", min=1.0, help="Longest video stretch between checkpoints, s."
+        ),
+    ] = 300.0,
     home: HomeOpt = None,
     token: TokenOpt = None,
     json_out: JsonOpt = False,
@@ -222,7 +228,10 @@ def ingest(
     from cctrace.store.vector_index import FlatFaceIndex
 
     options = IngestOptions(
-        sample_fps=fps, motion_skip=not no_motion_skip, person_detector=detector
+        sample_fps=fps,
+        motion_skip=not no_motion_skip,
+        person_detector=detector,
+        checkpoint_every_s=checkpoint_every,
     )
 
     def work() -> IngestOut:

@@ -37,11 +37,34 @@ COLOURS_BGR: dict[str, tuple[int, int, int]] = {
 # cheeks, the nose tip sits about 0.55 of the eye-to-mouth distance below the eyes and
 # the chin about 0.8 of it below the mouth.
 _OUTLINE_UV: dict[str, tuple[tuple[float, float], ...]] = {
-    "surgical": ((-1.05, 0.42), (-0.5, 0.28), (0.0, 0.24), (0.5, 0.28), (1.05, 0.42),
-                 (1.0, 1.25), (0.6, 1.68), (0.0, 1.82), (-0.6, 1.68), (-1.0, 1.25)),
-    "cloth": ((-1.0, 0.5), (-0.6, 0.3), (-0.2, 0.2), (0.0, 0.18), (0.2, 0.2), (0.6, 0.3),
-              (1.0, 0.5), (1.02, 1.0), (0.85, 1.45), (0.45, 1.75), (0.0, 1.85),
-              (-0.45, 1.75), (-0.85, 1.45), (-1.02, 1.0)),
+    "surgical": (
+        (-1.05, 0.42),
+        (-0.5, 0.28),
+        (0.0, 0.24),
+        (0.5, 0.28),
+        (1.05, 0.42),
+        (1.0, 1.25),
+        (0.6, 1.68),
+        (0.0, 1.82),
+        (-0.6, 1.68),
+        (-1.0, 1.25),
+    ),
+    "cloth": (
+        (-1.0, 0.5),
+        (-0.6, 0.3),
+        (-0.2, 0.2),
+        (0.0, 0.18),
+        (0.2, 0.2),
+        (0.6, 0.3),
+        (1.0, 0.5),
+        (1.02, 1.0),
+        (0.85, 1.45),
+        (0.45, 1.75),
+        (0.0, 1.85),
+        (-0.45, 1.75),
+        (-0.85, 1.45),
+        (-1.02, 1.0),
+    ),
     "kn95": ((-0.95, 0.5), (0.0, 0.18), (0.95, 0.5), (0.9, 1.3), (0.0, 1.9), (-0.9, 1.3)),
 }
 _OUTLINE_UV["patterned"] = _OUTLINE_UV["cloth"]
@@ -73,8 +96,7 @@ def _shade(colour_bgr: tuple[int, int, int], factor: float) -> tuple[int, int, i
     return b, g, r
 
 
-def _pattern(shape_hw: tuple[int, int], colour_bgr: tuple[int, int, int],
-             cell_px: int) -> ImageBGR:
+def _pattern(shape_hw: tuple[int, int], colour_bgr: tuple[int, int, int], cell_px: int) -> ImageBGR:
     """A check-and-dot print on the base colour, (H, W, 3)."""
     h, w = shape_hw
     ys, xs = np.mgrid[0:h, 0:w]
@@ -140,7 +162,7 @@ def draw_mask(
     cv2.fillPoly(alpha, [pts], 255, cv2.LINE_AA, shift=3)
     cv2.polylines(layer, [pts], True, dark, line_px, cv2.LINE_AA, shift=3)
     a = (alpha.astype(np.float32) / 255)[:, :, None]
-    out = (image_bgr.astype(np.float32) * (1 - a) + layer.astype(np.float32) * a)
+    out = image_bgr.astype(np.float32) * (1 - a) + layer.astype(np.float32) * a
     out_u8: ImageBGR = np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
     # Ear loops: from the mask's upper and lower side corners towards the ears.

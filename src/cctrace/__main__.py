@@ -1,0 +1,5 @@
+"""``python -m cctrace`` runs the command line."""
+
+from cctrace.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""A fresh data folder with one camera, and short clips of the shared video."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.clips import make_clip
+
+CCTRACE = [sys.executable, "-m", "cctrace"]
+
+
+@dataclass(frozen=True)
+class Env:
+    home: Path
+    token: str
+
+    def vars(self) -> dict[str, str]:
+        return {**os.environ, "CCTRACE_HOME": str(self.home), "CCTRACE_TOKEN": self.token}
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*CCTRACE, *args], env=self.vars(), capture_output=True, text=True, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"cctrace {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def json(self, *args: str) -> dict[str, object]:
+        out: dict[str, object] = json.loads(self.cli(*args, "--json").stdout)
+        return out
+
+    def db_dump(self) -> list[str]:
+        """Every row of the database as SQL text: equal dumps mean an unchanged database."""
+        with sqlite3.connect(self.home / "cctrace.db") as conn:
+            return list(conn.iterdump())
+
+
+def new_env(root: Path) -> Env:
+    home = root / "home"
+    result = subprocess.run(
+        [*CCTRACE, "init", "--home", str(home), "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    env = Env(home, json.loads(result.stdout)["admin_token"])
+    env.cli("cameras", "add", "lobby", "--name", "Clinic lobby", "--site", "clinic",
+            "--x-m", "0", "--y-m", "0")
+    return env
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Env:
+    return new_env(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory, shared_video: Path) -> Path:
+    """Frames 40-220 (4 s to 22 s) of the shared video: one person walks through."""
+    out = tmp_path_factory.mktemp("clips") / "lobby.mp4"
+    return make_clip(shared_video, out, 40, 220, creation_time="2026-11-20T10:00:00Z")
+
+
+@pytest.fixture(scope="session")
+def clip_mkv(tmp_path_factory: pytest.TempPathFactory, shared_video: Path) -> Path:
+    out = tmp_path_factory.mktemp("clips") / "lobby.mkv"
+    return make_clip(shared_video, out, 40, 220, creation_time="2026-11-20T10:00:00Z")
