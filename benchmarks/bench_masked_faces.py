@@ -109,8 +109,13 @@ def count_matches(gt_xyxy: FloatArray, det_xyxy: FloatArray) -> tuple[int, int]:
     if len(gt_xyxy) == 0:
         return 0, len(det_xyxy)
     iou = iou_matrix(gt_xyxy, det_xyxy)
-    pairs = sorted(((float(iou[g, d]), int(g), int(d))
-                    for g, d in zip(*np.nonzero(iou >= MATCH_IOU), strict=True)), reverse=True)
+    pairs = sorted(
+        (
+            (float(iou[g, d]), int(g), int(d))
+            for g, d in zip(*np.nonzero(iou >= MATCH_IOU), strict=True)
+        ),
+        reverse=True,
+    )
     gt_used: set[int] = set()
     det_used: set[int] = set()
     for _, g, d in pairs:
@@ -124,8 +129,7 @@ class YuNet:
     """cv2.FaceDetectorYN with the input size set per image, as a Detections source."""
 
     def __init__(self, score_min: float = YUNET_SCORE_MIN) -> None:
-        self._det = cv2.FaceDetectorYN.create(str(model_path("yunet")), "", (320, 320),
-                                              score_min)
+        self._det = cv2.FaceDetectorYN.create(str(model_path("yunet")), "", (320, 320), score_min)
 
     def detect(self, image_bgr: ImageBGR) -> Detections:
         self._det.setInputSize((image_bgr.shape[1], image_bgr.shape[0]))
@@ -147,8 +151,11 @@ def union(primary: Detections, extra: Detections) -> Detections:
     lm_p = primary.landmarks_xy if primary.landmarks_xy is not None else None
     lm_e = extra.landmarks_xy if extra.landmarks_xy is not None else None
     lm = None if lm_p is None or lm_e is None else np.concatenate([lm_p, lm_e[new]])
-    return Detections(np.concatenate([primary.box_xyxy, extra.box_xyxy[new]]),
-                      np.concatenate([primary.score, extra.score[new]]), lm)
+    return Detections(
+        np.concatenate([primary.box_xyxy, extra.box_xyxy[new]]),
+        np.concatenate([primary.score, extra.score[new]]),
+        lm,
+    )
 
 
 def load_photos(data_dir: Path) -> list[Photo]:
@@ -227,18 +234,25 @@ def evaluate(photos: list[Photo], results: Results) -> None:
                 both = union(y, c)
                 fallback = c if len(y) == 0 else y
                 masked = variant != "unmasked"
-                groups = ["masked" if masked else "unmasked",
-                          f"{'masked' if masked else 'unmasked'} @{width_px}px"]
+                groups = [
+                    "masked" if masked else "unmasked",
+                    f"{'masked' if masked else 'unmasked'} @{width_px}px",
+                ]
                 if masked:
                     groups.append(f"style {variant}")
-                for setup, dets in (("YuNet", y), ("CenterFace", c), ("union", both),
-                                    ("fallback", fallback)):
+                for setup, dets in (
+                    ("YuNet", y),
+                    ("CenterFace", c),
+                    ("union", both),
+                    ("fallback", fallback),
+                ):
                     found, fp = count_matches(gt, dets.box_xyxy)
                     for g in groups:
                         add(results, setup, g, found, fp, len(gt))
                 probs = classifier.predict(frame, Detections(gt, np.ones(len(gt), np.float32)))
                 (results.mask_prob_masked if masked else results.mask_prob_unmasked).extend(
-                    probs.tolist())
+                    probs.tolist()
+                )
                 key = f"{'masked' if masked else 'unmasked'} @{width_px}px"
                 results.mask_by_width.setdefault(key, []).extend(probs.tolist())
         print(f"  {photo.name}: {len(photo.faces)} face(s)", file=sys.stderr, flush=True)
@@ -264,49 +278,69 @@ def measure_speed(photos: list[Photo], results: Results) -> None:
         frame = cv2.resize(scene, (w, h), interpolation=cv2.INTER_AREA)
         results.timings_ms[f"CenterFace {label}"] = time_ms(partial(centerface.detect, frame), 5)
         results.timings_ms[f"CenterFace {label} max_side 640"] = time_ms(
-            partial(centerface_640.detect, frame), 5)
+            partial(centerface_640.detect, frame), 5
+        )
         results.timings_ms[f"YuNet {label}"] = time_ms(partial(yunet.detect, frame), 5)
     # The fallback runs on the head end of a person box: a far person (30 px face) gives
     # a crop of about 64 x 96 px, a near one (120 px face) about 256 x 384 px.
     for w, h in ((64, 96), (256, 384)):
         crop = cv2.resize(scene, (w, h), interpolation=cv2.INTER_AREA)
         results.timings_ms[f"CenterFace {w}x{h} person crop"] = time_ms(
-            partial(centerface.detect, crop), 10)
+            partial(centerface.detect, crop), 10
+        )
     classifier = OnnxMaskClassifier()
     astro = next(p for p in photos if "astronaut" in p.name)
     one = astro.faces
     results.timings_ms["mask classifier, 1 face"] = time_ms(
-        lambda: classifier.predict(astro.image_bgr, one), 20)
+        lambda: classifier.predict(astro.image_bgr, one), 20
+    )
     many = Detections(np.repeat(one.box_xyxy, 16, axis=0), np.repeat(one.score, 16))
-    results.timings_ms["mask classifier, per face in a batch of 16"] = time_ms(
-        lambda: classifier.predict(astro.image_bgr, many), 10) / 16
+    results.timings_ms["mask classifier, per face in a batch of 16"] = (
+        time_ms(lambda: classifier.predict(astro.image_bgr, many), 10) / 16
+    )
 
 
 def report(results: Results) -> str:
-    lines = ["| setup | group | faces | found | recall | false pos | frames |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| setup | group | faces | found | recall | false pos | frames |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for setup, groups in results.detect.items():
         for group in sorted(groups, key=lambda g: (g.startswith("style"), g)):
             t = groups[group]
-            lines.append(f"| {setup} | {group} | {t.faces} | {t.found} | {t.recall:.3f} | "
-                         f"{t.false_pos} | {t.frames} |")
+            lines.append(
+                f"| {setup} | {group} | {t.faces} | {t.found} | {t.recall:.3f} | "
+                f"{t.false_pos} | {t.frames} |"
+            )
     un = np.asarray(results.mask_prob_unmasked)
     ma = np.asarray(results.mask_prob_masked)
-    lines += ["", "| mask threshold | false-mask rate (unmasked) | recall (masked) |",
-              "|---|---|---|"]
+    lines += [
+        "",
+        "| mask threshold | false-mask rate (unmasked) | recall (masked) |",
+        "|---|---|---|",
+    ]
     for thr in sorted({DEFAULT_THRESHOLD, 0.7, 0.9, 0.98}):
-        lines.append(f"| {thr} | {np.mean(un >= thr):.3f} ({int(np.sum(un >= thr))}/{len(un)})"
-                     f" | {np.mean(ma >= thr):.3f} ({int(np.sum(ma >= thr))}/{len(ma)}) |")
-    lines += ["", f"by face width, threshold {DEFAULT_THRESHOLD}:", "",
-              "| group | n | rate >= threshold | median prob |", "|---|---|---|---|"]
+        lines.append(
+            f"| {thr} | {np.mean(un >= thr):.3f} ({int(np.sum(un >= thr))}/{len(un)})"
+            f" | {np.mean(ma >= thr):.3f} ({int(np.sum(ma >= thr))}/{len(ma)}) |"
+        )
+    lines += [
+        "",
+        f"by face width, threshold {DEFAULT_THRESHOLD}:",
+        "",
+        "| group | n | rate >= threshold | median prob |",
+        "|---|---|---|---|",
+    ]
+
     def order(key: str) -> tuple[str, int]:
         kind, width = key.split(" @")
         return kind, int(width.removesuffix("px"))
 
     for key in sorted(results.mask_by_width, key=order):
         v = np.asarray(results.mask_by_width[key])
-        lines.append(f"| {key} | {len(v)} | {np.mean(v >= DEFAULT_THRESHOLD):.3f} | "
-                     f"{np.median(v):.3f} |")
+        lines.append(
+            f"| {key} | {len(v)} | {np.mean(v >= DEFAULT_THRESHOLD):.3f} | {np.median(v):.3f} |"
+        )
     lines += ["", "| timing | ms |", "|---|---|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in results.timings_ms.items()]
     return "\n".join(lines)
@@ -326,11 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     measure_speed(photos, results)
     print(report(results))
     if args.json:
-        raw = {"detect": {s: {g: asdict(t) for g, t in gs.items()}
-                          for s, gs in results.detect.items()},
-               "timings_ms": results.timings_ms,
-               "mask_prob_unmasked": results.mask_prob_unmasked,
-               "mask_prob_masked": results.mask_prob_masked}
+        raw = {
+            "detect": {
+                s: {g: asdict(t) for g, t in gs.items()} for s, gs in results.detect.items()
+            },
+            "timings_ms": results.timings_ms,
+            "mask_prob_unmasked": results.mask_prob_unmasked,
+            "mask_prob_masked": results.mask_prob_masked,
+        }
         args.json.write_text(json.dumps(raw, indent=1))
     return 0
 

@@ -35,6 +35,7 @@ def make_clip(
         if creation_time:
             container.metadata["creation_time"] = creation_time
         stream = container.add_stream(codec, rate=10)
+        assert isinstance(stream, av.VideoStream)
         h, w = frames[0].shape[:2] if scale_to is None else scale_to[::-1]
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,9 +34,8 @@ class Env:
             raise AssertionError(f"cctrace {' '.join(args)} failed: {result.stderr}")
         return result
 
-    def json(self, *args: str) -> dict[str, object]:
-        out: dict[str, object] = json.loads(self.cli(*args, "--json").stdout)
-        return out
+    def json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json").stdout)
 
     def db_dump(self) -> list[str]:
         """Every row of the database as SQL text: equal dumps mean an unchanged database."""
@@ -47,11 +47,24 @@ def new_env(root: Path) -> Env:
     home = root / "home"
     result = subprocess.run(
         [*CCTRACE, "init", "--home", str(home), "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     env = Env(home, json.loads(result.stdout)["admin_token"])
-    env.cli("cameras", "add", "lobby", "--name", "Clinic lobby", "--site", "clinic",
-            "--x-m", "0", "--y-m", "0")
+    env.cli(
+        "cameras",
+        "add",
+        "lobby",
+        "--name",
+        "Clinic lobby",
+        "--site",
+        "clinic",
+        "--x-m",
+        "0",
+        "--y-m",
+        "0",
+    )
     return env
 
 

@@ -12,7 +12,7 @@ from tests.ingest.conftest import Env
 
 def test_ingest_then_same_file_again_adds_nothing(env: Env, clip: Path) -> None:
     first = env.json("ingest", str(clip), "--camera", "lobby", "--fps", "2")
-    [video] = first["videos"]  # type: ignore[misc]
+    [video] = first["videos"]
     assert video["outcome"] == "ingested"
     assert video["start"] == "2026-11-20T10:00:00+00:00"  # from the container's metadata
     assert video["sightings_added"] >= 1
@@ -21,28 +21,38 @@ def test_ingest_then_same_file_again_adds_nothing(env: Env, clip: Path) -> None:
     assert stats["faces"] >= 1  # the walker's face is seen
     before = env.db_dump()
     again = env.json("ingest", str(clip), "--camera", "lobby", "--fps", "2")
-    [video2] = again["videos"]  # type: ignore[misc]
+    [video2] = again["videos"]
     assert video2["outcome"] == "already-ingested"
     assert video2["sightings_added"] == 0
     assert env.db_dump() == before
     # a copy under another name has the same content: still nothing added
     copy = clip.parent / "copy-of-lobby.mp4"
     copy.write_bytes(clip.read_bytes())
-    assert env.json("ingest", str(copy), "--camera", "lobby")["videos"][0][  # type: ignore[index]
-        "outcome"
-    ] == "already-ingested"
+    assert (
+        env.json("ingest", str(copy), "--camera", "lobby")["videos"][0]["outcome"]
+        == "already-ingested"
+    )
 
 
 def test_sightings_carry_paths_times_and_mot_export(env: Env, clip: Path, tmp_path: Path) -> None:
-    env.cli("ingest", str(clip), "--camera", "lobby", "--fps", "2", "--start",
-            "2026-11-20T09:00:00+01:00")
+    env.cli(
+        "ingest",
+        str(clip),
+        "--camera",
+        "lobby",
+        "--fps",
+        "2",
+        "--start",
+        "2026-11-20T09:00:00+01:00",
+    )
     stats = env.json("index", "stats")
     assert str(stats["first"]).startswith("2026-11-20T08:00")  # +01:00 stored as UTC
     out = env.json("index", "export-mot", "--camera", "lobby", "--out", str(tmp_path / "mot"))
-    [mot_file] = out["files"]  # type: ignore[misc]
+    [mot_file] = out["files"]
     lines = Path(mot_file).read_text().splitlines()
     assert len(lines) == out["lines"] and lines
     frame, track_id, x, y, w, h = (float(v) for v in lines[0].split(",")[:6])
+    assert x >= 0 and y >= 0
     assert frame >= 1 and track_id >= 1 and w > 10 and h > 20
     # people cross one at a time: never two tracks on one frame
     frames = [line.split(",")[0] for line in lines]
@@ -92,8 +102,9 @@ def test_bad_input_exits_2_and_leaves_the_database_unchanged(
     elif case == "future-start":
         extra = ["--start", "2999-01-01T00:00:00Z"]
     before = env.db_dump()
-    result = env.cli("ingest", str(video), "--camera", camera, "--fps", "2", *extra, "--json",
-                     check=False)
+    result = env.cli(
+        "ingest", str(video), "--camera", camera, "--fps", "2", *extra, "--json", check=False
+    )
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert message in result.stderr
@@ -115,7 +126,6 @@ def test_unwritable_data_folder_exits_2(env: Env, clip: Path) -> None:
 
 
 def test_ingest_needs_a_valid_token(env: Env, clip: Path) -> None:
-    result = Env(env.home, "wrong.token").cli("ingest", str(clip), "--camera", "lobby",
-                                               check=False)
+    result = Env(env.home, "wrong.token").cli("ingest", str(clip), "--camera", "lobby", check=False)
     assert result.returncode == 4
     assert "token" in result.stderr

@@ -44,8 +44,10 @@ def kill_and_resume(env: Env, clip: Path, delays_s: list[float]) -> int:
     killed = 0
     for delay in delays_s:
         proc = subprocess.Popen(
-            [*CCTRACE, "ingest", str(clip), *ARGS], env=env.vars(),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [*CCTRACE, "ingest", str(clip), *ARGS],
+            env=env.vars(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         if proc.poll() is None:
@@ -78,13 +80,11 @@ def test_killed_twice_then_resumed_equals_clean_run(
     assert killed >= 1
     assert_same(stored(env), sightings)
     again = env.json("ingest", str(clip), *ARGS)
-    assert again["videos"][0]["outcome"] == "already-ingested"  # type: ignore[index]
+    assert again["videos"][0]["outcome"] == "already-ingested"
 
 
 @pytest.mark.slow
-def test_ten_random_kill_points(
-    env: Env, clip: Path, clean: tuple[list[Sighting], float]
-) -> None:
+def test_ten_random_kill_points(env: Env, clip: Path, clean: tuple[list[Sighting], float]) -> None:
     sightings, wall_s = clean
     rng = random.Random(20261127)
     delays = [rng.uniform(0.2, 0.7) * wall_s for _ in range(10)]

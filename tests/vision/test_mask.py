@@ -62,8 +62,7 @@ def test_drawn_mask_scores_high(
     style: MaskStyle,
 ) -> None:
     assert astronaut_faces.landmarks_xy is not None
-    masked = draw_mask(astronaut_bgr, astronaut_faces.landmarks_xy[0], style,
-                       COLOURS_BGR["white"])
+    masked = draw_mask(astronaut_bgr, astronaut_faces.landmarks_xy[0], style, COLOURS_BGR["white"])
     assert classifier.predict(masked, astronaut_faces)[0] > DEFAULT_THRESHOLD
 
 
@@ -75,8 +74,10 @@ def test_batch_equals_one_by_one(
     masked = draw_mask(astronaut_bgr, astronaut_faces.landmarks_xy[0])
     pair = np.hstack([astronaut_bgr, masked])
     shift = np.array([astronaut_bgr.shape[1], 0, astronaut_bgr.shape[1], 0], np.float32)
-    faces = Detections(np.vstack([astronaut_faces.box_xyxy, astronaut_faces.box_xyxy + shift]),
-                       np.ones(2, np.float32))
+    faces = Detections(
+        np.vstack([astronaut_faces.box_xyxy, astronaut_faces.box_xyxy + shift]),
+        np.ones(2, np.float32),
+    )
     batched = classifier.predict(pair, faces)
     single = [classifier.predict(pair, faces[np.array([i])])[0] for i in range(2)]
     np.testing.assert_allclose(batched, single, atol=1e-5)
@@ -94,8 +95,9 @@ def test_crop_matches_package_preprocessing(astronaut_bgr: Image) -> None:
     assert batch.shape == (2, 3, INPUT_SIZE_PX, INPUT_SIZE_PX)
     assert batch.min() >= -1.0 and batch.max() <= 1.0
     # Channel 0 is red: the package feeds RGB, scaled as x / 127.5 - 1.
-    crop = cv2.resize(astronaut_bgr[50:180, 100:200], (INPUT_SIZE_PX, INPUT_SIZE_PX),
-                      interpolation=cv2.INTER_AREA)
+    crop = cv2.resize(
+        astronaut_bgr[50:180, 100:200], (INPUT_SIZE_PX, INPUT_SIZE_PX), interpolation=cv2.INTER_AREA
+    )
     np.testing.assert_allclose(batch[0, 0], crop[:, :, 2] / 127.5 - 1, atol=1e-6)
 
 
