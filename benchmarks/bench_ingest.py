@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
+from cctrace.video.clips import make_clip
 from cctrace.video.frames import iter_frames, probe
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,7 +106,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds-1080p", type=float, default=60.0)
     args = parser.parse_args()
-    from tests.ingest.clips import make_clip
 
     with tempfile.TemporaryDirectory() as tmp_str:
         tmp = Path(tmp_str)

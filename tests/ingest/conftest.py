@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.ingest.clips import make_clip
+from cctrace.video.clips import make_clip
 
 CCTRACE = [sys.executable, "-m", "cctrace"]
 

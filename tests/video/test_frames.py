@@ -45,3 +45,14 @@ def test_truncated_video_is_refused(tmp_path: Path, shared_video: Path) -> None:
 def test_every_n_must_be_positive(shared_video: Path) -> None:
     with pytest.raises(InputError):
         next(iter_frames(shared_video, every_n=0))
+
+
+def test_variable_frame_rate_times_come_from_the_container(
+    tmp_path: Path, shared_video: Path
+) -> None:
+    from cctrace.video.clips import make_clip
+
+    times = [0.0, 0.1, 0.15, 0.5, 0.55, 1.5, 1.7, 3.0, 3.05, 3.1]
+    clip = make_clip(shared_video, tmp_path / "vfr.mkv", 100, 110, times_s=times)
+    got = [f.t_s for f in iter_frames(clip)]
+    np.testing.assert_allclose(got, times, atol=1e-3)

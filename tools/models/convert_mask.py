@@ -46,8 +46,15 @@ from torch import nn
 INPUT_SIZE_PX = 128
 # torchvision's MobileNetV2 inverted-residual table: expansion t, channels c, repeats n,
 # first stride s.
-_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
-             (6, 160, 3, 2), (6, 320, 1, 1))
+_SETTINGS = (
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+)
 OPSET = 17
 PRODUCER = "cctrace convert_mask.py"
 
@@ -55,11 +62,11 @@ PRODUCER = "cctrace convert_mask.py"
 class ConvBNReLU(nn.Sequential):
     """Conv, batch norm, ReLU6: torchvision's Conv2dNormActivation, same child indices."""
 
-    def __init__(self, c_in: int, c_out: int, kernel: int = 3, stride: int = 1,
-                 groups: int = 1) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, kernel: int = 3, stride: int = 1, groups: int = 1
+    ) -> None:
         super().__init__(
-            nn.Conv2d(c_in, c_out, kernel, stride, (kernel - 1) // 2, groups=groups,
-                      bias=False),
+            nn.Conv2d(c_in, c_out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
             nn.BatchNorm2d(c_out),
             nn.ReLU6(inplace=False),
         )
@@ -183,19 +190,23 @@ def check_against_torch(model: RecognitionModel, onnx_bytes: bytes) -> float:
     except ImportError:
         from onnx.reference import ReferenceEvaluator
 
-        got = ReferenceEvaluator(onnx.load_from_string(onnx_bytes)).run(
-            None, {"image": inputs})[0]
+        got = ReferenceEvaluator(onnx.load_from_string(onnx_bytes)).run(None, {"image": inputs})[0]
     return float(np.max(np.abs(np.asarray(got) - expected)))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # --src is the name tools/models/setup_models.py passes to every converter.
-    parser.add_argument("--weights", "--src", type=Path, required=True,
-                        help="mask_recognition/model/model.pth")
+    parser.add_argument(
+        "--weights", "--src", type=Path, required=True, help="mask_recognition/model/model.pth"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output .onnx file")
-    parser.add_argument("--tolerance", type=float, default=1e-4,
-                        help="largest allowed torch-vs-ONNX log-prob difference")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=1e-4,
+        help="largest allowed torch-vs-ONNX log-prob difference",
+    )
     args = parser.parse_args(argv)
     if not args.weights.is_file():
         print(f"convert_mask: weights file {args.weights} not found", file=sys.stderr)
@@ -206,8 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     # Exporting twice in one process catches nondeterminism in the exporter itself.
     second = export_bytes(model)
     if first != second:
-        print("convert_mask: two exports differ; output is not deterministic",
-              file=sys.stderr)
+        print("convert_mask: two exports differ; output is not deterministic", file=sys.stderr)
         return 1
     diff = check_against_torch(model, first)
     print(f"torch vs ONNX max abs log-prob difference: {diff:.3g}")

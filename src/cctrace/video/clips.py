@@ -1,4 +1,6 @@
-"""Short clips cut from the shared video, re-encoded with real presentation times."""
+"""Cutting clips out of a video and re-encoding them with chosen presentation times.
+
+Used by the tests and benchmarks (short clips, variable frame rate, upscaled 1080p)."""
 
 from __future__ import annotations
 
