@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from cctrace.store.home import Home
@@ -24,6 +25,7 @@ from cctrace.video.frames import iter_frames, probe
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO = REPO.parent / "shared" / "data" / "intel-sample-videos" / "one-by-one-person-detection.mp4"
+START = "2026-11-20T10:00:00+00:00"
 # Six people cross the room one at a time (counted by eye on contact sheets of every
 # 5th frame; start and end of each passage in seconds of the video).
 PASSAGES_S = [(6.5, 19.5), (23.0, 44.5), (50.7, 69.5), (74.7, 86.5), (92.9, 119.5), (123.8, 135.8)]
@@ -79,7 +81,7 @@ def ingest(root: Path, path: Path, *extra: str) -> tuple[dict[str, object], Path
 def track_report(home: Path) -> None:
     with Store.open(Home.at(home)) as store:
         sightings = sorted(store.sightings(), key=lambda s: s.t_start_s)
-    t0 = 1763632800.0  # 2026-11-20T10:00:00Z
+    t0 = datetime.fromisoformat(START).timestamp()
     spans = [(s.track_id, s.t_start_s - t0, s.t_end_s - t0, s.face_count) for s in sightings]
     print(
         f"\ntracks: {len(spans)} (longer than 1 s: "
@@ -105,7 +107,12 @@ def track_report(home: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds-1080p", type=float, default=60.0)
+    parser.add_argument("--tracks-only", action="store_true", help="skip the speed table")
     args = parser.parse_args()
+    if args.tracks_only:
+        with tempfile.TemporaryDirectory() as tmp_str:
+            track_report(ingest(Path(tmp_str), VIDEO)[1])
+        return
 
     with tempfile.TemporaryDirectory() as tmp_str:
         tmp = Path(tmp_str)
