@@ -1,0 +1,1 @@
+"""Tracing a consenting patient: sightings by face, route, contacts, risk policies."""

@@ -1,0 +1,77 @@
+"""What a trace takes and gives: typed records shared by trace, sim, eval, CLI and API.
+
+Times are UTC epoch seconds (float); distances metres; exposures seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+Evidence = Literal["face", "track", "appearance"]
+Risk = Literal["high", "medium", "low"]
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """One patient to trace: reference face embeddings (R, 128) L2-normalised, the case's
+    time window and, optionally, the cameras of its region (None: every camera)."""
+
+    case_id: str
+    reference_embeddings: NDArray[np.float32]
+    t_from_s: float
+    t_to_s: float
+    camera_ids: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A stretch of time the patient spent in one camera's view (merged sightings)."""
+
+    camera_id: str
+    site: str | None
+    t_start_s: float
+    t_end_s: float
+    confidence: float
+    masked_ratio: float
+    evidence: Evidence
+    sighting_ids: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Encounter:
+    """Time one contact spent near the patient at one camera."""
+
+    camera_id: str
+    t_start_s: float
+    t_end_s: float
+    exposure_s: float
+    """Seconds within the policy's distance (interpolated floor paths)."""
+    min_distance_m: float
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One other person (merged across cameras by face, else appearance) near the patient."""
+
+    contact_id: str
+    risk: Risk
+    exposure_s: float
+    min_distance_m: float
+    distance_approximate: bool
+    patient_masked: bool | None
+    contact_masked: bool | None
+    encounters: tuple[Encounter, ...]
+    sighting_ids: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    case_id: str
+    policy: str
+    elapsed_s: float
+    route: tuple[Stay, ...]
+    contacts: tuple[Contact, ...]
