@@ -128,3 +128,53 @@ class MotExportOut(_Out):
     files: list[str]
     tracks: int
     lines: int
+
+
+class UserOut(_Out):
+    user: str
+    role: str
+    token: str
+
+
+class CaseOut(_Out):
+    case_id: str
+
+
+class StayOut(_Out):
+    camera_id: str
+    site: str | None
+    start: str
+    end: str
+    confidence: float
+    masked_ratio: float
+    evidence: str
+
+
+class EncounterOut(_Out):
+    camera_id: str
+    start: str
+    end: str
+    exposure_s: float
+
+
+class ContactOut(_Out):
+    contact_id: str
+    risk: str
+    exposure_s: float
+    min_distance_m: float
+    distance_approximate: bool
+    patient_masked: bool | None
+    contact_masked: bool | None
+    encounters: list[EncounterOut]
+
+
+class TraceOut(_Out):
+    case_id: str
+    policy: str
+    elapsed_s: float
+    route: list[StayOut]
+    contacts: list[ContactOut]
+
+
+class TraceBatchOut(_Out):
+    cases: list[TraceOut]

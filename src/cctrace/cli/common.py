@@ -6,14 +6,29 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
 from cctrace.core.errors import CctraceError
+
+if TYPE_CHECKING:
+    from cctrace.privacy.roles import Action
+    from cctrace.store.records import User
+    from cctrace.store.repository import Store
+
+
+@dataclass(frozen=True)
+class Session:
+    """An open store and the authenticated user acting on it."""
+
+    store: Store
+    user: User
+
 
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -51,14 +66,16 @@ def token_of(token: str | None) -> str | None:
 
 
 @contextmanager
-def open_store(home: Path | None, token: str | None) -> Iterator[object]:
-    """The store of the data folder, after checking the caller's token (the one place)."""
+def open_store(home: Path | None, token: str | None, action: Action) -> Iterator[Session]:
+    """The store of the data folder and the caller, after the token and role checks."""
+    from cctrace.privacy.roles import authorize
     from cctrace.store.home import Home, resolve_home
     from cctrace.store.repository import Store
 
     store = Store.open(Home.at(resolve_home(home)))
     try:
-        store.authenticate(token_of(token))
-        yield store
+        user = store.authenticate(token_of(token))
+        authorize(user, action)
+        yield Session(store, user)
     finally:
         store.close()

@@ -101,7 +101,6 @@ def cameras_add(
     """Register one camera, with an optional floor calibration."""
     from cctrace.geometry.calibration import load_calibration
     from cctrace.store.camera_import import camera_record
-    from cctrace.store.repository import Store
 
     def work() -> CameraOut:
         cal = load_calibration(calibration) if calibration is not None else None
@@ -116,9 +115,8 @@ def cameras_add(
             calibration=cal,
             where="cameras add",
         )
-        with open_store(home, token) as store:
-            assert isinstance(store, Store)
-            return _camera_out(store.add_camera(record))
+        with open_store(home, token, "manage_cameras") as session:
+            return _camera_out(session.store.add_camera(record))
 
     out = run(work)
     if json_out:
@@ -141,13 +139,11 @@ def cameras_import(
 ) -> None:
     """Register every camera of a CSV or GeoJSON file, all or none."""
     from cctrace.store.camera_import import read_cameras
-    from cctrace.store.repository import Store
 
     def work() -> CamerasOut:
         records = read_cameras(file)  # every row is checked before anything is stored
-        with open_store(home, token) as store:
-            assert isinstance(store, Store)
-            return CamerasOut(cameras=[_camera_out(c) for c in store.add_cameras(records)])
+        with open_store(home, token, "manage_cameras") as session:
+            return CamerasOut(cameras=[_camera_out(c) for c in session.store.add_cameras(records)])
 
     out = run(work)
     if json_out:
@@ -159,12 +155,10 @@ def cameras_import(
 @cameras_app.command("list")
 def cameras_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
     """List the registered cameras."""
-    from cctrace.store.repository import Store
 
     def work() -> CamerasOut:
-        with open_store(home, token) as store:
-            assert isinstance(store, Store)
-            return CamerasOut(cameras=[_camera_out(c) for c in store.list_cameras()])
+        with open_store(home, token, "list_cameras") as session:
+            return CamerasOut(cameras=[_camera_out(c) for c in session.store.list_cameras()])
 
     out = run(work)
     if json_out:
@@ -224,7 +218,6 @@ def ingest(
     from cctrace.ingest.pipeline import (
         ingest as ingest_video,
     )
-    from cctrace.store.repository import Store
     from cctrace.store.vector_index import FlatFaceIndex
 
     options = IngestOptions(
@@ -238,8 +231,8 @@ def ingest(
         start_utc = parse_start(start) if start is not None else None
         if start_utc is not None and len(videos) > 1:
             raise InputError("--start applies to one video; ingest videos one at a time")
-        with open_store(home, token) as store:
-            assert isinstance(store, Store)
+        with open_store(home, token, "add_footage") as session:
+            store = session.store
             store.check_writable()
             now = datetime.now(UTC)
             prepared = [prepare(store, v, camera, start_utc, now) for v in videos]
@@ -318,12 +311,10 @@ class _VideoProgress:
 @index_app.command("stats")
 def index_stats(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
     """Counts of cameras, videos, sightings and faces, and the time span covered."""
-    from cctrace.store.repository import Store
 
     def work() -> IndexStatsOut:
-        with open_store(home, token) as store:
-            assert isinstance(store, Store)
-            s = store.stats()
+        with open_store(home, token, "read_index") as session:
+            s = session.store.stats()
         return IndexStatsOut(
             cameras=s.cameras,
             videos=s.videos,
@@ -353,12 +344,10 @@ def index_export_mot(
 ) -> None:
     """Write a camera's tracks in MOTChallenge format (frame,id,x,y,w,h,conf,-1,-1,-1)."""
     from cctrace.ingest.mot_export import export_mot
-    from cctrace.store.repository import Store
 
     def work() -> MotExportOut:
-        with open_store(home, token) as store:
-            assert isinstance(store, Store)
-            files, tracks, lines = export_mot(store, camera, out_dir)
+        with open_store(home, token, "read_index") as session:
+            files, tracks, lines = export_mot(session.store, camera, out_dir)
         return MotExportOut(files=[str(f) for f in files], tracks=tracks, lines=lines)
 
     out = run(work)

@@ -118,3 +118,35 @@ class SightingRow(Base):
     appearance_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
     thumbnail_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class CaseRow(Base):
+    """A patient's case. The consent form itself is never stored: only its SHA-256."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    consent_given_by: Mapped[str] = mapped_column(String(200))
+    consent_date: Mapped[datetime] = mapped_column(UTCDateTime())
+    consent_sha256: Mapped[str] = mapped_column(String(64))
+    t_from_s: Mapped[float] = mapped_column(Double())
+    t_to_s: Mapped[float] = mapped_column(Double())
+    site: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    camera_ids_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CaseReferenceRow(Base):
+    """One reference photo's face embedding for a case (encrypted; the photo is not kept)."""
+
+    __tablename__ = "case_references"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    photo_sha256: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[float] = mapped_column(Double())
+    embedding_enc: Mapped[bytes] = mapped_column(LargeBinary())

@@ -97,3 +97,30 @@ class DayFaces:
     day: str
     sighting_ids: list[str]
     embeddings: NDArray[np.float32] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A consented case: who consented and when, the form's SHA-256, the window, region."""
+
+    case_id: str
+    owner_id: str
+    label: str
+    consent_given_by: str
+    consent_date: datetime
+    consent_sha256: str
+    t_from_s: float
+    t_to_s: float
+    site: str | None
+    camera_ids: tuple[str, ...] | None
+    status: Literal["open", "closed"] = "open"
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseReference:
+    """A reference photo's face: its file SHA-256, quality and (N=1) embedding (128,)."""
+
+    photo_sha256: str
+    quality: float
+    embedding: NDArray[np.float32] = field(repr=False)

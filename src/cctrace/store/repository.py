@@ -25,9 +25,18 @@ from cctrace.core.types import Sighting
 from cctrace.store import db
 from cctrace.store.crypto import Cipher
 from cctrace.store.home import Home
-from cctrace.store.models import CameraRow, SightingRow, VideoRow, utc_now
+from cctrace.store.models import (
+    CameraRow,
+    CaseReferenceRow,
+    CaseRow,
+    SightingRow,
+    VideoRow,
+    utc_now,
+)
 from cctrace.store.records import (
     CameraRecord,
+    CaseRecord,
+    CaseReference,
     DayFaces,
     IndexStats,
     IssuedToken,
@@ -297,6 +306,70 @@ class Store:
             session.delete(row)
             return int(n)
 
+    # -- cases -------------------------------------------------------------------------
+
+    def create_case(self, case: CaseRecord, references: Sequence[CaseReference]) -> CaseRecord:
+        """Store a case and its encrypted reference embeddings in one transaction."""
+        if not references:
+            raise InputError("a case needs at least one reference photo with a face")
+        with self._write() as session:
+            if session.get(CaseRow, case.case_id) is not None:
+                raise InputError(f"case {case.case_id} already exists")
+            row = CaseRow(
+                id=case.case_id,
+                label=case.label,
+                owner_id=case.owner_id,
+                consent_given_by=case.consent_given_by,
+                consent_date=case.consent_date,
+                consent_sha256=case.consent_sha256,
+                t_from_s=case.t_from_s,
+                t_to_s=case.t_to_s,
+                site=case.site,
+                camera_ids_json=None
+                if case.camera_ids is None
+                else json.dumps(list(case.camera_ids)),
+                status="open",
+                created_at=utc_now(),
+            )
+            session.add(row)
+            session.flush()  # the case row first: the references point at it
+            for i, ref in enumerate(references):
+                rid = f"{case.case_id}-ref{i}"
+                session.add(
+                    CaseReferenceRow(
+                        id=rid,
+                        case_id=case.case_id,
+                        photo_sha256=ref.photo_sha256,
+                        quality=float(ref.quality),
+                        embedding_enc=self.cipher.encrypt_array(
+                            np.asarray(ref.embedding, np.float32), rid, "case_reference"
+                        ),
+                    )
+                )
+            session.flush()
+            return _case_of(row)
+
+    def get_case(self, case_id: str) -> CaseRecord | None:
+        with self._sessions() as session:
+            row = session.get(CaseRow, case_id)
+            return None if row is None else _case_of(row)
+
+    def case_references(self, case_id: str) -> list[CaseReference]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CaseReferenceRow)
+                .where(CaseReferenceRow.case_id == case_id)
+                .order_by(CaseReferenceRow.id)
+            )
+            return [
+                CaseReference(
+                    photo_sha256=r.photo_sha256,
+                    quality=r.quality,
+                    embedding=self.cipher.decrypt_array(r.embedding_enc, r.id, "case_reference"),
+                )
+                for r in rows
+            ]
+
     # -- sightings ---------------------------------------------------------------------
 
     def sightings(
@@ -480,6 +553,24 @@ def _path_json(s: Sighting) -> str:
 def _chunks(ids: list[str]) -> Iterator[list[str]]:
     for i in range(0, len(ids), _IN_CHUNK):
         yield ids[i : i + _IN_CHUNK]
+
+
+def _case_of(row: CaseRow) -> CaseRecord:
+    status: Literal["open", "closed"] = "closed" if row.status == "closed" else "open"
+    return CaseRecord(
+        case_id=row.id,
+        owner_id=row.owner_id,
+        label=row.label,
+        consent_given_by=row.consent_given_by,
+        consent_date=row.consent_date,
+        consent_sha256=row.consent_sha256,
+        t_from_s=row.t_from_s,
+        t_to_s=row.t_to_s,
+        site=row.site,
+        camera_ids=None if row.camera_ids_json is None else tuple(json.loads(row.camera_ids_json)),
+        status=status,
+        created_at=row.created_at,
+    )
 
 
 def _camera_of(row: CameraRow) -> CameraRecord:

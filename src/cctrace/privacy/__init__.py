@@ -1,0 +1,1 @@
+"""Privacy by construction: roles, consent gate, audit, retention, redaction."""

@@ -1,0 +1,113 @@
+"""Opening a case: a consented patient, reference faces, a time window and a region."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from cctrace.core.errors import InputError, NoFaceError
+from cctrace.privacy.consent import Consent
+from cctrace.store.records import CaseRecord, CaseReference, User
+from cctrace.store.repository import Store
+from cctrace.trace.types import CaseQuery
+from cctrace.video.images import load_image
+from cctrace.vision.analyze import FaceAnalyzer
+
+MIN_REFERENCE_QUALITY = 0.05
+"""Below this a reference face is too small, blurred or turned away to search with."""
+
+
+def reference_faces(photos: list[Path], analyzer: FaceAnalyzer) -> list[CaseReference]:
+    """The largest face of each photo; NoFaceError (exit 3) naming a photo without one."""
+    refs = []
+    for photo in photos:
+        image = load_image(photo)
+        analysis = analyzer.analyze(image)
+        i = analysis.largest(str(photo))
+        if float(analysis.quality[i]) < MIN_REFERENCE_QUALITY:
+            raise NoFaceError(
+                f"{photo}: the face is too small, blurred or turned away to search with "
+                f"(quality {float(analysis.quality[i]):.2f}); use a sharper, frontal photo"
+            )
+        refs.append(
+            CaseReference(
+                photo_sha256=hashlib.sha256(photo.read_bytes()).hexdigest(),
+                quality=float(analysis.quality[i]),
+                embedding=np.asarray(analysis.embedding[i], np.float32),
+            )
+        )
+    return refs
+
+
+def region_cameras(
+    store: Store, site: str | None, camera_ids: list[str] | None
+) -> tuple[str, ...] | None:
+    """The cameras a case may search: a site's, a list, or None for every camera."""
+    if site and camera_ids:
+        raise InputError("give --site or --cameras, not both")
+    if site:
+        ids = tuple(c.camera_id for c in store.list_cameras() if c.site == site)
+        if not ids:
+            raise InputError(f"site {site!r} has no camera; see `cctrace cameras list`")
+        return ids
+    if camera_ids:
+        for cid in camera_ids:
+            store.require_camera(cid)
+        return tuple(dict.fromkeys(camera_ids))
+    return None
+
+
+def open_case(
+    store: Store,
+    owner: User,
+    consent: Consent,
+    references: list[CaseReference],
+    t_from: datetime,
+    t_to: datetime,
+    label: str = "",
+    site: str | None = None,
+    camera_ids: list[str] | None = None,
+) -> CaseRecord:
+    if t_to <= t_from:
+        raise InputError(f"--to {t_to.isoformat()} must be after --from {t_from.isoformat()}")
+    cameras = region_cameras(store, site, camera_ids)
+    case = CaseRecord(
+        case_id=f"case-{secrets.token_hex(6)}",
+        owner_id=owner.user_id,
+        label=label,
+        consent_given_by=consent.given_by,
+        consent_date=consent.date,
+        consent_sha256=consent.form_sha256,
+        t_from_s=t_from.timestamp(),
+        t_to_s=t_to.timestamp(),
+        site=site,
+        camera_ids=cameras,
+    )
+    return store.create_case(case, references)
+
+
+def case_query(store: Store, user: User, case_id: str) -> CaseQuery:
+    """The search a case allows, for its owner only; InputError/AuthError otherwise."""
+    from cctrace.core.errors import AuthError
+
+    case = store.get_case(case_id)
+    if case is None:
+        raise InputError(f"unknown case {case_id!r}")
+    if case.owner_id != user.user_id:
+        raise AuthError(f"case {case_id} belongs to another investigator")
+    if case.status != "open":
+        raise InputError(f"case {case_id} is closed; its data was destroyed")
+    refs = store.case_references(case_id)
+    if not refs:
+        raise InputError(f"case {case_id} has no reference face")
+    return CaseQuery(
+        case_id=case_id,
+        reference_embeddings=np.stack([r.embedding for r in refs]).astype(np.float32),
+        t_from_s=case.t_from_s,
+        t_to_s=case.t_to_s,
+        camera_ids=case.camera_ids,
+    )
