@@ -1,0 +1,1 @@
+"""Reports of a trace: HTML (self-contained, works offline), later PDF, CSV and JSON."""
