@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -64,13 +65,20 @@ def test_unwritable_home_is_an_input_error_and_creates_nothing(tmp_path: Path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through permission bits")
 def test_read_only_parent_is_an_input_error(tmp_path: Path) -> None:
     parent = tmp_path / "ro"
     parent.mkdir(mode=0o500)
-    with pytest.raises(InputError, match="choose a writable folder"):
-        init_home(parent / "home", env={})
-    assert list(parent.iterdir()) == []
+    # Root writes through permission bits; the immutable flag stops root too.
+    immutable = os.geteuid() == 0
+    if immutable:
+        subprocess.run(["chattr", "+i", str(parent)], check=True)
+    try:
+        with pytest.raises(InputError, match="choose a writable folder"):
+            init_home(parent / "home", env={})
+        assert list(parent.iterdir()) == []
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(parent)], check=True)
 
 
 def test_missing_key_with_existing_data_is_refused(initialised: InitResult) -> None:
