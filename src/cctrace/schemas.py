@@ -146,7 +146,8 @@ class StayOut(_Out):
     start: str
     end: str
     confidence: float
-    masked_ratio: float
+    masked_ratio: float | None
+    """Share of the patient's face views with a mask; None when no face was seen."""
     evidence: str
 
 

@@ -76,7 +76,8 @@ def trace_html(
     rows = "".join(
         f"<tr><td>{html.escape(s.camera_id)}</td><td>{html.escape(s.site or '')}</td>"
         f"<td>{_t(s.t_start_s)}</td><td>{_t(s.t_end_s)}</td><td>{s.confidence:.2f}</td>"
-        f"<td>{s.masked_ratio:.0%}</td><td>{s.evidence}</td></tr>"
+        f"<td>{'?' if s.masked_ratio != s.masked_ratio else f'{s.masked_ratio:.0%}'}</td>"
+        f"<td>{s.evidence}</td></tr>"
         for s in result.route
     )
     contacts = "".join(

@@ -1,0 +1,226 @@
+"""Commands for people and cases: users, case open, trace."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, open_store, print_json, run
+from cctrace.schemas import (
+    CaseOut,
+    ContactOut,
+    EncounterOut,
+    StayOut,
+    TraceBatchOut,
+    TraceOut,
+    UserOut,
+)
+
+users_app = typer.Typer(help="Manage user accounts (admin).", no_args_is_help=True)
+case_app = typer.Typer(help="Open consented cases (investigator).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(case_app, name="case")
+    app.command("trace")(trace)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option(help="investigator, auditor, admin or ingest.")],
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create a user; the token is printed once and stored only as a hash."""
+    from cctrace.core.errors import InputError
+    from cctrace.store.users import ROLES
+
+    def work() -> UserOut:
+        if role not in ROLES:
+            raise InputError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        with open_store(home, token, "manage_users") as session:
+            issued = session.store.create_user(name, role)
+        return UserOut(user=issued.user.name, role=issued.user.role, token=issued.token)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(f"user {out.user} ({out.role}) created; token (shown only once):")
+    typer.echo(out.token)
+
+
+@case_app.command("open")
+def case_open(
+    patient_photo: Annotated[
+        list[Path], typer.Option("--patient-photo", help="Reference photo(s) of the patient.")
+    ],
+    consent_file: Annotated[
+        Path | None, typer.Option("--consent-file", help="Scanned, signed consent form.")
+    ] = None,
+    consent_given_by: Annotated[
+        str, typer.Option("--consent-given-by", help="Who consented.")
+    ] = "",
+    consent_date: Annotated[
+        str, typer.Option("--consent-date", help="When consent was given (ISO 8601).")
+    ] = "",
+    t_from: Annotated[str, typer.Option("--from", help="Window start (ISO 8601).")] = "",
+    t_to: Annotated[str, typer.Option("--to", help="Window end (ISO 8601).")] = "",
+    label: Annotated[str, typer.Option(help="A label for the case (no personal data).")] = "",
+    site: Annotated[str | None, typer.Option(help="Search only this site's cameras.")] = None,
+    cameras: Annotated[
+        str | None, typer.Option(help="Search only these cameras (comma-separated ids).")
+    ] = None,
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open a case for a consenting patient. Without a consent record nothing is opened."""
+    from cctrace.core.errors import InputError
+    from cctrace.privacy.consent import parse_time, read_consent
+    from cctrace.trace.cases import open_case, reference_faces
+    from cctrace.vision.analyze import FaceAnalyzer
+
+    def work() -> CaseOut:
+        # The consent gate comes first: no photo is even looked at without consent.
+        consent = read_consent(consent_file, consent_given_by, consent_date, datetime.now(UTC))
+        if not t_from or not t_to:
+            raise InputError("give the case's time window with --from and --to")
+        start, end = parse_time(t_from, "--from"), parse_time(t_to, "--to")
+        ids = [c.strip() for c in cameras.split(",") if c.strip()] if cameras else None
+        with open_store(home, token, "open_case") as session:
+            refs = reference_faces(patient_photo, FaceAnalyzer())
+            case = open_case(
+                session.store, session.user, consent, refs, start, end, label, site, ids
+            )
+        return CaseOut(case_id=case.case_id)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(f"case {out.case_id} opened")
+
+
+def _iso(t_s: float) -> str:
+    return datetime.fromtimestamp(t_s, UTC).isoformat()
+
+
+def trace(
+    case_ids: Annotated[list[str], typer.Argument(metavar="CASE_ID...", help="Cases to trace.")],
+    policy: Annotated[
+        str, typer.Option(help="Contact policy: kdca-2022, cdc-2020 or who-2020.")
+    ] = "kdca-2022",
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Trace one or many patients: their route and their close contacts."""
+    from cctrace.config import get_policy
+    from cctrace.store.vector_index import FlatFaceIndex
+    from cctrace.trace.cases import case_query
+    from cctrace.trace.engine import trace_cases
+
+    def work() -> list[TraceOut]:
+        chosen = get_policy(policy)
+        with open_store(home, token, "trace") as session:
+            store = session.store
+            queries = [case_query(store, session.user, cid) for cid in dict.fromkeys(case_ids)]
+            index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
+            results = trace_cases(store, index, queries, chosen)
+        return [
+            TraceOut(
+                case_id=r.case_id,
+                policy=r.policy,
+                elapsed_s=round(r.elapsed_s, 4),
+                route=[
+                    StayOut(
+                        camera_id=s.camera_id,
+                        site=s.site,
+                        start=_iso(s.t_start_s),
+                        end=_iso(s.t_end_s),
+                        confidence=round(s.confidence, 4),
+                        masked_ratio=None
+                        if math.isnan(s.masked_ratio)
+                        else round(s.masked_ratio, 4),
+                        evidence=s.evidence,
+                    )
+                    for s in r.route
+                ],
+                contacts=[
+                    ContactOut(
+                        contact_id=c.contact_id,
+                        risk=c.risk,
+                        exposure_s=round(c.exposure_s, 2),
+                        min_distance_m=round(c.min_distance_m, 3),
+                        distance_approximate=c.distance_approximate,
+                        patient_masked=c.patient_masked,
+                        contact_masked=c.contact_masked,
+                        encounters=[
+                            EncounterOut(
+                                camera_id=e.camera_id,
+                                start=_iso(e.t_start_s),
+                                end=_iso(e.t_end_s),
+                                exposure_s=round(e.exposure_s, 2),
+                            )
+                            for e in c.encounters
+                        ],
+                    )
+                    for c in r.contacts
+                ],
+            )
+            for r in results
+        ]
+
+    results = run(work)
+    if json_out:
+        print_json(results[0] if len(results) == 1 else TraceBatchOut(cases=results))
+        return
+    console = Console()
+    for r in results:
+        console.print(f"[bold]case {r.case_id}[/] ({r.policy}, {r.elapsed_s:.2f} s)")
+        route = Table(
+            "camera", "site", "from", "to", "confidence", "masked", "evidence", title="route"
+        )
+        for s in r.route:
+            route.add_row(
+                s.camera_id,
+                s.site or "",
+                s.start,
+                s.end,
+                f"{s.confidence:.2f}",
+                "?" if s.masked_ratio is None else f"{s.masked_ratio:.0%}",
+                s.evidence,
+            )
+        console.print(route)
+        contacts = Table(
+            "contact",
+            "risk",
+            "exposure",
+            "min distance",
+            "patient masked",
+            "contact masked",
+            "where",
+            title="contacts",
+        )
+        for c in r.contacts:
+            dist = f"{c.min_distance_m:.1f} m" + (" (approx.)" if c.distance_approximate else "")
+            contacts.add_row(
+                c.contact_id,
+                c.risk,
+                f"{c.exposure_s / 60:.1f} min",
+                dist,
+                str(c.patient_masked),
+                str(c.contact_masked),
+                ", ".join(sorted({e.camera_id for e in c.encounters})),
+            )
+        console.print(contacts)

@@ -1,0 +1,303 @@
+"""Contacts: who was near the patient, for how long, masked or not, and the risk.
+
+Distances are computed only between sightings of one camera (they share its floor
+frame). Both paths are interpolated onto one grid of ``distance_step_s`` aligned to the
+epoch (grid index k is time k * step), so samples from several track pieces of the same
+two people fall on the same grid points and are counted once: a person standing for
+20 minutes, cut into four pieces by the ingestion's checkpoints, is exposed 20 minutes,
+not more and not less.
+
+A grid point counts as exposure when the two are within the policy's distance
+(inclusive: "within 2 m") and, under a policy that exempts it, not both masked. A
+sighting is masked when at least ``masked_min_ratio`` of its faces wore a mask; an
+unknown mask ratio (no face seen) counts as unmasked, because the exemption is for
+people *known* to be properly masked, and missing a close contact costs more than
+warning one too many.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from cctrace.config import Policy
+from cctrace.core.types import Sighting
+from cctrace.geometry.distance import clean_path, interpolate_path
+from cctrace.trace.plausibility import (
+    F64,
+    CameraMap,
+    appearance_similarity_of,
+    face_similarity_of,
+    reachable,
+    sighting_intervals,
+    time_gap_s,
+    time_overlap_s,
+)
+from cctrace.trace.settings import TraceSettings
+from cctrace.trace.types import Contact, Encounter, Risk, Stay
+
+I64 = NDArray[np.int64]
+
+
+# -- pure pieces ------------------------------------------------------------------------------
+
+
+def aligned_distance_series(
+    t_a: ArrayLike,
+    xy_a: ArrayLike,
+    t_b: ArrayLike,
+    xy_b: ArrayLike,
+    step_s: float,
+    max_gap_s: float | None = None,
+) -> tuple[I64, F64]:
+    """Floor distance between two paths on the epoch-aligned grid both cover.
+
+    t_a (K,) s, xy_a (K, 2) m, t_b (L,) s, xy_b (L, 2) m. Returns grid indices (T,)
+    int64 (time = index * step_s) and distances (T,) m, NaN where either path has a gap
+    longer than ``max_gap_s``. Empty when the paths do not share a grid point.
+    """
+    if not step_s > 0:
+        raise ValueError(f"step_s must be positive, got {step_s}")
+    ta, pa = clean_path(t_a, xy_a)
+    tb, pb = clean_path(t_b, xy_b)
+    if len(ta) == 0 or len(tb) == 0:
+        return np.zeros((0,), np.int64), np.zeros((0,), np.float64)
+    start, end = max(ta[0], tb[0]), min(ta[-1], tb[-1])
+    # The tolerance keeps a grid point that float rounding puts a hair outside.
+    k0 = int(np.ceil(start / step_s - 1e-6))
+    k1 = int(np.floor(end / step_s + 1e-6))
+    k = np.arange(k0, k1 + 1, dtype=np.int64)
+    if len(k) == 0:
+        return k, np.zeros((0,), np.float64)
+    t = np.clip(k * step_s, start, end)
+    at_a = interpolate_path(ta, pa, t, max_gap_s=max_gap_s)
+    at_b = interpolate_path(tb, pb, t, max_gap_s=max_gap_s)
+    d = np.hypot(at_a[:, 0] - at_b[:, 0], at_a[:, 1] - at_b[:, 1])
+    return k, np.asarray(d, np.float64)
+
+
+def is_masked(mask_ratio: float | None, min_ratio: float) -> bool:
+    """Masked when the share of masked faces reaches ``min_ratio``; unknown is unmasked."""
+    return mask_ratio is not None and mask_ratio >= min_ratio
+
+
+def counted_exposure(
+    distance_m: F64, distance_limit_m: float, both_masked: bool, exempt_both_masked: bool
+) -> NDArray[np.bool_]:
+    """(T,) which samples count as exposure: within the distance (NaN never is), and not
+    exempted for both being masked."""
+    if both_masked and exempt_both_masked:
+        return np.zeros(distance_m.shape, np.bool_)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(distance_m <= distance_limit_m, np.bool_)
+
+
+def exposure_s(grid_index: ArrayLike, step_s: float, window_s: float | None = None) -> float:
+    """Exposure in seconds from the exposed grid indices (duplicates counted once).
+
+    Each index stands for ``step_s`` seconds. With ``window_s`` the result is the most
+    exposure inside any sliding window of that length (cdc-2020's "over 24 hours").
+    """
+    k = np.unique(np.asarray(grid_index, np.int64))
+    if window_s is None or len(k) == 0:
+        return float(len(k) * step_s)
+    width = int(np.floor(window_s / step_s + 1e-9))  # grid points in one window
+    inside = np.searchsorted(k, k + width, side="left") - np.arange(len(k))
+    return float(inside.max() * step_s)
+
+
+def risk_of(exposure: float, policy: Policy) -> Risk:
+    """``high`` from the policy's minimum exposure, ``medium`` from its fraction of it."""
+    if exposure >= policy.min_exposure_s:
+        return "high"
+    if exposure >= policy.medium_fraction * policy.min_exposure_s:
+        return "medium"
+    return "low"
+
+
+def mask_status(
+    mask_ratios: Sequence[float | None], face_counts: Sequence[int], min_ratio: float
+) -> bool | None:
+    """Masked over several sightings (face-weighted ratio), None when never known."""
+    known = [(r, n) for r, n in zip(mask_ratios, face_counts, strict=True) if r is not None]
+    if not known:
+        return None
+    weight = sum(max(n, 1) for _, n in known)
+    return sum(r * max(n, 1) for r, n in known) / weight >= min_ratio
+
+
+def contact_id_of(sighting_ids: Sequence[str]) -> str:
+    """A stable, opaque id for one merged person: a hash of their sorted sighting ids."""
+    digest = hashlib.sha256("\n".join(sorted(set(sighting_ids))).encode()).hexdigest()
+    return f"c-{digest[:16]}"
+
+
+def group_same_people(
+    units: Sequence[Sighting], cameras: CameraMap, settings: TraceSettings
+) -> list[list[int]]:
+    """Indices of ``units`` grouped into people.
+
+    Two sightings are one person when their faces match (both have one), else when they
+    look alike and one could have walked from one to the other. Never when that is
+    impossible: two tracks at once (overlapping by more than ``track_max_overlap_s``),
+    or positions too far apart for the time between. Pairs join best first, and groups
+    join only when no two of their members are impossible together, so a chain of
+    look-alikes cannot put one person in two places.
+    """
+    n = len(units)
+    if n == 0:
+        return []
+    t0, t1 = sighting_intervals(units)
+    cams = [u.camera_id for u in units]
+    distance = cameras.distances_m(cams, cams)
+    gap = time_gap_s(t0, t1, t0, t1)
+    can_walk = reachable(distance, gap, settings.walking_speed_mps, settings.reach_slack_m)
+    impossible = (time_overlap_s(t0, t1, t0, t1) > settings.track_max_overlap_s) | (
+        np.isfinite(distance) & ~can_walk
+    )
+    np.fill_diagonal(impossible, False)
+    face = face_similarity_of(units, units)
+    looks = appearance_similarity_of(units, units)
+    both_faces = np.isfinite(face)
+    with np.errstate(invalid="ignore"):
+        by_face = both_faces & (face >= settings.contact_face_threshold)
+        by_looks = ~both_faces & can_walk & (looks >= settings.contact_appearance_threshold)
+    # Face pairs first (score 2 + cosine), then appearance pairs (score in [0, 1]).
+    score = np.where(by_face, 2.0 + np.nan_to_num(face), np.where(by_looks, looks, -1.0))
+    score[impossible] = -1.0
+    i_idx, j_idx = np.triu_indices(n, k=1)
+    order = np.argsort(-score[i_idx, j_idx], kind="stable")
+    group_of = list(range(n))
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    for e in order:
+        i, j = int(i_idx[e]), int(j_idx[e])
+        if score[i, j] < 0:
+            break
+        gi, gj = group_of[i], group_of[j]
+        if gi == gj or impossible[np.ix_(members[gi], members[gj])].any():
+            continue
+        for m in members[gj]:
+            group_of[m] = gi
+        members[gi] += members.pop(gj)
+    return [sorted(m) for _, m in sorted(members.items())]
+
+
+# -- contacts of one case -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StayPresence:
+    """One stay, the patient's sightings in it and the camera's other sightings that
+    overlap it (all clipped to the case's scope, the patient's excluded)."""
+
+    stay: Stay
+    patient: tuple[Sighting, ...]
+    others: tuple[Sighting, ...]
+
+
+@dataclass
+class _Near:
+    """What one other sighting showed during one stay."""
+
+    stay_index: int
+    sighting: Sighting
+    exposed: list[I64] = field(default_factory=list)
+    min_distance_m: float = float("inf")
+    approximate: bool = False
+    patient: list[Sighting] = field(default_factory=list)
+
+
+def find_contacts(
+    presences: Sequence[StayPresence],
+    policy: Policy,
+    settings: TraceSettings,
+    cameras: CameraMap,
+) -> tuple[Contact, ...]:
+    """The people near the patient, merged across stays and cameras, riskiest first.
+
+    Listed: anyone with exposure, or who came within the policy's distance at all (for
+    instance both masked under kdca-2022: no exposure, but the investigator sees them).
+    """
+    near: dict[tuple[str, int], _Near] = {}
+    for si, presence in enumerate(presences):
+        for other in presence.others:
+            for p in presence.patient:
+                if p.t_end_s < other.t_start_s or other.t_end_s < p.t_start_s:
+                    continue  # most pairs of a long, busy stay never meet: skip cheaply
+                k, d = aligned_distance_series(
+                    p.path_t_s,
+                    p.path_floor_xy_m,
+                    other.path_t_s,
+                    other.path_floor_xy_m,
+                    settings.distance_step_s,
+                    settings.path_max_gap_s,
+                )
+                if not np.isfinite(d).any():
+                    continue
+                both = is_masked(p.mask_ratio, settings.masked_min_ratio) and is_masked(
+                    other.mask_ratio, settings.masked_min_ratio
+                )
+                counted = counted_exposure(d, policy.distance_m, both, policy.both_masked_exempt)
+                rec = near.setdefault((other.sighting_id, si), _Near(si, other))
+                rec.exposed.append(k[counted])
+                rec.min_distance_m = min(rec.min_distance_m, float(np.nanmin(d)))
+                rec.approximate |= p.path_approximate or other.path_approximate
+                rec.patient.append(p)
+    units_by_id = {sid: rec.sighting for (sid, _), rec in near.items()}
+    unit_ids = sorted(units_by_id)
+    units = [units_by_id[i] for i in unit_ids]
+    contacts = []
+    for group in group_same_people(units, cameras, settings):
+        ids = {unit_ids[g] for g in group}
+        recs = [r for (sid, _), r in near.items() if sid in ids]
+        contact = _contact(recs, presences, policy, settings)
+        if contact.exposure_s > 0 or contact.min_distance_m <= policy.distance_m:
+            contacts.append(contact)
+    contacts.sort(key=lambda c: (-c.exposure_s, c.min_distance_m, c.contact_id))
+    return tuple(contacts)
+
+
+def _contact(
+    recs: Sequence[_Near],
+    presences: Sequence[StayPresence],
+    policy: Policy,
+    settings: TraceSettings,
+) -> Contact:
+    step = settings.distance_step_s
+    encounters = []
+    for si in sorted({r.stay_index for r in recs}):
+        here = [r for r in recs if r.stay_index == si]
+        stay = presences[si].stay
+        encounters.append(
+            Encounter(
+                camera_id=stay.camera_id,
+                t_start_s=max(stay.t_start_s, min(r.sighting.t_start_s for r in here)),
+                t_end_s=min(stay.t_end_s, max(r.sighting.t_end_s for r in here)),
+                exposure_s=exposure_s(np.concatenate([k for r in here for k in r.exposed]), step),
+                min_distance_m=min(r.min_distance_m for r in here),
+            )
+        )
+    every_k = np.concatenate([k for r in recs for k in r.exposed])
+    theirs = list({r.sighting.sighting_id: r.sighting for r in recs}.values())
+    patient = list({p.sighting_id: p for r in recs for p in r.patient}.values())
+    ratio = settings.masked_min_ratio
+    total_s = exposure_s(every_k, step, policy.window_s)
+    return Contact(
+        contact_id=contact_id_of([s.sighting_id for s in theirs]),
+        risk=risk_of(total_s, policy),
+        exposure_s=total_s,
+        min_distance_m=min(r.min_distance_m for r in recs),
+        distance_approximate=any(r.approximate for r in recs),
+        patient_masked=mask_status(
+            [p.mask_ratio for p in patient], [p.face_count for p in patient], ratio
+        ),
+        contact_masked=mask_status(
+            [s.mask_ratio for s in theirs], [s.face_count for s in theirs], ratio
+        ),
+        encounters=tuple(encounters),
+        sighting_ids=tuple(sorted(s.sighting_id for s in theirs)),
+    )

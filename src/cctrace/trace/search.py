@@ -1,0 +1,613 @@
+"""Finding a patient's sightings: by face, then along tracks and across cameras.
+
+1. Face: each case's reference embeddings are fused (see `reference_queries`), every
+   query of the batch goes through the face index one UTC day at a time (each day's
+   partition is read and multiplied once for all the cases whose window covers it), and
+   each hit's score is then recomputed from the stored embedding for its own case, so a
+   case's result does not depend on what else was in the batch.
+2. Appearance: from each face-confirmed sighting, sightings of *other* cameras that look
+   alike and that the patient could have walked to in time (and that contradict no other
+   face-confirmed sighting) join with lower confidence.
+3. Track: a sighting of the same camera starting right where a found one ends (or ending
+   right where it starts), close on the floor and alike, continues it. Repeated until
+   nothing new joins, so a person standing for 20 minutes (four 5-minute pieces) is
+   followed even when the face showed in one piece only.
+
+Every sighting any step sees is first clipped to its case's time window and region
+(`CaseScope.clip`): nothing outside them ever comes back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cctrace.core.errors import InputError
+from cctrace.core.types import Sighting
+from cctrace.store.records import CameraRecord
+from cctrace.store.repository import Store
+from cctrace.store.vector_index import Match
+from cctrace.trace.plausibility import (
+    F64,
+    CameraMap,
+    appearance_similarity_of,
+    path_end_points,
+    reachable,
+    sighting_intervals,
+    time_gap_s,
+    time_overlap_s,
+    unit_rows,
+)
+from cctrace.trace.settings import FaceFusion, TraceSettings
+from cctrace.trace.types import CaseQuery, Evidence
+
+INDEX_TOLERANCE = 1e-3
+"""The index is asked for hits this far below the threshold; the exact score decides.
+Matrix products round differently with the batch's shape, and a borderline hit must not
+depend on which other cases were traced with it."""
+_STORE_IN_CHUNK = 500
+_CLUSTER_MAX_S = 3600.0
+"""Longest span one shared store query covers: joining spans saves queries but reads
+each camera over the whole union, so the union is kept short."""
+
+EVIDENCE_RANK: dict[Evidence, int] = {"face": 2, "track": 1, "appearance": 0}
+
+
+class FaceSearcher(Protocol):
+    """The one part of `cctrace.store.vector_index.VectorIndex` a trace needs."""
+
+    def search(
+        self,
+        queries: NDArray[np.float32],
+        days: Sequence[str],
+        k: int,
+        min_similarity: float | None = None,
+    ) -> list[list[Match]]: ...
+
+
+@dataclass(frozen=True)
+class ScoredSighting:
+    """A sighting believed to be the patient's, with why and how sure (confidence 0..1).
+
+    ``similarity`` is the fused face cosine for face evidence, the appearance similarity
+    to ``parent_id`` (the sighting it was reached from) otherwise.
+    """
+
+    sighting: Sighting
+    evidence: Evidence
+    confidence: float
+    similarity: float
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """What one case may see: its time window and, optionally, its cameras."""
+
+    case_id: str
+    t_from_s: float
+    t_to_s: float
+    camera_ids: frozenset[str] | None
+
+    @classmethod
+    def of(cls, query: CaseQuery) -> CaseScope:
+        if not (np.isfinite(query.t_from_s) and np.isfinite(query.t_to_s)):
+            raise InputError(f"case {query.case_id}: the time window must be finite")
+        if query.t_to_s < query.t_from_s:
+            raise InputError(
+                f"case {query.case_id}: the time window ends before it starts "
+                f"({query.t_from_s} > {query.t_to_s})"
+            )
+        cams = None if query.camera_ids is None else frozenset(query.camera_ids)
+        return cls(query.case_id, float(query.t_from_s), float(query.t_to_s), cams)
+
+    def admits_camera(self, camera_id: str) -> bool:
+        return self.camera_ids is None or camera_id in self.camera_ids
+
+    def clip(self, s: Sighting) -> Sighting | None:
+        """The part of ``s`` inside the scope (path samples outside dropped), or None."""
+        if not self.admits_camera(s.camera_id):
+            return None
+        if s.t_end_s < self.t_from_s or s.t_start_s > self.t_to_s:
+            return None
+        if s.t_start_s >= self.t_from_s and s.t_end_s <= self.t_to_s:
+            return s
+        t = np.asarray(s.path_t_s, np.float64)
+        keep = (t >= self.t_from_s) & (t <= self.t_to_s)
+        boxes = None if s.path_box_xyxy is None else s.path_box_xyxy[keep]
+        return dataclasses.replace(
+            s,
+            t_start_s=max(s.t_start_s, self.t_from_s),
+            t_end_s=min(s.t_end_s, self.t_to_s),
+            path_t_s=t[keep],
+            path_floor_xy_m=s.path_floor_xy_m[keep],
+            path_box_xyxy=boxes,
+        )
+
+    def clip_all(self, sightings: Iterable[Sighting]) -> list[Sighting]:
+        return [c for s in sightings if (c := self.clip(s)) is not None]
+
+
+def window_days(t_from_s: float, t_to_s: float) -> list[str]:
+    """Every UTC day ``YYYY-MM-DD`` from the one holding ``t_from_s`` to ``t_to_s``'s."""
+    day = datetime.fromtimestamp(t_from_s, UTC).date()
+    last = datetime.fromtimestamp(t_to_s, UTC).date()
+    days = []
+    while day <= last:
+        days.append(day.isoformat())
+        day += timedelta(days=1)
+    return days
+
+
+def reference_queries(references: NDArray[np.floating], fusion: FaceFusion) -> F64:
+    """Index queries (Q, D) unit rows from (R, D) reference embeddings.
+
+    "mean": one row, the renormalised mean of the unit references (their noise averages
+    out while the identity adds up). "max": the R unit references themselves; a face's
+    score is then its best cosine to any of them.
+    """
+    refs = np.asarray(references, np.float64)
+    if refs.ndim == 1:
+        refs = refs.reshape(1, -1)
+    if refs.ndim != 2 or len(refs) == 0:
+        raise InputError(f"reference embeddings must be (R, D) with R >= 1, got {refs.shape}")
+    if not np.all(np.isfinite(refs)):
+        raise InputError("reference embeddings contain NaN or infinity")
+    unit = unit_rows(refs)
+    if fusion == "mean":
+        return unit_rows(unit.mean(axis=0, keepdims=True))
+    return unit
+
+
+def fused_similarity(queries: F64, faces: NDArray[np.floating]) -> F64:
+    """(N,) score of N faces (N, D) against a case's queries (Q, D): the best cosine."""
+    f = unit_rows(np.asarray(faces, np.float64).reshape(-1, queries.shape[1]))
+    if len(f) == 0:
+        return np.zeros((0,), np.float64)
+    return np.asarray((f @ queries.T).max(axis=1), np.float64)
+
+
+def margin_confidence(similarity: F64 | float, threshold: float, full_margin: float) -> F64:
+    """Confidence from how far a similarity clears its threshold: 0.5 at the threshold,
+    1 at ``full_margin`` above it, linear between (0.5 below: callers filter first)."""
+    margin = (np.asarray(similarity, np.float64) - threshold) / full_margin
+    return np.asarray(0.5 + 0.5 * np.clip(margin, 0.0, 1.0), np.float64)
+
+
+# -- the store, read once per batch ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A camera and a span of time whose sightings are needed."""
+
+    camera_id: str
+    t_from_s: float
+    t_to_s: float
+
+
+def merge_intervals(
+    intervals: Iterable[tuple[float, float]], join_gap_s: float = 0.0
+) -> list[tuple[float, float]]:
+    """Union of closed intervals, sorted and disjoint (those at most ``join_gap_s`` apart
+    joined)."""
+    out: list[tuple[float, float]] = []
+    for lo, hi in sorted(intervals):
+        if out and lo <= out[-1][1] + join_gap_s:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _clusters(
+    spans: Sequence[tuple[float, float, str]], max_span_s: float
+) -> list[tuple[float, float, list[str]]]:
+    """Camera spans grouped into store queries: spans overlapping in time share one query
+    (its span their union, at most ``max_span_s`` long unless one span alone is longer)."""
+    out: list[tuple[float, float, list[str]]] = []
+    for lo, hi, cam in sorted(spans):
+        if out and lo <= out[-1][1] and max(hi, out[-1][1]) - out[-1][0] <= max_span_s:
+            c_lo, c_hi, cams = out[-1]
+            out[-1] = (c_lo, max(c_hi, hi), [*cams, cam] if cam not in cams else cams)
+        else:
+            out.append((lo, hi, [cam]))
+    return out
+
+
+class SightingPool:
+    """Sightings (with biometrics) read from the store for a whole batch, each span once.
+
+    Requests are merged per camera, spans already read are skipped, and spans that
+    overlap in time share one query over their cameras. ``queries`` counts the store
+    queries made.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._by_camera: dict[str, dict[str, Sighting]] = {}
+        self._covered: dict[str, list[tuple[float, float]]] = {}
+        self.queries = 0
+
+    def fetch(self, windows: Iterable[Window]) -> None:
+        wanted: dict[str, list[tuple[float, float]]] = {}
+        for w in windows:
+            if w.t_to_s >= w.t_from_s:
+                wanted.setdefault(w.camera_id, []).append((w.t_from_s, w.t_to_s))
+        needed: list[tuple[float, float, str]] = []
+        for cam, spans in wanted.items():
+            covered = self._covered.get(cam, [])
+            for lo, hi in merge_intervals(spans):
+                if not any(c_lo <= lo and hi <= c_hi for c_lo, c_hi in covered):
+                    needed.append((lo, hi, cam))
+        for lo, hi, cams in _clusters(needed, _CLUSTER_MAX_S):
+            for start in range(0, len(cams), _STORE_IN_CHUNK):
+                chunk = cams[start : start + _STORE_IN_CHUNK]
+                self.queries += 1
+                for s in self._store.sightings(chunk, lo, hi, with_biometrics=True):
+                    self._by_camera.setdefault(s.camera_id, {})[s.sighting_id] = s
+            for cam in cams:
+                self._covered[cam] = merge_intervals([*self._covered.get(cam, []), (lo, hi)])
+
+    def in_window(self, w: Window) -> list[Sighting]:
+        """Fetched sightings of ``w.camera_id`` overlapping ``w``'s span, by start time."""
+        found = [
+            s
+            for s in self._by_camera.get(w.camera_id, {}).values()
+            if s.t_start_s <= w.t_to_s and s.t_end_s >= w.t_from_s
+        ]
+        return sorted(found, key=lambda s: (s.t_start_s, s.sighting_id))
+
+
+# -- 1. face ---------------------------------------------------------------------------
+
+
+def face_search(
+    store: Store,
+    index: FaceSearcher,
+    scopes: Sequence[CaseScope],
+    references: Sequence[NDArray[np.floating]],
+    settings: TraceSettings,
+) -> list[list[ScoredSighting]]:
+    """Face-confirmed sightings of each case (same order as ``scopes``), by start time."""
+    case_queries = [reference_queries(r, settings.face_fusion) for r in references]
+    if not case_queries:
+        return []
+    stacked = np.concatenate(case_queries).astype(np.float32)
+    owner = np.concatenate([np.full(len(q), i) for i, q in enumerate(case_queries)])
+    case_days = [
+        set(window_days(sc.t_from_s - settings.sighting_max_span_s, sc.t_to_s)) for sc in scopes
+    ]
+    hits: list[set[str]] = [set() for _ in scopes]
+    for day in sorted(set().union(*case_days)):
+        rows = [r for r in range(len(stacked)) if day in case_days[owner[r]]]
+        matches = index.search(
+            stacked[rows],
+            [day],
+            settings.face_max_hits_per_day,
+            min_similarity=settings.face_threshold - INDEX_TOLERANCE,
+        )
+        for r, found in zip(rows, matches, strict=True):
+            hits[owner[r]].update(m.sighting_id for m in found)
+    every_hit = sorted(set().union(*hits))
+    stored = {s.sighting_id: s for s in store.get_sightings(every_hit, with_biometrics=True)}
+    out: list[list[ScoredSighting]] = []
+    for scope, queries, case_hits in zip(scopes, case_queries, hits, strict=True):
+        clipped = scope.clip_all(stored[i] for i in sorted(case_hits) if i in stored)
+        with_face = [s for s in clipped if s.face_embedding is not None]
+        if not with_face:
+            out.append([])
+            continue
+        faces = np.stack([np.asarray(s.face_embedding, np.float64) for s in with_face])
+        sim = fused_similarity(queries, faces)
+        conf = margin_confidence(sim, settings.face_threshold, settings.face_full_confidence_margin)
+        scored = [
+            ScoredSighting(s, "face", float(c), float(v))
+            for s, v, c in zip(with_face, sim, conf, strict=True)
+            if v >= settings.face_threshold
+        ]
+        out.append(sorted(scored, key=_by_time))
+    return out
+
+
+# -- 2. appearance across cameras ---------------------------------------------------------
+
+
+def extend_by_appearance(
+    seeds: Sequence[ScoredSighting],
+    candidates: Sequence[Sighting],
+    cameras: CameraMap,
+    settings: TraceSettings,
+) -> list[ScoredSighting]:
+    """Candidates (not yet found) that are the patient by appearance, each at most once.
+
+    A candidate joins when, for some face-confirmed seed in *another* camera, it lies
+    within ``appearance_max_gap_s``, is reachable at walking speed and looks alike; and
+    it contradicts no face-confirmed seed (too far to walk in the time between them, in
+    an unknown place at the same time, or a second person beside the patient in one
+    camera). Its confidence is the best such seed's, times the appearance factor and
+    margin term.
+    """
+    faces = [s for s in seeds if s.evidence == "face"]
+    if not faces or not candidates:
+        return []
+    f_s = [s.sighting for s in faces]
+    f0, f1 = sighting_intervals(f_s)
+    c0, c1 = sighting_intervals(candidates)
+    f_cam = np.array([s.camera_id for s in f_s], dtype=object)
+    c_cam = np.array([s.camera_id for s in candidates], dtype=object)
+    same_cam = f_cam[:, None] == c_cam[None, :]
+    distance = cameras.distances_m([s.camera_id for s in f_s], [s.camera_id for s in candidates])
+    gap = time_gap_s(f0, f1, c0, c1)
+    overlap = time_overlap_s(f0, f1, c0, c1)
+    can_walk = reachable(distance, gap, settings.walking_speed_mps, settings.reach_slack_m)
+    looks = appearance_similarity_of(f_s, candidates)
+    with np.errstate(invalid="ignore"):
+        alike = looks >= settings.appearance_threshold
+    link = ~same_cam & (gap <= settings.appearance_max_gap_s) & can_walk & alike
+    known = np.isfinite(distance)
+    conflict = (
+        (known & ~can_walk)
+        | (~known & ~same_cam & (overlap > 0))
+        | (same_cam & (overlap > settings.track_max_overlap_s))
+    )
+    accepted = link.any(axis=0) & ~conflict.any(axis=0)
+    seed_conf = np.array([s.confidence for s in faces])
+    margin = margin_confidence(
+        np.nan_to_num(looks, nan=0.0),
+        settings.appearance_threshold,
+        settings.appearance_full_confidence_margin,
+    )
+    score = np.where(link, seed_conf[:, None] * margin, -1.0)
+    out = []
+    for c in np.flatnonzero(accepted):
+        f = int(np.argmax(score[:, c]))
+        out.append(
+            ScoredSighting(
+                candidates[c],
+                "appearance",
+                float(score[f, c] * settings.appearance_confidence_factor),
+                float(looks[f, c]),
+                f_s[f].sighting_id,
+            )
+        )
+    return out
+
+
+# -- 3. along one camera's tracks ---------------------------------------------------------
+
+
+def continue_tracks(
+    found: Sequence[ScoredSighting],
+    candidates: Sequence[Sighting],
+    settings: TraceSettings,
+) -> list[ScoredSighting]:
+    """Candidates (not yet found) that continue a found sighting in the same camera.
+
+    A continuation starts within ``track_max_gap_s`` after a found one ends (or ends that
+    long before it starts), overlapping it by at most ``track_max_overlap_s``, within
+    ``track_max_jump_m`` plus walking speed times the gap of its end point, and looks
+    alike. Each found sighting keeps only its most alike continuation per direction; a
+    candidate overlapping a found sighting of its camera is someone beside the patient,
+    never a continuation.
+    """
+    if not found or not candidates:
+        return []
+    f_s = [s.sighting for s in found]
+    f0, f1 = sighting_intervals(f_s)
+    c0, c1 = sighting_intervals(candidates)
+    same_cam = (
+        np.array([s.camera_id for s in f_s], dtype=object)[:, None]
+        == np.array([s.camera_id for s in candidates], dtype=object)[None, :]
+    )
+    f_first, f_last = path_end_points(f_s)
+    c_first, c_last = path_end_points(candidates)
+    looks = appearance_similarity_of(f_s, candidates)
+    with np.errstate(invalid="ignore"):
+        alike = looks >= settings.track_appearance_threshold
+    tol, max_gap = settings.track_max_overlap_s, settings.track_max_gap_s
+
+    def direction(gap: F64, jump_m: F64) -> NDArray[np.bool_]:
+        allowed = settings.track_max_jump_m + settings.walking_speed_mps * np.maximum(gap, 0)
+        with np.errstate(invalid="ignore"):
+            return np.asarray(
+                same_cam & alike & (gap >= -tol) & (gap <= max_gap) & (jump_m <= allowed), np.bool_
+            )
+
+    forward = direction(
+        c0[None, :] - f1[:, None], _pair_distance(f_last, c_first)
+    )  # candidate after
+    backward = direction(f0[:, None] - c1[None, :], _pair_distance(f_first, c_last))
+    link = _best_per_row(forward, looks) | _best_per_row(backward, looks)
+    beside = same_cam & (time_overlap_s(f0, f1, c0, c1) > tol)
+    accepted = link.any(axis=0) & ~beside.any(axis=0)
+    parent_conf = np.array([s.confidence for s in found])
+    out = []
+    for c in np.flatnonzero(accepted):
+        f = int(np.argmax(np.where(link[:, c], parent_conf, -1.0)))
+        parent = found[f]
+        evidence: Evidence = "appearance" if parent.evidence == "appearance" else "track"
+        out.append(
+            ScoredSighting(
+                candidates[c],
+                evidence,
+                float(parent.confidence * settings.track_confidence_factor),
+                float(looks[f, c]),
+                parent.sighting.sighting_id,
+            )
+        )
+    return out
+
+
+def _pair_distance(a_xy: F64, b_xy: F64) -> F64:
+    """(A, B) metres between (A, 2) and (B, 2) points (NaN where either is unknown)."""
+    d = a_xy[:, None, :] - b_xy[None, :, :]
+    return np.asarray(np.hypot(d[..., 0], d[..., 1]), np.float64)
+
+
+def _best_per_row(mask: NDArray[np.bool_], score: F64) -> NDArray[np.bool_]:
+    """``mask`` keeping, in each row, only its highest-scoring True entry."""
+    out = np.zeros_like(mask)
+    rows = np.flatnonzero(mask.any(axis=1))
+    if len(rows):
+        best = np.argmax(np.where(mask[rows], score[rows], -np.inf), axis=1)
+        out[rows, best] = True
+    return out
+
+
+# -- the whole search ----------------------------------------------------------------------
+
+
+def find_patient_sightings(
+    store: Store,
+    index: FaceSearcher,
+    queries: Sequence[CaseQuery],
+    settings: TraceSettings | None = None,
+    *,
+    cameras: Sequence[CameraRecord] | None = None,
+    pool: SightingPool | None = None,
+) -> dict[str, list[ScoredSighting]]:
+    """Each case's sightings (face, then appearance, then track evidence), by start time.
+
+    One index pass and shared store reads serve the whole batch; ``pool`` lets a caller
+    reuse those reads for contacts.
+    """
+    settings = settings or TraceSettings()
+    ids = [q.case_id for q in queries]
+    if len(set(ids)) != len(ids):
+        raise InputError("each case may appear only once in a batch trace")
+    scopes = [CaseScope.of(q) for q in queries]
+    pool = pool or SightingPool(store)
+    camera_map = CameraMap(store.list_cameras() if cameras is None else cameras)
+    faces = face_search(store, index, scopes, [q.reference_embeddings for q in queries], settings)
+    found: list[dict[str, ScoredSighting]] = [
+        {s.sighting.sighting_id: s for s in case} for case in faces
+    ]
+
+    # Appearance: only from face-confirmed seeds, so a look-alike never seeds another.
+    windows_of = [
+        appearance_windows(scope, [f.sighting for f in seeds], camera_map, settings)
+        for scope, seeds in zip(scopes, faces, strict=True)
+    ]
+    pool.fetch(w for ws in windows_of for w in ws)
+    for scope, seeds, windows, case in zip(scopes, faces, windows_of, found, strict=True):
+        candidates = _candidates(pool, scope, windows, case)
+        for s in extend_by_appearance(seeds, candidates, camera_map, settings):
+            case[s.sighting.sighting_id] = s
+
+    # Track: grow from what is new each round until nothing joins.
+    frontier = [list(case.values()) for case in found]
+    while any(frontier):
+        windows_of = [
+            [_around(s.sighting, settings.track_max_gap_s, scope) for s in new]
+            for scope, new in zip(scopes, frontier, strict=True)
+        ]
+        # Read well beyond the track gap: the next pieces of a long stay, and the
+        # contacts of the whole stay, then come from this one read.
+        pool.fetch(
+            _around(s.sighting, settings.store_prefetch_s, scope)
+            for scope, new in zip(scopes, frontier, strict=True)
+            for s in new
+        )
+        for i, (scope, windows, case) in enumerate(zip(scopes, windows_of, found, strict=True)):
+            candidates = _candidates(pool, scope, windows, case)
+            added = continue_tracks(list(case.values()), candidates, settings)
+            for s in added:
+                case[s.sighting.sighting_id] = s
+            frontier[i] = added
+    return {
+        q.case_id: sorted(case.values(), key=_by_time)
+        for q, case in zip(queries, found, strict=True)
+    }
+
+
+def appearance_windows(
+    scope: CaseScope, seeds: Sequence[Sighting], cameras: CameraMap, settings: TraceSettings
+) -> list[Window]:
+    """Where appearance candidates of ``seeds`` may be: reachable cameras of the region,
+    up to ``appearance_max_gap_s`` before and after each seed.
+
+    While the face puts the patient somewhere without a break (seeds joined within
+    ``track_max_gap_s``), a sighting lying wholly inside that time in a camera farther
+    than ``reach_slack_m`` would be rejected as a contradiction anyway, so only the
+    edges of such a presence are read there; cameras within the slack (overlapping
+    views) are read over the whole span. In a busy place this reads a fraction of the
+    rows, and decoding rows is most of a trace's time.
+    """
+    gap = settings.appearance_max_gap_s
+    reach_m = settings.walking_speed_mps * gap + settings.reach_slack_m
+    presence = merge_intervals(
+        ((s.t_start_s, s.t_end_s) for s in seeds), join_gap_s=settings.track_max_gap_s
+    )
+    starts = np.array([lo for lo, _ in presence])
+    windows = []
+    for s in seeds:
+        near = [
+            c
+            for c in cameras.within(s.camera_id, reach_m)
+            if c != s.camera_id and scope.admits_camera(c)
+        ]
+        if not near:
+            continue
+        p_lo, p_hi = presence[int(np.searchsorted(starts, s.t_start_s, side="right")) - 1]
+        lo, hi = max(s.t_start_s - gap, scope.t_from_s), min(s.t_end_s + gap, scope.t_to_s)
+        distance = cameras.distances_m([s.camera_id], near)[0]
+        for cam, d in zip(near, distance, strict=True):
+            if d <= settings.reach_slack_m:
+                windows.append(Window(cam, lo, hi))
+                continue
+            if lo < p_lo:
+                windows.append(Window(cam, lo, p_lo))
+            if p_hi < hi:
+                windows.append(Window(cam, p_hi, hi))
+    return windows
+
+
+def _candidates(
+    pool: SightingPool,
+    scope: CaseScope,
+    windows: Sequence[Window],
+    found: dict[str, ScoredSighting],
+) -> list[Sighting]:
+    seen: dict[str, Sighting] = {}
+    for w in windows:
+        for s in pool.in_window(w):
+            if s.sighting_id not in found and s.sighting_id not in seen:
+                clipped = scope.clip(s)
+                if clipped is not None and clipped.t_start_s <= w.t_to_s:
+                    seen[s.sighting_id] = clipped
+    return sorted(seen.values(), key=lambda s: (s.t_start_s, s.sighting_id))
+
+
+def _around(s: Sighting, margin_s: float, scope: CaseScope) -> Window:
+    return Window(
+        s.camera_id,
+        max(s.t_start_s - margin_s, scope.t_from_s),
+        min(s.t_end_s + margin_s, scope.t_to_s),
+    )
+
+
+def _by_time(s: ScoredSighting) -> tuple[float, str]:
+    return (s.sighting.t_start_s, s.sighting.sighting_id)
+
+
+__all__ = [
+    "CaseScope",
+    "ScoredSighting",
+    "SightingPool",
+    "Window",
+    "continue_tracks",
+    "extend_by_appearance",
+    "face_search",
+    "find_patient_sightings",
+    "fused_similarity",
+    "margin_confidence",
+    "reference_queries",
+    "window_days",
+]

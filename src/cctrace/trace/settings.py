@@ -1,0 +1,100 @@
+"""Every threshold the trace uses, in one frozen record (defaults explained in
+docs/fragments/trace.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cctrace.vision.appearance import SAME_PERSON_THRESHOLD
+from cctrace.vision.faces import SFACE_COSINE_THRESHOLD
+
+FaceFusion = Literal["mean", "max"]
+
+
+@dataclass(frozen=True)
+class TraceSettings:
+    """Thresholds of patient search, route building and contact finding.
+
+    Similarities are cosines (faces) or combined appearance similarities in [0, 1];
+    times in seconds, distances in metres, speeds in metres per second.
+    """
+
+    # -- patient by face -----------------------------------------------------------------
+    face_threshold: float = SFACE_COSINE_THRESHOLD
+    """Fused cosine at or above which a sighting's face is the patient's."""
+    face_fusion: FaceFusion = "mean"
+    """How several reference photos become one score: the cosine to their renormalised
+    mean ("mean"), or the best cosine to any of them ("max"). Mean measured better on
+    noisy references at the same threshold (tests/trace/test_search.py)."""
+    face_full_confidence_margin: float = 0.2
+    """Similarity above the threshold at which a face match's confidence reaches 1
+    (it is 0.5 at the threshold, linear between)."""
+    face_max_hits_per_day: int = 5000
+    """Index hits kept per reference query and UTC day (a patient seen more often in one
+    day than this loses the weakest hits)."""
+    sighting_max_span_s: float = 600.0
+    """Longest sighting expected (the ingestion cuts tracks every 5 minutes): the index is
+    filed by a sighting's start day, so the day this long before the window opens is
+    searched too, for a sighting begun before midnight and still running in the window."""
+    # -- extension along tracks and across cameras --------------------------------------
+    walking_speed_mps: float = 1.4
+    """Fastest plausible walking speed between camera positions."""
+    reach_slack_m: float = 15.0
+    """Added to the reachable distance: cameras are points but their views span metres."""
+    appearance_threshold: float = SAME_PERSON_THRESHOLD
+    """Appearance similarity at or above which two sightings may be the same person."""
+    appearance_max_gap_s: float = 300.0
+    """Farthest in time from a face-confirmed sighting that appearance alone may extend
+    the route: clothing is not unique, and the longer the gap the more people qualify."""
+    appearance_confidence_factor: float = 0.6
+    """An appearance match's confidence is its seed's times this (times its margin term)."""
+    appearance_full_confidence_margin: float = 0.08
+    """Appearance similarity above the threshold at which its margin term reaches 1."""
+    track_max_gap_s: float = 5.0
+    """Two sightings of one camera this close in time may be one track cut in two (the
+    ingestion ends every track at its 5-minute checkpoints; trackers lose people briefly)."""
+    track_max_overlap_s: float = 1.0
+    """Overlap in time still allowed between two pieces of one track (frame rounding)."""
+    track_max_jump_m: float = 1.5
+    """Floor distance allowed between one piece's end and the next's start, plus walking
+    speed times the gap."""
+    track_appearance_threshold: float = SAME_PERSON_THRESHOLD
+    """Appearance similarity a continuation needs (same camera, same light)."""
+    track_confidence_factor: float = 0.95
+    """A continuation's confidence is its parent's times this."""
+    store_prefetch_s: float = 600.0
+    """Store reads around a found sighting reach this far (speed, not results: the next
+    track pieces and the stay's contacts come with one read)."""
+    # -- route -----------------------------------------------------------------------------
+    route_merge_gap_s: float = 60.0
+    """Sightings of one camera closer in time than this make one stay."""
+    # -- contacts --------------------------------------------------------------------------
+    distance_step_s: float = 0.25
+    """Grid of the distance series (the ingestion samples about 4 frames per second)."""
+    path_max_gap_s: float = 5.0
+    """A path is not interpolated across a longer gap between its samples (unseen)."""
+    masked_min_ratio: float = 0.5
+    """A sighting counts as masked when at least this share of its faces wore a mask."""
+    contact_face_threshold: float = SFACE_COSINE_THRESHOLD
+    """Face cosine at or above which two contact sightings are one person."""
+    contact_appearance_threshold: float = SAME_PERSON_THRESHOLD
+    """Appearance similarity for one person when faces cannot decide."""
+
+    def __post_init__(self) -> None:
+        positive = (
+            "face_full_confidence_margin",
+            "walking_speed_mps",
+            "appearance_full_confidence_margin",
+            "distance_step_s",
+            "path_max_gap_s",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"TraceSettings.{name} must be positive")
+        if self.face_max_hits_per_day < 1:
+            raise ValueError("TraceSettings.face_max_hits_per_day must be at least 1")
+        if self.face_fusion not in ("mean", "max"):
+            raise ValueError(
+                f"TraceSettings.face_fusion must be mean or max, not {self.face_fusion}"
+            )

@@ -1,0 +1,275 @@
+"""Exposure, masks, risk and merging of contacts (no store: sightings built in memory)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cctrace.config import POLICIES, Policy, get_policy
+from cctrace.store.records import CameraRecord
+from cctrace.trace.contacts import (
+    StayPresence,
+    aligned_distance_series,
+    contact_id_of,
+    counted_exposure,
+    exposure_s,
+    find_contacts,
+    group_same_people,
+    is_masked,
+    mask_status,
+    risk_of,
+)
+from cctrace.trace.plausibility import CameraMap
+from cctrace.trace.settings import TraceSettings
+from cctrace.trace.types import Stay
+from tests.trace.helpers import at, face_photo, identity, look, seen_look, sighting
+
+T = 1_709_629_200.0
+CAMERAS = CameraMap(
+    [
+        CameraRecord("a", "A", site="S", x_m=0.0, y_m=0.0),
+        CameraRecord("b", "B", site="S", x_m=100.0, y_m=0.0),
+        CameraRecord("far", "F", site="S", x_m=5000.0, y_m=0.0),
+    ]
+)
+
+
+def _presence(
+    minutes: float,
+    distance_m: float,
+    patient_mask: float | None,
+    contact_mask: float | None,
+    approximate: bool = False,
+) -> StayPresence:
+    t1 = T + minutes * 60
+    patient = sighting("p", "a", T, t1, at(0, 0, 0.1, T), mask_ratio=patient_mask)
+    other = sighting(
+        "o", "a", T, t1, at(0, distance_m, 0.1, T), mask_ratio=contact_mask, approximate=approximate
+    )
+    stay = Stay("a", "S", T, t1, 1.0, 0.0, "face", ("p",))
+    return StayPresence(stay, (patient,), (other,))
+
+
+@pytest.mark.parametrize(
+    ("policy", "minutes", "distance_m", "patient_mask", "contact_mask", "risk", "exposed"),
+    [
+        # 16 minutes at 1.5 m
+        ("kdca-2022", 16, 1.5, 0.0, 0.0, "high", True),
+        ("kdca-2022", 16, 1.5, 1.0, 1.0, "low", False),  # both masked: exempt, still listed
+        ("kdca-2022", 16, 1.5, 1.0, 0.0, "high", True),  # one masked is not enough
+        ("kdca-2022", 16, 1.5, 1.0, None, "high", True),  # unknown mask counts as unmasked
+        ("cdc-2020", 16, 1.5, 1.0, 1.0, "high", True),  # masks do not matter
+        ("who-2020", 16, 1.5, 0.0, 0.0, None, False),  # 1.5 m is not within 1 m
+        # shorter or farther
+        ("kdca-2022", 10, 1.5, 0.0, 0.0, "medium", True),  # 600 s >= 900 s / 3
+        ("kdca-2022", 4, 1.5, 0.0, 0.0, "low", True),
+        ("kdca-2022", 16, 2.5, 0.0, 0.0, None, False),
+        ("cdc-2020", 16, 1.9, 0.0, 0.0, None, False),  # just over 6 ft
+        ("who-2020", 16, 0.9, 0.0, 0.0, "high", True),
+    ],
+)
+def test_exposure_and_risk_per_policy(
+    policy: str,
+    minutes: float,
+    distance_m: float,
+    patient_mask: float | None,
+    contact_mask: float | None,
+    risk: str | None,
+    exposed: bool,
+) -> None:
+    contacts = find_contacts(
+        [_presence(minutes, distance_m, patient_mask, contact_mask)],
+        get_policy(policy),
+        TraceSettings(),
+        CAMERAS,
+    )
+    if risk is None:
+        assert contacts == ()
+        return
+    (c,) = contacts
+    assert c.risk == risk
+    assert c.exposure_s == (pytest.approx(minutes * 60, abs=0.5) if exposed else 0.0)
+    assert c.min_distance_m == pytest.approx(distance_m, abs=1e-5)
+    assert c.sighting_ids == ("o",)
+
+
+def test_approximate_distance_is_marked() -> None:
+    (c,) = find_contacts(
+        [_presence(16, 1.0, None, None, approximate=True)],
+        get_policy("kdca-2022"),
+        TraceSettings(),
+        CAMERAS,
+    )
+    assert c.distance_approximate and c.patient_masked is None and c.contact_masked is None
+
+
+def test_policy_distance_is_a_setting() -> None:
+    wide = Policy(name="wide", distance_m=3.0, min_exposure_s=600)
+    (c,) = find_contacts([_presence(16, 2.5, 0.0, 0.0)], wide, TraceSettings(), CAMERAS)
+    assert c.risk == "high"
+
+
+@pytest.mark.parametrize(
+    ("k", "window_s", "expected"),
+    [
+        ([0, 1, 2, 3], None, 1.0),
+        ([0, 1, 1, 2, 3, 3], None, 1.0),  # duplicates (two track pieces) counted once
+        ([0, 1, 2, 3], 0.5, 0.5),
+        # 10 min on day 1 and 10 min 30 h later: 20 min in all, at most 10 within 24 h
+        ([*range(2400), *range(432_000, 434_400)], None, 1200.0),
+        ([*range(2400), *range(432_000, 434_400)], 86400, 600.0),
+        # 10 min, then 10 min 20 h later: both inside one 24 h window
+        ([*range(2400), *range(288_000, 290_400)], 86400, 1200.0),
+        ([], 86400, 0.0),
+    ],
+)
+def test_exposure_seconds(k: list[int], window_s: float | None, expected: float) -> None:
+    assert exposure_s(np.array(k, np.int64), 0.25, window_s) == pytest.approx(expected)
+
+
+def test_cdc_24h_window_over_two_days() -> None:
+    # 10 min with the patient, then 10 min again 30 h later: cdc never reaches 15 min
+    # within 24 h; kdca (no window) sums both.
+    def presence(t0: float, sid: str) -> StayPresence:
+        p = sighting(f"p{sid}", "a", t0, t0 + 600, at(0, 0))
+        o = sighting(
+            f"o{sid}", "a", t0, t0 + 600, at(0, 1), face=face_photo(identity(9), int(t0) % 97)
+        )
+        return StayPresence(
+            Stay("a", "S", t0, t0 + 600, 1.0, 0.0, "face", (p.sighting_id,)), (p,), (o,)
+        )
+
+    presences = [presence(T, "1"), presence(T + 30 * 3600, "2")]
+    (cdc,) = find_contacts(presences, get_policy("cdc-2020"), TraceSettings(), CAMERAS)
+    (kdca,) = find_contacts(presences, get_policy("kdca-2022"), TraceSettings(), CAMERAS)
+    assert cdc.exposure_s == pytest.approx(600, abs=0.5) and cdc.risk == "medium"
+    assert kdca.exposure_s == pytest.approx(1200, abs=1) and kdca.risk == "high"
+    assert len(cdc.encounters) == 2
+
+
+def test_split_tracks_are_counted_once() -> None:
+    # Patient in two pieces, contact in three, over the same 20 minutes at 1 m.
+    patient = tuple(
+        sighting(f"p{i}", "a", T + lo, T + hi, at(0, 0))
+        for i, (lo, hi) in enumerate([(0, 600), (600.25, 1200)])
+    )
+    clothes = look(5)
+    others = tuple(
+        sighting(f"o{i}", "a", T + lo, T + hi, at(0, 1), appearance=seen_look(clothes, i))
+        for i, (lo, hi) in enumerate([(0, 300), (300.25, 900), (900.25, 1200)])
+    )
+    stay = Stay("a", "S", T, T + 1200, 1.0, 0.0, "face", ("p0", "p1"))
+    (c,) = find_contacts(
+        [StayPresence(stay, patient, others)], get_policy("kdca-2022"), TraceSettings(), CAMERAS
+    )
+    assert c.sighting_ids == ("o0", "o1", "o2")
+    assert c.exposure_s == pytest.approx(1200, abs=1.5)  # not 1500: overlaps count once
+
+
+def test_aligned_series_uses_the_epoch_grid() -> None:
+    k, d = aligned_distance_series(
+        [10.1, 12.1], [[0, 0], [2, 0]], [10.1, 13.1], [[0, 1], [3, 1]], 0.5
+    )
+    np.testing.assert_array_equal(k, [21, 22, 23, 24])  # 10.5 .. 12.0 s
+    np.testing.assert_allclose(d, [1.0, 1.0, 1.0, 1.0], atol=1e-6)
+
+
+def test_aligned_series_leaves_gaps_unknown() -> None:
+    k, d = aligned_distance_series(
+        [0, 1, 20, 21], np.zeros((4, 2)), np.arange(22), np.zeros((22, 2)), 1.0, 5.0
+    )  # the first path is unseen from 1 s to 20 s
+    assert np.isnan(d[(k > 1) & (k < 20)]).all() and (d[k <= 1] == 0).all()
+    assert not counted_exposure(d, 2.0, False, True)[(k > 1) & (k < 20)].any()
+
+
+@pytest.mark.parametrize(
+    ("ratio", "masked"), [(None, False), (0.0, False), (0.49, False), (0.5, True), (1.0, True)]
+)
+def test_is_masked(ratio: float | None, masked: bool) -> None:
+    assert is_masked(ratio, 0.5) is masked
+
+
+@pytest.mark.parametrize(
+    ("ratios", "counts", "expected"),
+    [
+        ([None, None], [0, 0], None),
+        ([1.0, 0.0], [9, 1], True),
+        ([1.0, 0.0], [1, 9], False),
+        ([None, 0.8], [0, 3], True),
+    ],
+)
+def test_mask_status(ratios: list[float | None], counts: list[int], expected: bool | None) -> None:
+    assert mask_status(ratios, counts, 0.5) is expected
+
+
+@pytest.mark.parametrize(
+    ("exposure", "policy", "risk"),
+    [
+        (900, "kdca-2022", "high"),
+        (899, "kdca-2022", "medium"),
+        (300, "cdc-2020", "medium"),
+        (299, "who-2020", "low"),
+        (0, "who-2020", "low"),
+    ],
+)
+def test_risk_of(exposure: float, policy: str, risk: str) -> None:
+    assert risk_of(exposure, POLICIES[policy]) == risk
+
+
+def test_contact_id_is_opaque_and_order_free() -> None:
+    assert contact_id_of(["b", "a"]) == contact_id_of(["a", "b", "a"]) != contact_id_of(["a"])
+    assert len(contact_id_of(["x"])) == 18
+
+
+# -- merging people ----------------------------------------------------------------------------
+
+
+def _person(
+    sid: str,
+    camera: str,
+    t0: float,
+    t1: float,
+    *,
+    face: int | None = None,
+    clothes: int | None = None,
+    seed: int = 0,
+) -> object:
+    return sighting(
+        sid,
+        camera,
+        T + t0,
+        T + t1,
+        at(0, 0),
+        face=None if face is None else face_photo(identity(face), seed),
+        appearance=None if clothes is None else seen_look(look(clothes), seed),
+    )
+
+
+@pytest.mark.parametrize(
+    ("units", "groups"),
+    [
+        # same face, two cameras, walking time enough
+        ([("x", "a", 0, 60, 1, None), ("y", "b", 200, 260, 1, None)], [[0, 1]]),
+        # other faces, same clothes: faces decide
+        ([("x", "a", 0, 60, 1, 7), ("y", "b", 200, 260, 2, 7)], [[0], [1]]),
+        # no faces, same clothes, reachable
+        ([("x", "a", 0, 60, None, 7), ("y", "b", 200, 260, None, 7)], [[0, 1]]),
+        # no faces, same clothes, 5 km in 140 s: two people
+        ([("x", "a", 0, 60, None, 7), ("y", "far", 200, 260, None, 7)], [[0], [1]]),
+        # same clothes at the same time in one camera: two people
+        ([("x", "a", 0, 60, None, 7), ("y", "a", 30, 90, None, 7)], [[0], [1]]),
+        # one face in a, later one in b, same face; a look-alike in a at the same time as b
+        (
+            [("x", "a", 0, 60, 1, 7), ("y", "b", 200, 260, 1, 7), ("z", "a", 200, 260, None, 7)],
+            [[0, 1], [2]],
+        ),
+    ],
+)
+def test_group_same_people(
+    units: list[tuple[str, str, float, float, int | None, int | None]], groups: list[list[int]]
+) -> None:
+    made = [
+        _person(sid, cam, t0, t1, face=face, clothes=clothes, seed=i)
+        for i, (sid, cam, t0, t1, face, clothes) in enumerate(units)
+    ]
+    assert group_same_people(made, CAMERAS, TraceSettings()) == groups  # type: ignore[arg-type]
