@@ -179,3 +179,15 @@ class TraceOut(_Out):
 
 class TraceBatchOut(_Out):
     cases: list[TraceOut]
+
+
+class DemoOut(_Out):
+    home: str
+    report_html: str
+    route_recall: float
+    route_precision: float
+    cameras_true: list[str]
+    cameras_found: list[str]
+    contacts_true: int
+    contacts_found: int
+    timings_s: dict[str, float]

@@ -273,3 +273,13 @@ def test_group_same_people(
         for i, (sid, cam, t0, t1, face, clothes) in enumerate(units)
     ]
     assert group_same_people(made, CAMERAS, TraceSettings()) == groups  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("distance_m", "listed"), [(0.1, False), (0.3, False), (0.5, True)])
+def test_a_track_on_top_of_the_patient_is_their_duplicate_not_a_contact(
+    distance_m: float, listed: bool
+) -> None:
+    contacts = find_contacts(
+        [_presence(3, distance_m, None, None)], get_policy("kdca-2022"), TraceSettings(), CAMERAS
+    )
+    assert (len(contacts) == 1) is listed

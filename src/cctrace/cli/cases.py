@@ -15,6 +15,7 @@ from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, open_store, print_jso
 from cctrace.schemas import (
     CaseOut,
     ContactOut,
+    DemoOut,
     EncounterOut,
     StayOut,
     TraceBatchOut,
@@ -30,6 +31,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(case_app, name="case")
     app.command("trace")(trace)
+    app.command("demo")(demo)
 
 
 @users_app.command("add")
@@ -224,3 +226,92 @@ def trace(
                 ", ".join(sorted({e.camera_id for e in c.encounters})),
             )
         console.print(contacts)
+
+
+def demo(
+    home: HomeOpt = None,
+    policy: Annotated[str, typer.Option(help="Contact policy for the trace.")] = "kdca-2022",
+    seed: Annotated[int, typer.Option(help="Scenario seed (bystanders, noise).")] = 7,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show the whole flow on a rendered town: ingest, consented case, trace, report."""
+    from cctrace.config import get_policy
+    from cctrace.demo import run_demo
+
+    console = Console(stderr=json_out)
+    result = run(lambda: run_demo(home, get_policy(policy), console.print, seed=seed))
+    c = result.comparison
+    if json_out:
+        print_json(
+            DemoOut(
+                home=str(result.home),
+                report_html=str(result.report_html),
+                route_recall=round(c.route_recall, 4),
+                route_precision=round(c.route_precision, 4),
+                cameras_true=list(c.cameras_true),
+                cameras_found=list(c.cameras_found),
+                contacts_true=c.contacts_true,
+                contacts_found=c.contacts_found,
+                timings_s={k: round(v, 2) for k, v in result.timings_s.items()},
+            )
+        )
+        return
+    r = result.trace
+    route = Table(
+        "camera",
+        "from (UTC)",
+        "to",
+        "confidence",
+        "masked",
+        "evidence",
+        title="route of the patient",
+    )
+    for s in r.route:
+        masked = "?" if math.isnan(s.masked_ratio) else f"{s.masked_ratio:.0%}"
+        route.add_row(
+            s.camera_id,
+            _iso(s.t_start_s)[11:19],
+            _iso(s.t_end_s)[11:19],
+            f"{s.confidence:.2f}",
+            masked,
+            s.evidence,
+        )
+    console.print(route)
+    contacts = Table(
+        "contact",
+        "risk",
+        "exposure s",
+        "closest m",
+        "patient masked",
+        "contact masked",
+        "cameras",
+        title=f"contacts ({r.policy})",
+    )
+    for ct in r.contacts:
+        contacts.add_row(
+            ct.contact_id,
+            ct.risk,
+            f"{ct.exposure_s:.0f}",
+            f"{ct.min_distance_m:.2f}" + ("~" if ct.distance_approximate else ""),
+            str(ct.patient_masked),
+            str(ct.contact_masked),
+            ", ".join(sorted({e.camera_id for e in ct.encounters})),
+        )
+    console.print(contacts)
+    friend = (
+        "not found"
+        if c.friend_exposure_found_s is None
+        else f"{c.friend_exposure_found_s:.0f} s found"
+    )
+    console.print(
+        f"compared with the scenario's truth: route recall {c.route_recall:.2f}, precision "
+        f"{c.route_precision:.2f}; cameras {', '.join(c.cameras_found)} found of "
+        f"{', '.join(c.cameras_true)}; {c.contacts_found} contacts listed, {c.contacts_true} "
+        f"people truly within {get_policy(policy).distance_m} m; the friend's exposure "
+        f"{c.friend_exposure_true_s:.0f} s true, {friend}"
+    )
+    t = result.timings_s
+    console.print(
+        f"report: {result.report_html}\ntimes: render {t['render']:.0f} s, ingest "
+        f"{t['ingest']:.0f} s, trace {t['trace']:.2f} s, total {t['total']:.0f} s"
+    )

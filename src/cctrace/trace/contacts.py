@@ -238,6 +238,8 @@ def find_contacts(
                 )
                 if not np.isfinite(d).any():
                     continue
+                if float(np.nanmedian(d)) < settings.same_body_max_m:
+                    continue  # the patient's own duplicate track, not another person
                 both = is_masked(p.mask_ratio, settings.masked_min_ratio) and is_masked(
                     other.mask_ratio, settings.masked_min_ratio
                 )

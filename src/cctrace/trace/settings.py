@@ -74,6 +74,10 @@ class TraceSettings:
     """Grid of the distance series (the ingestion samples about 4 frames per second)."""
     path_max_gap_s: float = 5.0
     """A path is not interpolated across a longer gap between its samples (unseen)."""
+    same_body_max_m: float = 0.35
+    """A co-present track whose median floor distance to the patient is below this is the
+    patient's own second track (a detector's duplicate box), not a contact: two bodies'
+    centres cannot be closer than about a shoulder width."""
     masked_min_ratio: float = 0.5
     """A sighting counts as masked when at least this share of its faces wore a mask."""
     contact_face_threshold: float = SFACE_COSINE_THRESHOLD
@@ -88,6 +92,7 @@ class TraceSettings:
             "appearance_full_confidence_margin",
             "distance_step_s",
             "path_max_gap_s",
+            "same_body_max_m",
         )
         for name in positive:
             if not getattr(self, name) > 0:

@@ -1,0 +1,53 @@
+"""The demo end to end: rendered town, real models, consented case, trace, report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    home = tmp_path_factory.mktemp("demo") / "home"
+    result = subprocess.run(
+        [sys.executable, "-m", "cctrace", "demo", "--home", str(home), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out: dict[str, object] = json.loads(result.stdout)
+    return home, out
+
+
+def test_demo_finds_the_route_and_the_friend(demo: tuple[Path, dict[str, object]]) -> None:
+    _, out = demo
+    assert out["cameras_found"] == ["cam-a", "cam-b", "cam-c"] == out["cameras_true"]
+    assert isinstance(out["route_recall"], float) and out["route_recall"] >= 0.8
+    assert isinstance(out["route_precision"], float) and out["route_precision"] >= 0.8
+    assert isinstance(out["contacts_found"], int) and out["contacts_found"] >= 2
+
+
+def test_demo_report_is_offline_and_shows_no_face(demo: tuple[Path, dict[str, object]]) -> None:
+    _, out = demo
+    page = Path(str(out["report_html"])).read_text()
+    assert "cam-b" in page and "<svg" in page
+    assert "<img" not in page and "http://" not in page.replace("http://www.w3.org", "")
+    assert "https://" not in page
+
+
+def test_demo_never_touches_an_existing_folder(tmp_path: Path) -> None:
+    (tmp_path / "cctrace.db").write_text("somebody's data")
+    result = subprocess.run(
+        [sys.executable, "-m", "cctrace", "demo", "--home", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "not empty" in result.stderr
+    assert (tmp_path / "cctrace.db").read_text() == "somebody's data"
