@@ -18,9 +18,7 @@ models: $(VENV)/.installed
 	$(BIN)/python tools/models/setup_models.py
 
 demo: setup
-	$(BIN)/cctrace models list
-	$(BIN)/cctrace faces analyze "$$($(BIN)/python -c 'import skimage, pathlib; print(pathlib.Path(skimage.__file__).parent / "data" / "astronaut.png")')"
-	$(BIN)/cctrace detect "$$($(BIN)/python -c 'import matplotlib.cbook as c; print(c.get_sample_data("grace_hopper.jpg", asfileobj=False))')"
+	$(BIN)/cctrace demo
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests tools benchmarks
