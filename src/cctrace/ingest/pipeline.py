@@ -42,6 +42,8 @@ Outcome = Literal["ingested", "resumed", "already-ingested"]
 ProgressFn = Callable[[float, float], None]
 """Called with (video seconds done, video seconds in all)."""
 
+MIN_EMBED_FACE_PX = 20.0
+"""Narrower faces are not embedded: below about 20 px SFace cannot tell people apart."""
 FUTURE_TOLERANCE_S = 300.0
 """Clocks of recorders drift; a start up to 5 minutes ahead of ours is accepted."""
 
@@ -54,8 +56,9 @@ class IngestOptions:
     motion_threshold: float = 4.0
     checkpoint_every_s: float = 300.0
     """Longest stretch of video between two checkpoints (segments)."""
-    appearance_every: int = 2
-    """Appearance is embedded on every n-th observation of a track (it changes slowly)."""
+    appearance_every: int = 4
+    """Appearance is embedded on every n-th observation of a track (about once a second
+    at 4 fps: clothing does not change, and the track's mean is what is stored)."""
     person_detector: str | None = None
 
 
@@ -267,8 +270,14 @@ def ingest(
         segment = _Segment(ByteTracker(first_track_id=segment.tracker.next_track_id))
         gate.reset()
 
+    def wanted(index: int, t_s: float) -> bool:
+        """Only frames that will be sampled are converted to pixels."""
+        if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
+            return False
+        return math.floor(t_s * opts.sample_fps + 1e-9) > last_bin
+
     try:
-        for frame in iter_frames(video.path):
+        for frame in iter_frames(video.path, want=wanted):
             counters["decoded"] += 1
             t_s = frame.t_s
             last_t = t_s
@@ -338,19 +347,23 @@ def _analyse_frame(
     tracked = segment.tracker.update(persons, t_s)
     if len(tracked) == 0:
         return len(persons)
-    analysis = models.faces.analyze(image, tracked.detections)
-    face_track = link_faces_to_tracks(tracked, analysis.faces)
-    aligned = None
-    for i in np.flatnonzero(face_track >= 0):
-        if aligned is None:
-            aligned = models.faces.embedder.align(image, analysis.faces)
-        ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())
-        ev.add_face(
-            analysis.embedding[i],
-            float(analysis.quality[i]),
-            float(analysis.mask_probability[i]),
-            aligned[i],
-        )
+    faces = models.faces.find(image, tracked.detections)
+    face_track = link_faces_to_tracks(tracked, faces)
+    # Only faces on a track, and large enough to recognise, are worth embedding: a face
+    # under MIN_EMBED_FACE_PX wide gives an embedding that matches anyone (see
+    # docs/benchmarks.md, face verification at CCTV sizes).
+    width = faces.box_xyxy[:, 2] - faces.box_xyxy[:, 0]
+    chosen = np.flatnonzero((face_track >= 0) & (width >= MIN_EMBED_FACE_PX))
+    if len(chosen):
+        analysis = models.faces.describe(image, faces[chosen])
+        for j, i in enumerate(chosen):
+            ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())
+            ev.add_face(
+                analysis.embedding[j],
+                float(analysis.quality[j]),
+                float(analysis.mask_probability[j]),
+                analysis.aligned[j],
+            )
     # Appearance on every n-th observation of each track, batched in one model call.
     want = []
     for row, track_id in enumerate(tracked.track_id.tolist()):

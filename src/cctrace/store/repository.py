@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Literal, cast
 
 import numpy as np
-from sqlalchemy import CursorResult, Engine, delete, func, select, update
+from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cctrace.core.errors import InputError
@@ -278,6 +278,39 @@ class Store:
                 inserted.append(s.sighting_id)
             session.flush()
         return inserted
+
+    def bulk_insert_sightings(self, sightings: Sequence[Sighting]) -> int:
+        """Insert sightings known to be new in one transaction, without the per-id checks
+        of `commit_checkpoint` (for bulk loads such as `cctrace sim`: some 10x faster).
+
+        Every sighting's video must exist and be ``ingesting``; a stored id makes the
+        whole batch fail (IntegrityError) and nothing is written. Returns the count.
+        """
+        videos = {s.video_id for s in sightings}
+        with self._write() as session:
+            for chunk in _chunks(sorted(videos)):
+                ok = set(
+                    session.scalars(
+                        select(VideoRow.id).where(
+                            VideoRow.id.in_(chunk), VideoRow.status == "ingesting"
+                        )
+                    )
+                )
+                missing = sorted(set(chunk) - ok)
+                if missing:
+                    raise InputError(
+                        f"video {missing[0]} is not being ingested (unknown, or already "
+                        "done): call begin_video first"
+                    )
+            rows = [self._row_values(s) for s in sightings]
+            if rows:
+                session.execute(insert(SightingRow), rows)
+        return len(sightings)
+
+    def _row_values(self, s: Sighting) -> dict[str, object]:
+        """The column values of a sighting row, as `_row_of` makes them (for Core inserts)."""
+        row = self._row_of(s)
+        return {c.key: getattr(row, c.key) for c in SightingRow.__table__.columns}
 
     def finish_video(self, video_id: str) -> None:
         with self._write() as session:

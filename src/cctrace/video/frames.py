@@ -6,7 +6,7 @@ variable-frame-rate footage gets correct times.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ import numpy as np
 from cctrace.core.errors import InputError
 from cctrace.core.types import ImageBGR
 
+_NO_PIXELS: ImageBGR = np.zeros((0, 0, 3), np.uint8)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg")
 
 
@@ -91,9 +92,14 @@ def probe(path: Path) -> VideoInfo:
         )
 
 
-def iter_frames(path: Path, every_n: int = 1) -> Iterator[Frame]:
+def iter_frames(
+    path: Path, every_n: int = 1, want: Callable[[int, float], bool] | None = None
+) -> Iterator[Frame]:
     """Yield every ``every_n``-th decoded frame as BGR with its presentation time.
 
+    ``want(index, t_s)``, if given, picks the frames to convert to pixels; the others
+    are still yielded (their times count) but with an empty image, which saves the
+    colour conversion of frames nobody looks at.
     Raises InputError naming the file on a decoding error part-way through.
     """
     if every_n < 1:
@@ -114,7 +120,12 @@ def iter_frames(path: Path, every_n: int = 1) -> Iterator[Frame]:
                         if pts is not None and stream.time_base is not None
                         else float("nan")
                     )
-                    image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+                    if want is None or want(index, t_s):
+                        image = np.ascontiguousarray(
+                            frame.to_ndarray(format="bgr24"), dtype=np.uint8
+                        )
+                    else:
+                        image = _NO_PIXELS
                     yield Frame(index=index, t_s=t_s, image_bgr=image)
                 index += 1
         except av.error.FFmpegError as exc:

@@ -75,6 +75,8 @@ class FaceAnalysis:
     quality: FloatArray
     embedding: FloatArray
     mask_probability: FloatArray
+    aligned: tuple[ImageBGR, ...] = ()
+    """The (112, 112, 3) aligned face crops the embeddings were computed from."""
 
     def __len__(self) -> int:
         return len(self.faces)
@@ -152,11 +154,19 @@ class FaceAnalyzer:
             found.append(Detections(box, best.score, best.landmarks_xy / scale + offset))
         return concat_detections(found)
 
-    def analyze(self, image_bgr: ImageBGR, persons: Detections | None = None) -> FaceAnalysis:
-        """Faces of one image; with ``persons``, also CenterFace on faceless heads."""
+    def find(self, image_bgr: ImageBGR, persons: Detections | None = None) -> Detections:
+        """Face boxes and landmarks; with ``persons``, also CenterFace on faceless heads."""
         faces = self.detector.detect(image_bgr)
         if persons is not None and len(persons):
             faces = concat_detections([faces, self.fallback_faces(image_bgr, faces, persons)])
+        return faces
+
+    def analyze(self, image_bgr: ImageBGR, persons: Detections | None = None) -> FaceAnalysis:
+        """Faces of one image; with ``persons``, also CenterFace on faceless heads."""
+        return self.describe(image_bgr, self.find(image_bgr, persons))
+
+    def describe(self, image_bgr: ImageBGR, faces: Detections) -> FaceAnalysis:
+        """Quality, embedding and mask probability of the given faces."""
         if len(faces) == 0:
             empty = np.zeros((0,), np.float32)
             return FaceAnalysis(faces, empty, np.zeros((0, EMBEDDING_DIM), np.float32), empty)
@@ -166,4 +176,5 @@ class FaceAnalyzer:
             quality=face_quality(faces, aligned).total,
             embedding=self.embedder.embed_aligned(aligned),
             mask_probability=self.mask.predict(image_bgr, faces),
+            aligned=tuple(aligned),
         )
