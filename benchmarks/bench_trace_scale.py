@@ -1,0 +1,373 @@
+"""Trace speed against the size of the index: 1 and 10 patients over N simulated sightings.
+
+Two steps, each its own process so that peak memory (ru_maxrss) measures one thing:
+
+    # write a light city of 1 M sightings (about 10 minutes and 7 GB on the dev VM)
+    .venv/bin/python benchmarks/bench_trace_scale.py build --home /tmp/scale-1m --sightings 1000000
+    # trace 1 and 10 patients, cold (first call: index partitions decrypted) and warm
+    .venv/bin/python benchmarks/bench_trace_scale.py trace --home /tmp/scale-1m
+
+The light city (the full `cctrace.sim.city` simulator spends its time on 4 Hz walking
+people and ground truth, and needs memory for all of it): ``sightings / (days x
+per_camera_day)`` cameras on a grid, each seeing ``per_camera_day`` sightings a day
+between 07:00 and 22:00 UTC, of people drawn from a pool of identities (20 sightings per
+identity on average). A background sighting lasts 2 to 300 s (median 20 s) with a path at
+1 Hz (ingestion writes about 4 Hz: a quarter of the path bytes); 30 % carry a face
+(128-d, SFace-like spread, `cctrace.sim.city.face_photos`), all carry a 1320-d appearance
+vector unless ``--appearance none``. Planted on the middle day: 10 patients, each with
+three 20-minute stays at random cameras (4 Hz paths, cut every 5 minutes as ingestion
+does, faces in 60 % of the pieces) and a companion 1 m away at each stay. Each patient's
+case window is the whole simulated period (``days`` days), so every day's face
+partition is searched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cctrace.config import get_policy
+from cctrace.core.types import Sighting
+from cctrace.sim.city import (
+    CNN_DIM,
+    FACE_COMMON,
+    FACE_DIM,
+    SIM_PATH_SCHEME,
+    face_photos,
+    sim_sighting_id,
+    sim_video_id,
+)
+from cctrace.store.camera_import import camera_record
+from cctrace.store.home import Home, init_home
+from cctrace.store.records import VideoRecord
+from cctrace.store.repository import Store, utc_day
+from cctrace.store.vector_index import FlatFaceIndex
+from cctrace.trace.types import CaseQuery
+
+F64 = NDArray[np.float64]
+COLOUR_DIM = 40
+T0 = datetime(2024, 3, 4, tzinfo=UTC).timestamp()  # midnight UTC, a Monday
+DAY_S = 86400.0
+CAMERA_SPACING_M = 40.0
+PATIENTS = 10
+BATCH = 20000
+META = "scale-bench.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    sightings: int
+    days: int
+    per_camera_day: int
+    seed: int
+    appearance: str
+
+    @property
+    def cameras(self) -> int:
+        return max(1, round(self.sightings / (self.days * self.per_camera_day)))
+
+
+def _unit(v: F64) -> F64:
+    return np.asarray(v / np.linalg.norm(v, axis=-1, keepdims=True))
+
+
+def _appearance(rng: np.random.Generator, n: int) -> NDArray[np.float32]:
+    """(n, 1320) appearance vectors of n different people, spread like `cctrace.sim.city`'s
+    (CNN cosine between people about 0.75, colour about 0.7)."""
+    base = np.random.default_rng(12345).gamma(0.5, 1.0, CNN_DIM)  # shared by every call
+    cnn = _unit(base + rng.gamma(0.5, 1.0, (n, CNN_DIM)))
+    halves = COLOUR_DIM // 2
+    dark = np.zeros(halves)
+    dark[-4:] = (0.5, 0.25, 0.15, 0.1)
+    w = rng.uniform(0.2, 1.0, (n, 2, 1))
+    hist = w * dark + (1 - w) * rng.dirichlet(np.full(halves, 0.2), (n, 2))
+    colour = np.sqrt(hist / hist.sum(axis=2, keepdims=True)).reshape(n, -1) / math.sqrt(2)
+    return np.asarray(np.concatenate([cnn, colour], axis=1), np.float32)
+
+
+def build(home_root: Path, plan: Plan) -> dict[str, object]:
+    rng = np.random.default_rng(plan.seed)
+    if home_root.exists():
+        shutil.rmtree(home_root)
+    init_home(home_root, env={})
+    home = Home.at(home_root, env={})
+    n_cams = plan.cameras
+    cols = math.ceil(math.sqrt(n_cams))
+    cam_ids = [f"scale-cam-{i:05d}" for i in range(n_cams)]
+    cam_xy = np.array(
+        [((i % cols) * CAMERA_SPACING_M, (i // cols) * CAMERA_SPACING_M) for i in range(n_cams)]
+    )
+    n_ids = max(PATIENTS * 2 + 1, plan.sightings // 20)
+    common = _unit(rng.normal(size=FACE_DIM))
+    centres = _unit(FACE_COMMON * common + _unit(rng.normal(size=(n_ids, FACE_DIM))))
+    started = time.perf_counter()
+    written = faces = 0
+    with Store.open(home) as store:
+        store.add_cameras(
+            [
+                camera_record(c, c, site="scale", x_m=float(x), y_m=float(y))
+                for c, (x, y) in zip(cam_ids, cam_xy, strict=True)
+            ]
+        )
+        index = FlatFaceIndex(home.faces_index_dir, store.cipher)
+        patient_day = plan.days // 2
+        for day in range(plan.days):
+            day_ids: list[str] = []
+            day_embs: list[NDArray[np.float32]] = []
+            for c0 in range(0, n_cams, max(1, BATCH // plan.per_camera_day)):
+                cams = range(c0, min(n_cams, c0 + max(1, BATCH // plan.per_camera_day)))
+                batch: list[Sighting] = []
+                for c in cams:
+                    vid = sim_video_id(plan.seed, cam_ids[c], day)
+                    store.begin_video(
+                        VideoRecord(
+                            vid,
+                            cam_ids[c],
+                            f"{SIM_PATH_SCHEME}{cam_ids[c]}/day{day}",
+                            datetime.fromtimestamp(T0 + day * DAY_S, UTC),
+                            DAY_S,
+                            4.0,
+                            1920,
+                            1080,
+                        )
+                    )
+                    batch += _background(
+                        rng, plan, vid, cam_ids[c], cam_xy[c], T0 + day * DAY_S, centres
+                    )
+                written += store.bulk_insert_sightings(batch)
+                for s in batch:
+                    if s.face_embedding is not None:
+                        day_ids.append(s.sighting_id)
+                        day_embs.append(s.face_embedding)
+                for c in cams:
+                    store.finish_video(sim_video_id(plan.seed, cam_ids[c], day))
+                print(
+                    f"day {day} cameras {cams.stop}/{n_cams}: {written:,} sightings, "
+                    f"{time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if day == patient_day:
+                planted = _patients(rng, plan, store, cam_ids, cam_xy, T0 + day * DAY_S, centres)
+                written += len(planted)
+                for s in planted:
+                    if s.face_embedding is not None:
+                        day_ids.append(s.sighting_id)
+                        day_embs.append(s.face_embedding)
+            if day_ids:
+                index.add(utc_day(T0 + day * DAY_S + 1), day_ids, np.stack(day_embs))
+                faces += len(day_ids)
+    refs = face_photos(rng, centres[:PATIENTS], 1.0, masked=False)
+    meta = {
+        "plan": plan.__dict__,
+        "cameras": n_cams,
+        "sightings": written,
+        "faces": faces,
+        "build_s": time.perf_counter() - started,
+        "t_from_s": T0,
+        "t_to_s": T0 + plan.days * DAY_S,
+        "references": refs.tolist(),
+        "disk_bytes": sum(p.stat().st_size for p in home_root.rglob("*") if p.is_file()),
+    }
+    (home_root / META).write_text(json.dumps(meta))
+    return meta
+
+
+def _background(
+    rng: np.random.Generator,
+    plan: Plan,
+    video_id: str,
+    camera_id: str,
+    xy0: F64,
+    day_t0: float,
+    centres: F64,
+) -> list[Sighting]:
+    n = plan.per_camera_day
+    start = day_t0 + rng.uniform(7 * 3600, 22 * 3600, n)
+    dur = np.clip(rng.lognormal(math.log(20), 0.8, n), 2, 300)
+    who = rng.integers(PATIENTS * 2, len(centres), n)  # patients and companions are planted
+    has_face = rng.random(n) < 0.3
+    embs = face_photos(rng, centres[who[has_face]], 1.0, masked=False)
+    apps = _appearance(rng, n) if plan.appearance == "all" else None
+    out = []
+    e = 0
+    for i in range(n):
+        k = int(dur[i]) + 1
+        t = start[i] + np.arange(k, dtype=np.float64)
+        xy = xy0 + rng.uniform(-5, 5, 2) + np.cumsum(rng.normal(0, 0.5, (k, 2)), axis=0)
+        face = None
+        if has_face[i]:
+            face = embs[e]
+            e += 1
+        out.append(
+            Sighting(
+                sim_sighting_id(video_id, i),
+                camera_id,
+                video_id,
+                i,
+                float(t[0]),
+                float(t[-1]),
+                t,
+                xy.astype(np.float32),
+                False,
+                5 if face is not None else 0,
+                0.8 if face is not None else 0.0,
+                face,
+                None if apps is None else apps[i],
+                0.0 if face is not None else None,
+                None,
+            )
+        )
+    return out
+
+
+def _patients(
+    rng: np.random.Generator,
+    plan: Plan,
+    store: Store,
+    cam_ids: list[str],
+    cam_xy: F64,
+    day_t0: float,
+    centres: F64,
+) -> list[Sighting]:
+    """Each patient p (identity p) with companion (identity PATIENTS + p): 3 stays of 20 min."""
+    out: list[Sighting] = []
+    for p in range(PATIENTS):
+        t = day_t0 + 9 * 3600 + rng.uniform(0, 6 * 3600)
+        for stay in range(3):
+            c = int(rng.integers(len(cam_ids)))
+            vid = sim_video_id(plan.seed + 1, f"{cam_ids[c]}-p{p}-s{stay}", 0)
+            store.begin_video(
+                VideoRecord(
+                    vid,
+                    cam_ids[c],
+                    f"{SIM_PATH_SCHEME}{cam_ids[c]}/patient{p}/{stay}",
+                    datetime.fromtimestamp(t, UTC),
+                    1200.0,
+                    4.0,
+                    1920,
+                    1080,
+                )
+            )
+            spot = cam_xy[c] + rng.uniform(-3, 3, 2)
+            batch = []
+            for who, offset in ((p, 0.0), (PATIENTS + p, 1.0)):
+                for piece in range(4):  # 4 x 5 min
+                    tt = np.asarray(t + piece * 300 + np.arange(0, 299.75, 0.25), np.float64)
+                    xy = spot + np.array([offset, 0.0]) + rng.normal(0, 0.1, (len(tt), 2))
+                    face = (
+                        face_photos(rng, centres[[who]], 1.0, False)[0]
+                        if rng.random() < 0.6
+                        else None
+                    )
+                    tid = who * 10 + piece
+                    batch.append(
+                        Sighting(
+                            sim_sighting_id(vid, tid),
+                            cam_ids[c],
+                            vid,
+                            tid,
+                            float(tt[0]),
+                            float(tt[-1]),
+                            tt,
+                            xy.astype(np.float32),
+                            False,
+                            20 if face is not None else 0,
+                            0.9 if face is not None else 0.0,
+                            face,
+                            _appearance(rng, 1)[0],
+                            0.0 if face is not None else None,
+                            None,
+                        )
+                    )
+            store.bulk_insert_sightings(batch)
+            store.finish_video(vid)
+            out += batch
+            t += 1200 + 600
+    return out
+
+
+def trace(home_root: Path, policy_name: str) -> dict[str, object]:
+    from cctrace.trace.engine import trace_cases
+
+    meta = json.loads((home_root / META).read_text())
+    refs = np.asarray(meta["references"], np.float32)
+    queries = [
+        CaseQuery(f"p{i}", refs[i : i + 1], float(meta["t_from_s"]), float(meta["t_to_s"]))
+        for i in range(PATIENTS)
+    ]
+    policy = get_policy(policy_name)
+    home = Home.at(home_root, env={})
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rows = {}
+    with Store.open(home) as store:
+        index = FlatFaceIndex(home.faces_index_dir, store.cipher)
+        for label, qs in (
+            ("1 cold", queries[:1]),
+            ("1 warm", queries[:1]),
+            ("10 warm", queries),
+            ("10 again", queries),
+        ):
+            t = time.perf_counter()
+            results = trace_cases(store, index, qs, policy)
+            dt = time.perf_counter() - t
+            stays = sum(len(r.route) for r in results)
+            contacts = sum(len(r.contacts) for r in results)
+            rows[label] = {
+                "total_s": dt,
+                "per_patient_s": dt / len(qs),
+                "stays": stays,
+                "contacts": contacts,
+            }
+            print(label, rows[label], file=sys.stderr, flush=True)
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "sightings": meta["sightings"],
+        "faces": meta["faces"],
+        "cameras": meta["cameras"],
+        "rows": rows,
+        "peak_rss_mib": rss1 / 1024,
+        "rss_before_trace_mib": rss0 / 1024,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--home", type=Path, required=True)
+    b.add_argument("--sightings", type=int, default=1_000_000)
+    b.add_argument("--days", type=int, default=7)
+    b.add_argument("--per-camera-day", type=int, default=500)
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--appearance", choices=("all", "none"), default="all")
+    t = sub.add_parser("trace")
+    t.add_argument("--home", type=Path, required=True)
+    t.add_argument("--policy", default="kdca-2022")
+    t.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    if args.cmd == "build":
+        plan = Plan(args.sightings, args.days, args.per_camera_day, args.seed, args.appearance)
+        meta = build(args.home, plan)
+        meta.pop("references")
+        print(json.dumps(meta, indent=1))
+    else:
+        out = trace(args.home, args.policy)
+        print(json.dumps(out, indent=1))
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
