@@ -156,3 +156,20 @@ def test_no_biometric_bytes_in_clear_on_disk(
             assert raw[:32] not in blob and raw[-32:] not in blob
         assert s.thumbnail_jpeg not in blob
     assert b"Main entrance" in blob  # the scan does see clear data where it is allowed
+
+
+def test_window_query_finds_long_sightings_that_started_before_the_window(
+    store: Store, video: VideoRecord
+) -> None:
+    long_one = dataclasses.replace(make_sighting(1), t_start_s=T0, t_end_s=T0 + 3000.0)
+    store.commit_checkpoint(VIDEO_ID, [long_one], 10.0, 2, 1)
+    found = [s.sighting_id for s in store.sightings(t_from_s=T0 + 2900, t_to_s=T0 + 4000)]
+    assert found == [long_one.sighting_id]
+    assert list(store.sightings(t_from_s=T0 + 3001, t_to_s=T0 + 4000)) == []
+
+
+def test_a_sighting_longer_than_an_hour_is_refused(store: Store, video: VideoRecord) -> None:
+    too_long = dataclasses.replace(make_sighting(2), t_end_s=T0 + 3601.0)
+    with pytest.raises(ValueError, match="more than"):
+        store.commit_checkpoint(VIDEO_ID, [too_long], 10.0, 3, 1)
+    assert list(store.sightings()) == []

@@ -197,7 +197,10 @@ def ingest(
     checkpoint_every: Annotated[
         float,
         typer.Option(
-            "--checkpoint-every", min=1.0, help="Longest video stretch between checkpoints, s."
+            "--checkpoint-every",
+            min=1.0,
+            max=3600.0,
+            help="Longest video stretch between checkpoints, s.",
         ),
     ] = 300.0,
     home: HomeOpt = None,

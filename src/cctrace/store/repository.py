@@ -53,6 +53,19 @@ THUMBNAIL = "thumbnail"
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's limits
 
 
+MAX_SIGHTING_S = 3600.0
+"""No sighting may last longer: ingestion ends every track at a checkpoint, at most
+every hour of video, so time-window queries can bound their scan."""
+
+
+def check_duration(s: Sighting) -> None:
+    if not s.t_end_s - s.t_start_s <= MAX_SIGHTING_S:
+        raise ValueError(
+            f"sighting {s.sighting_id} lasts {s.t_end_s - s.t_start_s:.0f} s, more than "
+            f"the {MAX_SIGHTING_S:.0f} s a sighting may last"
+        )
+
+
 def utc_day(t_s: float) -> str:
     """The UTC calendar day ``YYYY-MM-DD`` of epoch seconds ``t_s``."""
     return datetime.fromtimestamp(t_s, UTC).strftime("%Y-%m-%d")
@@ -244,6 +257,7 @@ class Store:
         now, in input order: exactly those the vector index still needs.
         """
         for s in sightings:
+            check_duration(s)
             if s.video_id != video_id:
                 raise ValueError(
                     f"sighting {s.sighting_id} is of video {s.video_id}, not {video_id}"
@@ -286,6 +300,8 @@ class Store:
         Every sighting's video must exist and be ``ingesting``; a stored id makes the
         whole batch fail (IntegrityError) and nothing is written. Returns the count.
         """
+        for s in sightings:
+            check_duration(s)
         videos = {s.video_id for s in sightings}
         with self._write() as session:
             for chunk in _chunks(sorted(videos)):
@@ -423,7 +439,13 @@ class Store:
         if t_to_s is not None:
             stmt = stmt.where(SightingRow.t_start_s <= t_to_s)
         if t_from_s is not None:
-            stmt = stmt.where(SightingRow.t_end_s >= t_from_s)
+            # The lower bound on the start lets the index on t_start_s bound the scan, so a
+            # window costs the same however much older footage the index holds; it is exact
+            # because no sighting lasts longer than MAX_SIGHTING_S (checked on insert).
+            stmt = stmt.where(
+                SightingRow.t_end_s >= t_from_s,
+                SightingRow.t_start_s >= t_from_s - MAX_SIGHTING_S,
+            )
         with self._sessions() as session:
             for row in session.scalars(stmt.execution_options(yield_per=500)):
                 yield self._sighting_of(row, with_biometrics)
