@@ -267,3 +267,26 @@ def test_appearance_windows_read_only_the_edges_of_a_presence() -> None:
     assert b == {(-300, 0), (1199, 1499)}  # before and after the patient's 20 minutes in a
     assert v == {(300 * i - 300, 300 * i + 599) for i in range(4)}
     assert not any(cam == "x" for cam, _, _ in windows)
+
+
+@pytest.mark.parametrize(
+    ("who", "mask_ratio", "kept"),
+    [
+        ("patient", None, True),  # their own face: kept
+        ("stranger", None, False),  # a clearly different unmasked face: vetoed
+        ("stranger", 0.9, True),  # masked: the face cannot veto
+        ("nobody", None, True),  # no face seen: appearance decides
+    ],
+)
+def test_a_clearly_different_face_vetoes_appearance_and_track_evidence(
+    who: str, mask_ratio: float | None, kept: bool
+) -> None:
+    from cctrace.trace.search import not_vetoed, reference_queries
+    from cctrace.trace.settings import TraceSettings
+    from tests.trace.helpers import at, face_photo, identity, sighting
+
+    patient, stranger = identity(1), identity(2)
+    face = {"patient": face_photo(patient, 5), "stranger": face_photo(stranger, 6)}.get(who)
+    cand = sighting("c", "cam-a", 0.0, 10.0, at(0, 0), face=face, mask_ratio=mask_ratio)
+    refs = reference_queries(face_photo(patient, 7)[None], "mean")
+    assert (not_vetoed([cand], refs, TraceSettings()) == [cand]) is kept

@@ -496,8 +496,11 @@ def find_patient_sightings(
         for scope, seeds in zip(scopes, faces, strict=True)
     ]
     pool.fetch(w for ws in windows_of for w in ws)
-    for scope, seeds, windows, case in zip(scopes, faces, windows_of, found, strict=True):
-        candidates = _candidates(pool, scope, windows, case)
+    fused = [reference_queries(q.reference_embeddings, settings.face_fusion) for q in queries]
+    for scope, seeds, windows, case, refs in zip(
+        scopes, faces, windows_of, found, fused, strict=True
+    ):
+        candidates = not_vetoed(_candidates(pool, scope, windows, case), refs, settings)
         for s in extend_by_appearance(seeds, candidates, camera_map, settings):
             case[s.sighting.sighting_id] = s
 
@@ -516,7 +519,7 @@ def find_patient_sightings(
             for s in new
         )
         for i, (scope, windows, case) in enumerate(zip(scopes, windows_of, found, strict=True)):
-            candidates = _candidates(pool, scope, windows, case)
+            candidates = not_vetoed(_candidates(pool, scope, windows, case), fused[i], settings)
             added = continue_tracks(list(case.values()), candidates, settings)
             for s in added:
                 case[s.sighting.sighting_id] = s
@@ -585,6 +588,21 @@ def _candidates(
     return sorted(seen.values(), key=lambda s: (s.t_start_s, s.sighting_id))
 
 
+def not_vetoed(candidates: list[Sighting], refs: F64, settings: TraceSettings) -> list[Sighting]:
+    """Drop candidates whose own unmasked face clearly is not the patient's."""
+    out = []
+    for c in candidates:
+        if (
+            c.face_embedding is not None
+            and c.face_quality >= settings.face_veto_min_quality
+            and (c.mask_ratio is None or c.mask_ratio < settings.masked_min_ratio)
+            and float(fused_similarity(refs, c.face_embedding[None])[0]) < settings.face_veto_below
+        ):
+            continue
+        out.append(c)
+    return out
+
+
 def _around(s: Sighting, margin_s: float, scope: CaseScope) -> Window:
     return Window(
         s.camera_id,
@@ -607,6 +625,7 @@ __all__ = [
     "face_search",
     "find_patient_sightings",
     "fused_similarity",
+    "not_vetoed",
     "margin_confidence",
     "reference_queries",
     "window_days",

@@ -74,6 +74,14 @@ class TraceSettings:
     """Grid of the distance series (the ingestion samples about 4 frames per second)."""
     path_max_gap_s: float = 5.0
     """A path is not interpolated across a longer gap between its samples (unseen)."""
+    face_veto_below: float = 0.2
+    """A candidate whose own unmasked face scores below this against the patient is
+    someone else, however alike their clothes: appearance and track evidence never add
+    it. Strangers score about 0.12 on average, the patient at least 0.4 down to 24 px
+    faces (docs/benchmarks.md); masked faces are exempt (the mask hides what matters)."""
+    face_veto_min_quality: float = 0.3
+    """Only a face at least this good (size, sharpness, pose) may veto: a blurred profile
+    view of the patient can score low against a frontal photo."""
     same_body_max_m: float = 0.35
     """A co-present track whose median floor distance to the patient is below this is the
     patient's own second track (a detector's duplicate box), not a contact: two bodies'
