@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cctrace.cli import cases, index, vision
+from cctrace.cli import cases, index, sim, vision
 
 app = typer.Typer(
     name="cctrace",
@@ -15,6 +15,7 @@ app = typer.Typer(
 vision.register(app)
 index.register(app)
 cases.register(app)
+sim.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -625,8 +625,8 @@ __all__ = [
     "face_search",
     "find_patient_sightings",
     "fused_similarity",
-    "not_vetoed",
     "margin_confidence",
+    "not_vetoed",
     "reference_queries",
     "window_days",
 ]
