@@ -191,3 +191,26 @@ class DemoOut(_Out):
     contacts_true: int
     contacts_found: int
     timings_s: dict[str, float]
+
+
+class AuditEntryOut(_Out):
+    seq: int
+    at: str
+    actor: str
+    role: str
+    action: str
+    case_id: str | None
+    target: str
+    outcome: str
+    prev_hash: str
+    hash: str
+
+
+class AuditLogOut(_Out):
+    entries: list[AuditEntryOut]
+
+
+class AuditVerifyOut(_Out):
+    ok: bool
+    entries: int
+    first_bad: int | None

@@ -244,7 +244,7 @@ def test_trace_finds_most_of_the_route(report: EvalReport) -> None:
 
 
 @pytest.mark.xfail(
-    reason="targets not met by the trace engine yet (docs/fragments/sim.md)", strict=False
+    reason="targets not met by the trace engine yet (docs/benchmarks.md)", strict=False
 )
 def test_targets_at_default_noise(report: EvalReport) -> None:
     assert report.route.recall >= 0.98

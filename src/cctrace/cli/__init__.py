@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cctrace.cli import cases, index, sim, vision
+from cctrace.cli import audit, cases, index, sim, vision
 
 app = typer.Typer(
     name="cctrace",
@@ -16,6 +16,7 @@ vision.register(app)
 index.register(app)
 cases.register(app)
 sim.register(app)
+audit.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -104,6 +104,14 @@ def case_open(
             case = open_case(
                 session.store, session.user, consent, refs, start, end, label, site, ids
             )
+            session.store.audit(
+                session.user.name,
+                session.user.role,
+                "open_case",
+                "opened",
+                case.case_id,
+                f"consent sha256 {consent.form_sha256[:16]}",
+            )
         return CaseOut(case_id=case.case_id)
 
     out = run(work)
@@ -139,6 +147,15 @@ def trace(
             queries = [case_query(store, session.user, cid) for cid in dict.fromkeys(case_ids)]
             index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
             results = trace_cases(store, index, queries, chosen)
+            for q in queries:
+                store.audit(
+                    session.user.name,
+                    session.user.role,
+                    "trace",
+                    "done",
+                    q.case_id,
+                    f"policy {chosen.name}",
+                )
         return [
             TraceOut(
                 case_id=r.case_id,

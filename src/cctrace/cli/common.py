@@ -68,14 +68,25 @@ def token_of(token: str | None) -> str | None:
 @contextmanager
 def open_store(home: Path | None, token: str | None, action: Action) -> Iterator[Session]:
     """The store of the data folder and the caller, after the token and role checks."""
+    from cctrace.core.errors import AuthError
     from cctrace.privacy.roles import authorize
     from cctrace.store.home import Home, resolve_home
     from cctrace.store.repository import Store
 
     store = Store.open(Home.at(resolve_home(home)))
     try:
-        user = store.authenticate(token_of(token))
-        authorize(user, action)
+        # Every attempt is audited, refusals included: who, in which role, tried what.
+        try:
+            user = store.authenticate(token_of(token))
+        except AuthError:
+            store.audit("(unknown token)", "-", action, "refused: bad token")
+            raise
+        try:
+            authorize(user, action)
+        except AuthError:
+            store.audit(user.name, user.role, action, "refused: missing right")
+            raise
+        store.audit(user.name, user.role, action, "allowed")
         yield Session(store, user)
     finally:
         store.close()

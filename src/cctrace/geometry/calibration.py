@@ -388,7 +388,7 @@ def load_calibration(path: Path, max_error_m: float | None = None) -> Calibratio
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                f"{exc.msg}); fix the file (format: docs/fragments/geometry.md)"
+                f"{exc.msg}); fix the file (format: docs/calibration.md)"
             ) from None
         return calibration_from_json(data, source, max_error_m)
     return _calibration_from_csv(

@@ -11,7 +11,7 @@ level model above.
 
 It is exact for a camera of known tilt and field of view, an upright person of exactly
 that height and an uncut box. Error model (what makes the figure approximate; the
-numbers are measured in tests/geometry/test_height.py and docs/fragments/geometry.md):
+numbers are measured in tests/geometry/test_height.py and docs/calibration.md):
 
 - Person height: distance scales with 1 / true height, so a 1.53 m person (-10%) is
   placed 11% too far and a 1.87 m person (+10%) 9% too near; a child (1.1 m) is placed

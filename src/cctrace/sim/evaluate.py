@@ -3,7 +3,7 @@
 Pure metric functions first (parametrised tests in tests/sim/test_evaluate.py), then
 `evaluate(home)`, which traces every simulated patient through the real engine
 (`cctrace.trace.engine.trace_cases`) and scores the result, and `noise_sweep`, which
-repeats it over noise levels for the table in docs/fragments/sim.md.
+repeats it over noise levels for the table in docs/benchmarks.md.
 
 Definitions:
 

@@ -150,3 +150,20 @@ class CaseReferenceRow(Base):
     photo_sha256: Mapped[str] = mapped_column(String(64))
     quality: Mapped[float] = mapped_column(Double())
     embedding_enc: Mapped[bytes] = mapped_column(LargeBinary())
+
+
+class AuditRow(Base):
+    """One audit entry; ``hash`` chains it to the entry before (see privacy/audit.py)."""
+
+    __tablename__ = "audit"
+
+    seq: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    target: Mapped[str] = mapped_column(Text())
+    outcome: Mapped[str] = mapped_column(String(200))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -13,11 +13,13 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 from sqlalchemy import CursorResult, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cctrace.core.errors import InputError
@@ -45,6 +47,9 @@ from cctrace.store.records import (
     VideoRecord,
 )
 from cctrace.store.users import authenticate, create_user
+
+if TYPE_CHECKING:
+    from cctrace.privacy.audit import AuditEntry, VerifyReport
 
 # Field names are part of each blob's associated data: renaming one orphans stored data.
 FACE = "face_embedding"
@@ -127,6 +132,48 @@ class Store:
     def create_user(self, name: str, role: Role, expires_at: datetime | None = None) -> IssuedToken:
         with self._write() as session:
             return create_user(session, name, role, expires_at)
+
+    # -- audit -------------------------------------------------------------------------
+
+    @property
+    def audit_anchor(self) -> Path:
+        return self.home.root / "audit.anchor"
+
+    def audit(
+        self,
+        actor: str,
+        role: str,
+        action: str,
+        outcome: str,
+        case_id: str | None = None,
+        target: str = "",
+    ) -> None:
+        """Append one entry to the tamper-evident log and move its anchor."""
+        from cctrace.privacy import audit
+
+        # Nothing happens unaudited: if the log cannot be written, the action stops here.
+        try:
+            with self._write() as session:
+                intact = audit.anchor_matches(session, self.audit_anchor)
+                entry = audit.append(session, actor, role, action, outcome, case_id, target)
+            if intact:
+                audit.write_anchor(self.audit_anchor, entry)
+        except (OperationalError, OSError) as exc:
+            raise InputError(
+                f"data folder {self.home.root} is not writable, so the audit log cannot be "
+                f"written ({exc.__class__.__name__}); fix its permissions"
+            ) from None
+
+    def audit_entries(self, case_id: str | None = None) -> list[AuditEntry]:
+        from cctrace.privacy import audit
+
+        with self._sessions() as session:
+            return audit.entries(session, case_id)
+
+    def verify_audit(self) -> VerifyReport:
+        from cctrace.privacy import audit
+
+        return audit.verify(self.audit_entries(), self.audit_anchor)
 
     # -- cameras -----------------------------------------------------------------------
 

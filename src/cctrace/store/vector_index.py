@@ -13,7 +13,7 @@ into the payload's associated data, so an edited count fails decryption. The pay
 with `Cipher.encrypt_large`: no embedding byte ever lies on disk in clear.
 
 Why exact search (numpy matrix products) and no ANN graph: see
-docs/fragments/vector_index.md. In short, per-day flat search over 1M faces answers 1 to
+docs/benchmarks.md. In short, per-day flat search over 1M faces answers 1 to
 10 patients in tens of milliseconds with recall 1.0, needs no build, and its segments are
 plain vectors that any ANN library can load later behind the same `VectorIndex` protocol.
 

@@ -1,5 +1,5 @@
 """Every threshold the trace uses, in one frozen record (defaults explained in
-docs/fragments/trace.md)."""
+docs/benchmarks.md)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ Two complementary parts describe one person box:
 
 The combined similarity is ``CNN_WEIGHT * cnn_cosine + (1 - CNN_WEIGHT) * colour_dot``;
 the weight and the same-person threshold were chosen by measurement on the shared
-one-by-one-person video (benchmarks/bench_appearance.py, docs/fragments/appearance.md).
+one-by-one-person video (benchmarks/bench_appearance.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ LOWER_Y = (0.52, 0.88)
 CNN_WEIGHT = 0.3
 """Weight of the CNN cosine in the combined similarity (the rest is colour).
 
-Measured on the shared one-camera video (docs/fragments/appearance.md): frame-pair EER is
+Measured on the shared one-camera video (docs/benchmarks.md): frame-pair EER is
 6.0% for colour alone, 6.5% at 0.3, 7.2% at 0.5, 11.9% for the CNN alone, while the CNN
 separates the hardest pair (two men in black) slightly better. One camera under constant
 light flatters colour, which shifts with white balance between cameras, so we take the

@@ -27,7 +27,7 @@ from cctrace.vision.models import model_path
 INPUT_SIZE_PX = 128
 WITH_MASK_CLASS = 0
 DEFAULT_THRESHOLD = 0.5
-"""Mask probability above which a face counts as masked (see docs/fragments/masks.md)."""
+"""Mask probability above which a face counts as masked (see docs/benchmarks.md)."""
 
 
 class MaskClassifier(Protocol):

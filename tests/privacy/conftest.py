@@ -1,0 +1,3 @@
+from tests.ingest.conftest import env
+
+__all__ = ["env"]
