@@ -4,7 +4,7 @@ classifier tell masked from unmasked faces?
 Material: every real photo in ``shared/data/face-identities`` (15 faces),
 ``skimage.data.astronaut()`` and matplotlib's ``grace_hopper.jpg``: 17 real, unmasked
 faces. No real masked photos were found inside PyPI packages (see
-docs/fragments/masks.md), so masked faces are these same faces with a synthetic mask
+docs/benchmarks.md), so masked faces are these same faces with a synthetic mask
 drawn on (``cctrace.sim.masks``: 6 style/colour variants). Each image is then shrunk so
 that its faces are 30 to 120 px wide, as on CCTV, and JPEG-compressed (quality 75).
 
