@@ -123,3 +123,18 @@ def test_case_window_must_be_ordered(setup: tuple[Env, Env, Path], astronaut_pat
     )
     result = inv.cli(*args, check=False)
     assert result.returncode == 2 and "must be after" in result.stderr
+
+
+def test_revoked_token_stops_working_at_once(tmp_path: Path) -> None:
+    admin = new_env(tmp_path)
+    temp = Env(admin.home, admin.json("users", "add", "temp", "--role", "investigator")["token"])
+    assert temp.cli("cameras", "list", check=False).returncode == 0
+    out = admin.json("users", "revoke", "temp")
+    assert out["user"] == "temp"
+    result = temp.cli("cameras", "list", check=False)
+    assert result.returncode == 4 and "revoked" in result.stderr
+    missing = admin.cli("users", "revoke", "nobody", check=False)
+    assert missing.returncode == 2 and "nobody" in missing.stderr
+    # only an admin revokes
+    other = Env(admin.home, admin.json("users", "add", "inv", "--role", "investigator")["token"])
+    assert other.cli("users", "revoke", "inv", check=False).returncode == 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,30 @@ def users_add(
         return
     Console().print(f"user {out.user} ({out.role}) created; token (shown only once):")
     typer.echo(out.token)
+
+
+@users_app.command("revoke")
+def users_revoke(
+    name: Annotated[str, typer.Argument(help="Login name whose token stops working now.")],
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Revoke a user's token at once (admin)."""
+
+    def work() -> dict[str, str]:
+        with open_store(home, token, "manage_users") as session:
+            user = session.store.revoke_user(name)
+            session.store.audit(
+                session.user.name, session.user.role, "revoke_user", "revoked", target=user.name
+            )
+        return {"user": user.name, "role": user.role, "revoked_at": str(user.revoked_at)}
+
+    out = run(work)
+    if json_out:
+        typer.echo(json.dumps(out, indent=2))
+        return
+    Console().print(f"user {out['user']}: token revoked")
 
 
 @case_app.command("open")

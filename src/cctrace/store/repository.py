@@ -46,7 +46,7 @@ from cctrace.store.records import (
     User,
     VideoRecord,
 )
-from cctrace.store.users import authenticate, create_user
+from cctrace.store.users import authenticate, create_user, revoke_user
 
 if TYPE_CHECKING:
     from cctrace.privacy.audit import AuditEntry, VerifyReport
@@ -128,6 +128,10 @@ class Store:
         """The user a token belongs to; `AuthError` (exit 4) otherwise. The one token check."""
         with self._sessions() as session:
             return authenticate(session, token)
+
+    def revoke_user(self, name: str) -> User:
+        with self._write() as session:
+            return revoke_user(session, name)
 
     def create_user(self, name: str, role: Role, expires_at: datetime | None = None) -> IssuedToken:
         with self._write() as session:

@@ -71,3 +71,18 @@ def authenticate(session: Session, token: str | None) -> User:
             "ask an admin for a new one"
         )
     return user_of(row)
+
+
+def revoke_user(session: Session, name: str) -> User:
+    """Revoke a user's token now; InputError when there is no such user."""
+    from sqlalchemy import select
+
+    from cctrace.store.models import utc_now
+
+    row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
+    if row is None:
+        raise InputError(f"no user named {name!r}; see the audit log for account changes")
+    if row.revoked_at is None:
+        row.revoked_at = utc_now()
+    session.flush()
+    return user_of(row)
