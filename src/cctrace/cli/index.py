@@ -241,7 +241,7 @@ def ingest(
             prepared = [prepare(store, v, camera, start_utc, now) for v in videos]
             index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
             index.reconcile(store)  # repair what a crash between commit and index left
-            models = VisionModels.load(detector)
+            models = VisionModels.load(options.person_detector)
             results = []
             progress = Progress(
                 TextColumn("{task.description}"),
