@@ -8,6 +8,11 @@
 | read_index        | yes   |              |         |        |
 | add_footage       | yes   |              |         | yes    |
 | open_case / trace | (no)  | yes (own)    |         |        |
+| close_case        |       | yes (own)    |         |        |
+| export_evidence   |       | yes (own)    |         |        |
+| unblur            |       | yes (own), logged with a reason |  |  |
+| manage_retention  | yes   |              |         |        |
+| rotate_keys       | yes   |              |         |        |
 | read_audit        |       |              | yes     |        |
 
 Admins run the system but can never search for a person; investigators search only
@@ -29,6 +34,11 @@ Action = Literal[
     "add_footage",
     "open_case",
     "trace",
+    "close_case",
+    "export_evidence",
+    "unblur",
+    "manage_retention",
+    "rotate_keys",
     "read_audit",
 ]
 
@@ -40,6 +50,11 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     "add_footage": frozenset({"admin", "ingest"}),
     "open_case": frozenset({"investigator"}),
     "trace": frozenset({"investigator"}),
+    "close_case": frozenset({"investigator"}),
+    "export_evidence": frozenset({"investigator"}),
+    "unblur": frozenset({"investigator"}),
+    "manage_retention": frozenset({"admin"}),
+    "rotate_keys": frozenset({"admin"}),
     "read_audit": frozenset({"auditor"}),
 }
 
@@ -51,6 +66,11 @@ DESCRIPTION: dict[Action, str] = {
     "add_footage": "add footage",
     "open_case": "open a case",
     "trace": "trace a patient",
+    "close_case": "close a case",
+    "export_evidence": "export evidence",
+    "unblur": "unblur a contact in evidence",
+    "manage_retention": "purge biometric data or change retention settings",
+    "rotate_keys": "rotate the encryption key",
     "read_audit": "read the audit log",
 }
 
