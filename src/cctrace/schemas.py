@@ -214,3 +214,15 @@ class AuditVerifyOut(_Out):
     ok: bool
     entries: int
     first_bad: int | None
+
+
+class EvidenceOut(_Out):
+    """`cctrace evidence`: what was exported into ``out`` (see its manifest.json)."""
+
+    case_id: str
+    out: str
+    frames: int
+    clips: int
+    blurred_faces: int
+    """Faces pixelated, summed over every exported frame and clip frame."""
+    unblurred_contact: str | None

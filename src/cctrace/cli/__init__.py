@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cctrace.cli import audit, cases, index, sim, vision
+from cctrace.cli import audit, cases, evidence, index, sim, vision
 
 app = typer.Typer(
     name="cctrace",
@@ -17,6 +17,7 @@ index.register(app)
 cases.register(app)
 sim.register(app)
 audit.register(app)
+evidence.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
