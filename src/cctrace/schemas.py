@@ -226,3 +226,59 @@ class EvidenceOut(_Out):
     blurred_faces: int
     """Faces pixelated, summed over every exported frame and clip frame."""
     unblurred_contact: str | None
+
+
+class RetentionOut(_Out):
+    retention_days: int
+    default: bool
+    """True while the period was never set (the default of 30 days applies)."""
+
+
+class PurgeOut(_Out):
+    dry_run: bool
+    cutoff: str
+    """ISO 8601: sightings that started before it are purged (with everything: all)."""
+    older_than_days: int
+    everything: bool
+    sightings: int
+    days_dropped: list[str]
+    days_rebuilt: list[str]
+    bytes_freed: int
+
+
+class CaseSummaryOut(_Out):
+    """What a closed case keeps: no biometrics, only dates, the consent hash and counts."""
+
+    case_id: str
+    label: str
+    opened_at: str | None
+    closed_at: str
+    consent_date: str
+    consent_sha256: str
+    window_from: str
+    window_to: str
+    site: str | None
+    cameras: int | None
+    reference_faces: int
+    traces: int
+    last_trace: dict[str, str | int] | None
+    export_files_destroyed: int
+
+
+class CaseCloseOut(_Out):
+    case_id: str
+    status: str
+    already_closed: bool
+    references_destroyed: int
+    export_files_destroyed: int
+    summary: CaseSummaryOut
+
+
+class KeyRotateOut(_Out):
+    new_key_id: str
+    old_key_ids: list[str]
+    resumed: bool
+    sightings_reencrypted: int
+    case_references_reencrypted: int
+    index_days_reencrypted: int
+    passes: int

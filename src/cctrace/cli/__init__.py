@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cctrace.cli import audit, cases, evidence, index, sim, vision
+from cctrace.cli import audit, cases, evidence, index, retention, sim, vision
 
 app = typer.Typer(
     name="cctrace",
@@ -18,6 +18,7 @@ cases.register(app)
 sim.register(app)
 audit.register(app)
 evidence.register(app)
+retention.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

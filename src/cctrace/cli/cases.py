@@ -14,7 +14,9 @@ from rich.table import Table
 
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, open_store, print_json, run
 from cctrace.schemas import (
+    CaseCloseOut,
     CaseOut,
+    CaseSummaryOut,
     ContactOut,
     DemoOut,
     EncounterOut,
@@ -25,7 +27,7 @@ from cctrace.schemas import (
 )
 
 users_app = typer.Typer(help="Manage user accounts (admin).", no_args_is_help=True)
-case_app = typer.Typer(help="Open consented cases (investigator).", no_args_is_help=True)
+case_app = typer.Typer(help="Open and close consented cases (investigator).", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -146,6 +148,42 @@ def case_open(
     Console().print(f"case {out.case_id} opened")
 
 
+@case_app.command("close")
+def case_close(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The case to close.")],
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Close your case: its reference faces and exports are destroyed; it cannot be traced
+    again. The audit trail and a summary without biometrics remain."""
+    from cctrace.privacy.retention import close_case
+
+    def work() -> CaseCloseOut:
+        with open_store(home, token, "close_case") as session:
+            closure = close_case(session.store, session.user, case_id)
+        return CaseCloseOut(
+            case_id=closure.case_id,
+            status="closed",
+            already_closed=closure.already_closed,
+            references_destroyed=closure.references_destroyed,
+            export_files_destroyed=closure.export_files_destroyed,
+            summary=CaseSummaryOut.model_validate(closure.summary),
+        )
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    if out.already_closed:
+        Console().print(f"case {out.case_id} was already closed; leftovers removed")
+        return
+    Console().print(
+        f"case {out.case_id} closed: {out.references_destroyed} reference faces and "
+        f"{out.export_files_destroyed} export files destroyed"
+    )
+
+
 def _iso(t_s: float) -> str:
     return datetime.fromtimestamp(t_s, UTC).isoformat()
 
@@ -172,14 +210,15 @@ def trace(
             queries = [case_query(store, session.user, cid) for cid in dict.fromkeys(case_ids)]
             index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
             results = trace_cases(store, index, queries, chosen)
-            for q in queries:
+            for r in results:
+                # Counts only: a closed case keeps them in its summary (no biometrics).
                 store.audit(
                     session.user.name,
                     session.user.role,
                     "trace",
                     "done",
-                    q.case_id,
-                    f"policy {chosen.name}",
+                    r.case_id,
+                    f"policy {chosen.name}; {len(r.route)} stays, {len(r.contacts)} contacts",
                 )
         return [
             TraceOut(

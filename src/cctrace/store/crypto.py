@@ -5,8 +5,14 @@ The associated data binds each blob to its header, its record id and its field n
 a blob copied into another row, or from the ``appearance`` column into ``face_embedding``,
 fails to decrypt instead of silently lending one person's face to another.
 
-The key id (first 8 bytes of a SHA-256 over the key) lets a later key rotation keep old
-keys for decryption while encrypting with the newest; it reveals nothing about the key.
+The key id (first 8 bytes of a SHA-256 over the key) lets a key rotation keep old keys
+for decryption while encrypting with the newest; it reveals nothing about the key.
+
+Key files (`KeyFiles`): ``keys/master.key`` holds the key; while `cctrace keys rotate`
+runs, ``keys/next.key`` holds the new one, which encrypts from then on, and both decrypt.
+A `Cipher` made from the key files follows a rotation run by another process: it reloads
+them when it meets an unknown key id, and before encrypting once a second if the key
+folder changed, so readers and writers keep working through a rotation.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import os
 import secrets
 import stat
 import struct
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -80,10 +87,81 @@ def read_key_file(path: Path) -> bytes:
     return key
 
 
-class Cipher:
-    """AES-256-GCM over records. ``keys[0]`` encrypts; every key in ``keys`` decrypts."""
+class KeyFiles:
+    """The key files of one data folder: ``master.key``, plus ``next.key`` during a rotation.
 
-    def __init__(self, keys: Sequence[bytes], source: str = "the key") -> None:
+    States a crash can leave, all readable: master only (no rotation, or one finished);
+    master and next (rotation running: next encrypts, both decrypt); next only (the old
+    key was destroyed, the rename to master is pending). `cctrace keys rotate` finishes any.
+    """
+
+    def __init__(self, master: Path) -> None:
+        self.master = master
+        self.next = master.with_name("next.key")
+
+    def load(self) -> list[bytes]:
+        """The keys, the one that encrypts first; InputError naming the file when none.
+
+        ``next`` is read before ``master``, so a read racing the rotation's last rename
+        (next.key -> master.key) finds the new key under one name or the other.
+        """
+        for _ in range(3):
+            keys = [k for k in (_key_if_present(self.next), _key_if_present(self.master)) if k]
+            if keys:
+                return keys
+            time.sleep(0.05)
+        return [read_key_file(self.master)]  # raises the "key file is missing" error
+
+    def stamp(self) -> int:
+        """Changes whenever a key file is created, renamed or removed (the folder's mtime)."""
+        try:
+            return self.master.parent.stat().st_mtime_ns
+        except OSError:
+            return -1
+
+    def describe(self) -> str:
+        return f"key file {self.master}"
+
+
+def _key_if_present(path: Path) -> bytes | None:
+    try:
+        return read_key_file(path)
+    except InputError:
+        if path.exists():
+            raise  # there, but unreadable, unsafe or the wrong size
+        return None  # absent, or renamed away between the check and the read
+
+
+def write_new_key_file_atomically(path: Path) -> None:
+    """`write_new_key_file`, but the key appears whole or not at all (readers may be
+    looking for it); FileExistsError if ``path`` exists."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    write_new_key_file(tmp)
+    try:
+        os.link(tmp, path)  # atomic, and never replaces an existing key
+    finally:
+        tmp.unlink()
+
+
+REFRESH_EVERY_S = 1.0
+
+
+class Cipher:
+    """AES-256-GCM over records. ``keys[0]`` encrypts; every key in ``keys`` decrypts.
+
+    With ``key_files`` the keys follow the files on disk (a rotation in another process).
+    """
+
+    def __init__(
+        self, keys: Sequence[bytes], source: str = "the key", key_files: KeyFiles | None = None
+    ) -> None:
+        self._source = source
+        self._files = key_files
+        self._stamp = key_files.stamp() if key_files is not None else 0
+        self._checked = time.monotonic()
+        self._set_keys(keys)
+
+    def _set_keys(self, keys: Sequence[bytes]) -> None:
         if not keys:
             raise ValueError("Cipher needs at least one key")
         for key in keys:
@@ -91,17 +169,42 @@ class Cipher:
                 raise ValueError(f"AES-256 keys are {KEY_BYTES} bytes, got {len(key)}")
         self._active_id = key_id_of(keys[0])
         self._aead = {key_id_of(k): AESGCM(k) for k in keys}
-        self._source = source
 
     @classmethod
     def from_key_file(cls, path: Path) -> Cipher:
         return cls([read_key_file(path)], source=f"key file {path}")
 
+    @classmethod
+    def from_key_files(cls, files: KeyFiles) -> Cipher:
+        """The keys of a data folder, following rotations (see `KeyFiles`)."""
+        return cls(files.load(), source=files.describe(), key_files=files)
+
     @property
     def key_id(self) -> str:
+        self._refresh_if_changed()
         return self._active_id.hex()
 
+    @property
+    def key_ids(self) -> list[str]:
+        """Every key id this cipher decrypts, the encrypting one first."""
+        return [self.key_id, *sorted(k.hex() for k in self._aead if k != self._active_id)]
+
+    def reload(self) -> None:
+        """Read the key files again now (after a rotation step in this process)."""
+        if self._files is not None:
+            self._stamp = self._files.stamp()
+            self._checked = time.monotonic()
+            self._set_keys(self._files.load())
+
+    def _refresh_if_changed(self) -> None:
+        if self._files is None or time.monotonic() - self._checked < REFRESH_EVERY_S:
+            return
+        self._checked = time.monotonic()
+        if self._files.stamp() != self._stamp:
+            self.reload()
+
     def encrypt_bytes(self, data: bytes | memoryview, record_id: str, field: str) -> bytes:
+        self._refresh_if_changed()
         header = bytes([FORMAT_VERSION]) + self._active_id
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = self._aead[self._active_id].encrypt(nonce, data, _aad(header, record_id, field))
@@ -118,6 +221,9 @@ class Cipher:
             )
         header, key_id = bytes(blob[:HEADER_BYTES]), bytes(blob[1:HEADER_BYTES])
         aead = self._aead.get(key_id)
+        if aead is None and self._files is not None:
+            self.reload()  # a rotation in another process may have made this key
+            aead = self._aead.get(key_id)
         if aead is None:
             raise CorruptDataError(
                 f"{where} was encrypted with key {key_id.hex()}, but {self._source} is key "
@@ -185,6 +291,55 @@ class Cipher:
         if pos != len(view):
             raise CorruptDataError(f"encrypted {field} of {record_id} has trailing bytes")
         return b"".join(out)
+
+
+def blob_key_id(blob: bytes | memoryview) -> str | None:
+    """The hex key id in an encrypted blob's header (None if it is too short to hold one)."""
+    if len(blob) < HEADER_BYTES:
+        return None
+    return bytes(blob[1:HEADER_BYTES]).hex()
+
+
+def large_key_ids(data: bytes | memoryview) -> set[str]:
+    """The key ids of every chunk of an `encrypt_large` payload (unreadable parts skipped)."""
+    view = memoryview(data)
+    ids: set[str] = set()
+    try:
+        (n,) = _LEN.unpack_from(view, 0)
+        pos = _LEN.size
+        for _ in range(n):
+            (size,) = _LEN.unpack_from(view, pos)
+            pos += _LEN.size
+            kid = blob_key_id(view[pos : pos + min(size, HEADER_BYTES)])
+            if kid is not None:
+                ids.add(kid)
+            pos += size
+    except struct.error:
+        pass
+    return ids
+
+
+def overwrite_and_unlink(path: Path) -> int:
+    """Overwrite a file with zeros, fsync, then remove it; returns its size (0 if absent).
+
+    On a journaling or copy-on-write filesystem, or an SSD, the old blocks may survive
+    elsewhere on the device: see docs/security.md.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("r+b") as f:
+            zeros = bytes(min(size, 1 << 20))
+            done = 0
+            while done < size:
+                n = min(len(zeros), size - done)
+                f.write(zeros[:n])
+                done += n
+            f.flush()
+            os.fsync(f.fileno())
+        path.unlink()
+    except FileNotFoundError:
+        return 0  # another process removed it first
+    return size
 
 
 def _aad(header: bytes, record_id: str, field: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from importlib.resources import files
 from typing import Any
 
@@ -39,6 +40,42 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL is durable across app crashes
     cur.close()
+
+
+class WalBusyError(Exception):
+    """Another connection kept the write-ahead log from being emptied."""
+
+
+def wipe_free_space(engine: Engine, attempts: int = 5) -> None:
+    """Leave no copy of deleted rows in a SQLite database's files (no-op elsewhere).
+
+    ``secure_delete`` zeroes deleted cells in the pages it rewrites, but older copies
+    of those pages remain in the write-ahead log until a checkpoint, and free pages
+    in the file until a VACUUM. So: checkpoint and truncate the log, VACUUM (which
+    rewrites the file through the log), then checkpoint and truncate again. Raises
+    `WalBusyError` when a reader kept the log from being emptied after ``attempts``
+    tries (each waits up to the busy timeout); a later call finishes the job.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        assert isinstance(conn, sqlite3.Connection)
+        _checkpoint(conn, attempts)
+        conn.execute("VACUUM")
+        _checkpoint(conn, attempts)
+    finally:
+        raw.close()
+
+
+def _checkpoint(conn: sqlite3.Connection, attempts: int) -> None:
+    for i in range(attempts):
+        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+        time.sleep(0.2 * (i + 1))
+    raise WalBusyError("another process holds the database open")
 
 
 def _sqlite_on_begin(conn: Any) -> None:

@@ -2,8 +2,10 @@
 
     <root>/cctrace.db             SQLite database (unless CCTRACE_DATABASE_URL says otherwise)
     <root>/keys/master.key        32-byte AES key, mode 0600, folder 0700
+    <root>/keys/next.key          the new key while `cctrace keys rotate` runs
     <root>/index/faces/<day>/     encrypted vector index segments, one folder per UTC day
-    <root>/exports/               reports written for investigators
+    <root>/exports/<case id>/     reports written for investigators, one folder per case
+                                  (destroyed when the case is closed)
 
 `init_home` creates what is missing and never replaces what exists, so running it again
 is safe (and upgrades the schema after a cctrace update).
@@ -55,6 +57,11 @@ class Home:
         return self.root / "keys" / "master.key"
 
     @property
+    def next_key_path(self) -> Path:
+        """The new key during a rotation (see `cctrace.store.crypto.KeyFiles`)."""
+        return self.key_path.with_name("next.key")
+
+    @property
     def index_dir(self) -> Path:
         return self.root / "index"
 
@@ -65,6 +72,12 @@ class Home:
     @property
     def exports_dir(self) -> Path:
         return self.root / "exports"
+
+    def case_exports_dir(self, case_id: str) -> Path:
+        """Where a case's reports and evidence go; `cctrace case close` wipes it."""
+        if not case_id or "/" in case_id or "\\" in case_id or case_id in {".", ".."}:
+            raise InputError(f"case id {case_id!r} cannot name a folder")
+        return self.exports_dir / case_id
 
     @property
     def uses_sqlite(self) -> bool:
@@ -103,7 +116,8 @@ def init_home(root: Path, env: Mapping[str, str] | None = None) -> InitResult:
     try:
         engine = db.make_engine(home.database_url)
         try:
-            if not home.key_path.exists():
+            # next.key alone: a key rotation was interrupted; `cctrace keys rotate` ends it.
+            if not home.key_path.exists() and not home.next_key_path.exists():
                 _refuse_new_key_for_old_data(home, engine)
                 write_new_key_file(home.key_path)
             db.upgrade(engine)

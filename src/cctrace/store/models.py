@@ -138,6 +138,8 @@ class CaseRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when the case is closed: what it was, without biometrics (counts, dates).
+    summary_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
 
 
 class CaseReferenceRow(Base):
@@ -150,6 +152,17 @@ class CaseReferenceRow(Base):
     photo_sha256: Mapped[str] = mapped_column(String(64))
     quality: Mapped[float] = mapped_column(Double())
     embedding_enc: Mapped[bytes] = mapped_column(LargeBinary())
+
+
+class SettingRow(Base):
+    """One installation setting (e.g. ``retention_days``), as text; see store/settings.py."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
 
 
 class AuditRow(Base):

@@ -124,3 +124,24 @@ class CaseReference:
     photo_sha256: str
     quality: float
     embedding: NDArray[np.float32] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PurgeCounts:
+    """What a purge removed (or would remove) from the database.
+
+    ``faces_by_day``: for every UTC day with a sighting purged, how many of them carried a
+    face embedding (what the face index holds for them).
+    """
+
+    sightings: int
+    blob_bytes: int
+    faces_by_day: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ResealCounts:
+    """Progress of a re-encryption: rows looked at, rows re-encrypted (both running totals)."""
+
+    scanned: int
+    resealed: int

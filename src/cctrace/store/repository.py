@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from cctrace.core.errors import InputError
 from cctrace.core.types import Sighting
 from cctrace.store import db
-from cctrace.store.crypto import Cipher
+from cctrace.store.crypto import Cipher, KeyFiles, blob_key_id
 from cctrace.store.home import Home
 from cctrace.store.models import (
     CameraRow,
     CaseReferenceRow,
     CaseRow,
+    SettingRow,
     SightingRow,
     VideoRow,
     utc_now,
@@ -42,6 +43,8 @@ from cctrace.store.records import (
     DayFaces,
     IndexStats,
     IssuedToken,
+    PurgeCounts,
+    ResealCounts,
     Role,
     User,
     VideoRecord,
@@ -91,7 +94,7 @@ class Store:
             raise InputError(
                 f"no cctrace database in {home.root}: run `cctrace init --home {home.root}` first"
             )
-        cipher = Cipher.from_key_file(home.key_path)
+        cipher = Cipher.from_key_files(KeyFiles(home.key_path))
         engine = db.make_engine(home.database_url)
         current, head = db.current_revision(engine), db.head_revision()
         if current != head:
@@ -570,6 +573,155 @@ class Store:
             last=None if last is None else datetime.fromtimestamp(last, UTC),
         )
 
+    # -- settings ----------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        with self._sessions() as session:
+            row = session.get(SettingRow, key)
+            return None if row is None else row.value
+
+    def set_setting(self, key: str, value: str, by: str) -> None:
+        with self._write() as session:
+            _put_setting(session, key, value, by)
+
+    # -- retention -----------------------------------------------------------------------
+
+    def purge_sightings(self, cutoff_s: float | None, dry_run: bool, by: str) -> PurgeCounts:
+        """Delete every sighting that started before ``cutoff_s`` (None: every sighting).
+
+        One transaction: all of them go, or none. With ``dry_run`` nothing is written and
+        the counts say what would go. The face index is left to the caller (after commit).
+        """
+        older = SightingRow.t_start_s < cutoff_s if cutoff_s is not None else None
+        if dry_run:
+            with self._sessions() as session:
+                return _purge_counts(session, older)
+        with self._write() as session:
+            # A write first, so SQLite takes its write lock before the reads below.
+            _put_setting(session, "last_purge_at", utc_now().isoformat(), by)
+            counts = _purge_counts(session, older)
+            if counts.sightings:
+                gone = delete(SightingRow)
+                if older is not None:
+                    gone = gone.where(older)
+                session.execute(gone)
+        return counts
+
+    def close_case_record(self, case_id: str, summary_json: str) -> int:
+        """Destroy a case's reference embeddings and mark it closed, in one transaction.
+
+        Returns the references deleted; a case already closed is left as it is (0).
+        """
+        with self._write() as session:
+            closed = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(CaseRow)
+                    .where(CaseRow.id == case_id, CaseRow.status != "closed")
+                    .values(status="closed", closed_at=utc_now(), summary_json=summary_json)
+                ),
+            ).rowcount
+            if closed != 1:
+                return 0
+            gone = delete(CaseReferenceRow).where(CaseReferenceRow.case_id == case_id)
+            return int(cast(CursorResult[Any], session.execute(gone)).rowcount)
+
+    def case_summary(self, case_id: str) -> str | None:
+        """The summary JSON a closed case keeps (None while it is open)."""
+        with self._sessions() as session:
+            row = session.get(CaseRow, case_id)
+            return None if row is None else row.summary_json
+
+    def wipe_free_space(self) -> None:
+        """Leave no copy of deleted rows in the database files (SQLite; see `db`)."""
+        db.wipe_free_space(self._engine)
+
+    # -- key rotation --------------------------------------------------------------------
+
+    def key_ids_in_use(self) -> dict[str, int]:
+        """How many stored blobs (sightings, case references) each key id sealed."""
+        counts: dict[str, int] = {}
+        columns = [
+            SightingRow.face_embedding_enc,
+            SightingRow.appearance_enc,
+            SightingRow.thumbnail_enc,
+            CaseReferenceRow.embedding_enc,
+        ]
+        with self._sessions() as session:
+            for col in columns:
+                kid = func.substr(col, 2, 8)
+                stmt = select(kid, func.count()).where(col.is_not(None)).group_by(kid)
+                for key_id, n in session.execute(stmt):
+                    hexed = bytes(key_id).hex()
+                    counts[hexed] = counts.get(hexed, 0) + int(n)
+        return counts
+
+    def reseal_sightings(self, batch: int = 500) -> Iterator[ResealCounts]:
+        """Re-encrypt every sighting blob not sealed with the current key, ``batch`` rows
+        per committed transaction; yields running counts after each commit.
+
+        Readers never wait: each batch is short, and every blob stays decryptable (old
+        and new keys both decrypt during a rotation). An update is conditional on the
+        blob being unchanged, so a row a purge deleted or a writer changed meanwhile is
+        skipped, and the caller's check pass finds it.
+        """
+        cols = (
+            SightingRow.face_embedding_enc,
+            SightingRow.appearance_enc,
+            SightingRow.thumbnail_enc,
+        )
+        fields = (FACE, APPEARANCE, THUMBNAIL)
+        yield from self._reseal(SightingRow.__table__, SightingRow.id, cols, fields, batch)
+
+    def reseal_case_references(self, batch: int = 500) -> Iterator[ResealCounts]:
+        """`reseal_sightings` for the cases' reference embeddings."""
+        cols = (CaseReferenceRow.embedding_enc,)
+        yield from self._reseal(
+            CaseReferenceRow.__table__, CaseReferenceRow.id, cols, ("case_reference",), batch
+        )
+
+    def _reseal(
+        self,
+        table: Any,
+        id_col: Any,
+        cols: tuple[Any, ...],
+        fields: tuple[str, ...],
+        batch: int,
+    ) -> Iterator[ResealCounts]:
+        scanned = resealed = 0
+        last = ""
+        while True:
+            active = self.cipher.key_id
+            with self._sessions() as session:
+                rows = session.execute(
+                    select(id_col, *cols).where(id_col > last).order_by(id_col).limit(batch)
+                ).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            scanned += len(rows)
+            changes: list[tuple[str, dict[str, bytes], dict[str, bytes]]] = []
+            for rid, *blobs in rows:
+                old: dict[str, bytes] = {}
+                new: dict[str, bytes] = {}
+                for col, fld, blob in zip(cols, fields, blobs, strict=True):
+                    if blob is None or blob_key_id(blob) == active:
+                        continue
+                    plain = self.cipher.decrypt_bytes(blob, rid, fld)
+                    old[col.key] = blob
+                    new[col.key] = self.cipher.encrypt_bytes(plain, rid, fld)
+                if new:
+                    changes.append((rid, old, new))
+            if changes:
+                with self._write() as session:
+                    for rid, old, new in changes:
+                        same = [table.c[k] == v for k, v in old.items()]
+                        session.execute(
+                            update(table).where(table.c[id_col.key] == rid, *same).values(new)
+                        )
+                resealed += len(changes)
+            yield ResealCounts(scanned=scanned, resealed=resealed)
+
     # -- row <-> record ----------------------------------------------------------------
 
     @staticmethod
@@ -639,6 +791,38 @@ class Store:
             if "box_xyxy" in path
             else None,
         )
+
+
+def _purge_counts(session: Session, older: Any) -> PurgeCounts:
+    blob_len = (
+        func.coalesce(func.length(SightingRow.face_embedding_enc), 0)
+        + func.coalesce(func.length(SightingRow.appearance_enc), 0)
+        + func.coalesce(func.length(SightingRow.thumbnail_enc), 0)
+    )
+    stmt = select(
+        SightingRow.day,
+        func.count(),
+        func.count(SightingRow.face_embedding_enc),
+        func.coalesce(func.sum(blob_len), 0),
+    ).group_by(SightingRow.day)
+    if older is not None:
+        stmt = stmt.where(older)
+    days: dict[str, int] = {}
+    total = blob_bytes = 0
+    for day, n, faces, nbytes in session.execute(stmt):
+        days[str(day)] = int(faces)
+        total += int(n)
+        blob_bytes += int(nbytes)
+    return PurgeCounts(sightings=total, blob_bytes=blob_bytes, faces_by_day=days)
+
+
+def _put_setting(session: Session, key: str, value: str, by: str) -> None:
+    row = session.get(SettingRow, key)
+    if row is None:
+        session.add(SettingRow(key=key, value=value, updated_at=utc_now(), updated_by=by))
+    else:
+        row.value, row.updated_at, row.updated_by = value, utc_now(), by
+    session.flush()
 
 
 def _path_json(s: Sighting) -> str:

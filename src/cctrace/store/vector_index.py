@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 
 from cctrace.core.errors import CorruptDataError, InputError
 from cctrace.core.types import FloatArray
-from cctrace.store.crypto import Cipher
+from cctrace.store.crypto import Cipher, large_key_ids, overwrite_and_unlink
 from cctrace.store.records import DayFaces
 
 MAGIC = b"CCTFIDX1"
@@ -53,6 +53,8 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HLEN = struct.Struct("<I")
 _IDS_LEN = struct.Struct("<Q")
 _SEARCH_BLOCK = 1 << 20  # vectors per matrix product: bounds the (Q, block) score matrix
+STALE_TMP_S = 3600.0
+"""A segment's temporary file older than this is a crashed write's leftover."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class VectorIndex(Protocol):
         min_similarity: float | None = None,
     ) -> list[list[Match]]: ...
 
-    def drop_day(self, day: str) -> None: ...
+    def drop_day(self, day: str) -> int: ...
 
     def days(self) -> list[str]: ...
 
@@ -146,19 +148,79 @@ class FlatFaceIndex:
         self._write_segment(day, loaded.ids, loaded.vectors)
         self._delete_segments(day, names)
 
-    def drop_day(self, day: str) -> None:
-        """Forget a day: its segments are overwritten with zeros, then removed."""
+    def drop_day(self, day: str) -> int:
+        """Forget a day: its segments are overwritten with zeros, then removed.
+
+        Returns the bytes removed. A crash midway leaves a ``.drop-*`` folder that
+        `wipe_leftovers` (run by purge) finishes.
+        """
         _check_day(day)
         self._cache.pop(day, None)
         folder = self.root / day
         if not folder.exists():
-            return
+            return 0
         # Rename first so a reader never sees half a day; then wipe what the rename hid.
         trash = self.root / f".drop-{day}-{secrets.token_hex(4)}"
         folder.replace(trash)
-        for seg in trash.iterdir():
-            _overwrite_and_unlink(seg)
-        shutil.rmtree(trash, ignore_errors=True)
+        return _wipe_tree(trash)
+
+    def day_bytes(self, day: str) -> int:
+        """Bytes on disk of a day's partition (segments and any leftovers in its folder)."""
+        _check_day(day)
+        folder = self.root / day
+        if not folder.is_dir():
+            return 0
+        return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+
+    def wipe_leftovers(self) -> int:
+        """Wipe what crashes left behind: half-dropped days, stale temporary segments.
+
+        Returns the bytes removed.
+        """
+        if not self.root.exists():
+            return 0
+        freed = 0
+        for p in self.root.iterdir():
+            if p.is_dir() and p.name.startswith(".drop-"):
+                freed += _wipe_tree(p)
+            elif p.is_dir() and _DAY.match(p.name):
+                now = time.time()
+                for tmp in p.glob(".*.tmp"):
+                    try:
+                        stale = now - tmp.stat().st_mtime > STALE_TMP_S
+                    except FileNotFoundError:
+                        continue
+                    if stale:
+                        freed += overwrite_and_unlink(tmp)
+        return freed
+
+    def segment_key_ids(self, day: str) -> dict[str, set[str]]:
+        """For each segment of ``day``, the key ids its payload is sealed with (no decryption)."""
+        _check_day(day)
+        out: dict[str, set[str]] = {}
+        for name in self._segment_names(day):
+            path = self.root / day / name
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            (n,) = _HLEN.unpack_from(data, len(MAGIC))
+            out[name] = large_key_ids(memoryview(data)[len(MAGIC) + _HLEN.size + n :])
+        return out
+
+    def reseal_day(self, day: str) -> int:
+        """Rewrite ``day`` as one segment sealed with the cipher's current key, then wipe the
+        old segments; returns how many were replaced. Readers see the old segments or the
+        new one (duplicates are dropped at load), never neither."""
+        _check_day(day)
+        names = self._segment_names(day)
+        if not names:
+            return 0
+        loaded = self._load(day, names)
+        if loaded.ids:
+            self._write_segment(day, loaded.ids, loaded.vectors)
+        self._delete_segments(day, names)
+        return len(names)
 
     def reconcile(self, source: FaceSource) -> ReconcileReport:
         """Make every day's partition agree with the database: rebuild or drop as needed."""
@@ -173,6 +235,11 @@ class FlatFaceIndex:
                 self._rebuild(day, source.day_faces(day))
                 rebuilt.append(day)
         return ReconcileReport(rebuilt, dropped)
+
+    def rebuild_day(self, day: str, faces: DayFaces) -> None:
+        """Replace ``day``'s partition with ``faces`` (the old segments are wiped)."""
+        _check_day(day)
+        self._rebuild(day, faces)
 
     def _rebuild(self, day: str, faces: DayFaces) -> None:
         # Segments listed before reading the DB are replaced; any added meanwhile by a
@@ -272,6 +339,16 @@ class FlatFaceIndex:
             return _Header.from_json(f.read(n), path)
 
     def _loaded(self, day: str) -> _LoadedDay:
+        for _ in range(3):
+            try:
+                return self._loaded_once(day)
+            except FileNotFoundError:
+                # A compaction, rebuild or key rotation replaced a segment between the
+                # listing and the read: list again (the new segment is already there).
+                continue
+        return self._loaded_once(day)
+
+    def _loaded_once(self, day: str) -> _LoadedDay:
         names = self._segment_names(day)
         cached = self._cache.get(day)
         if cached is not None and cached.segments == names:
@@ -423,15 +500,15 @@ def _atomic_write(path: Path, parts: Iterable[bytes]) -> None:
         os.close(dir_fd)
 
 
-def _overwrite_and_unlink(path: Path) -> None:
-    try:
-        size = path.stat().st_size
-        zeros = bytes(min(size, 1 << 20))
-        with path.open("r+b") as f:
-            for start in range(0, size, len(zeros) or 1):
-                f.write(zeros[: size - start])
-            f.flush()
-            os.fsync(f.fileno())
-        path.unlink()
-    except FileNotFoundError:
-        pass  # another process removed it first
+def _overwrite_and_unlink(path: Path) -> int:
+    return overwrite_and_unlink(path)
+
+
+def _wipe_tree(folder: Path) -> int:
+    """Overwrite and remove every file under ``folder``, then the folder; bytes removed."""
+    freed = 0
+    for p in sorted(folder.rglob("*"), reverse=True):
+        if p.is_file() and not p.is_symlink():
+            freed += overwrite_and_unlink(p)
+    shutil.rmtree(folder, ignore_errors=True)
+    return freed

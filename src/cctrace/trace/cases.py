@@ -100,7 +100,10 @@ def case_query(store: Store, user: User, case_id: str) -> CaseQuery:
     if case.owner_id != user.user_id:
         raise AuthError(f"case {case_id} belongs to another investigator")
     if case.status != "open":
-        raise InputError(f"case {case_id} is closed; its data was destroyed")
+        raise InputError(
+            f"case {case_id} is closed and its reference faces were destroyed, so it cannot "
+            "be traced: open a new case, with the patient's consent, to trace again"
+        )
     refs = store.case_references(case_id)
     if not refs:
         raise InputError(f"case {case_id} has no reference face")
