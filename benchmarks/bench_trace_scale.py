@@ -6,6 +6,9 @@ Two steps, each its own process so that peak memory (ru_maxrss) measures one thi
     .venv/bin/python benchmarks/bench_trace_scale.py build --home /tmp/scale-1m --sightings 1000000
     # trace 1 and 10 patients, cold (first call: index partitions decrypted) and warm
     .venv/bin/python benchmarks/bench_trace_scale.py trace --home /tmp/scale-1m
+    # several sizes side by side, with ratios (each traced in its own process)
+    .venv/bin/python benchmarks/bench_trace_scale.py compare --home /tmp/scale-1m \
+        --home /tmp/scale-10m
 
 The light city (the full `cctrace.sim.city` simulator spends its time on 4 Hz walking
 people and ground truth, and needs memory for all of it): ``sightings / (days x
@@ -33,6 +36,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -342,6 +346,39 @@ def trace(home_root: Path, policy_name: str) -> dict[str, object]:
     }
 
 
+def compare(homes: list[Path], policy_name: str) -> list[dict[str, object]]:
+    """`trace` on each home in a fresh process, then one table with ratios to the first."""
+    import subprocess
+
+    results = []
+    for home in homes:
+        proc = subprocess.run(
+            [sys.executable, __file__, "trace", "--home", str(home), "--policy", policy_name],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(proc.stdout))
+    base = results[0]
+    base_rows = cast(dict[str, dict[str, float]], base["rows"])
+    print(
+        "| sightings | faces | 1 patient cold s | 1 warm s | 10 warm s | 10 again s | "
+        "s per patient (10) | peak RSS MiB | x sightings | x time (10 warm) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        rows = cast(dict[str, dict[str, float]], r["rows"])
+        size_ratio = float(cast(float, r["sightings"])) / float(cast(float, base["sightings"]))
+        time_ratio = rows["10 warm"]["total_s"] / base_rows["10 warm"]["total_s"]
+        print(
+            f"| {r['sightings']:,} | {r['faces']:,} | {rows['1 cold']['total_s']:.2f} | "
+            f"{rows['1 warm']['total_s']:.2f} | {rows['10 warm']['total_s']:.2f} | "
+            f"{rows['10 again']['total_s']:.2f} | {rows['10 warm']['per_patient_s']:.3f} | "
+            f"{float(cast(float, r['peak_rss_mib'])):.0f} | {size_ratio:.1f} | {time_ratio:.2f} |"
+        )
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -356,7 +393,13 @@ def main() -> None:
     t.add_argument("--home", type=Path, required=True)
     t.add_argument("--policy", default="kdca-2022")
     t.add_argument("--json", type=Path)
+    c = sub.add_parser("compare", help="trace several homes, one table with ratios")
+    c.add_argument("--home", type=Path, action="append", required=True)
+    c.add_argument("--policy", default="kdca-2022")
     args = ap.parse_args()
+    if args.cmd == "compare":
+        compare(args.home, args.policy)
+        return
     if args.cmd == "build":
         plan = Plan(args.sightings, args.days, args.per_camera_day, args.seed, args.appearance)
         meta = build(args.home, plan)

@@ -84,12 +84,13 @@ def test_drop_day_forgets_without_touching_other_days(index: FlatFaceIndex) -> N
 
 def test_segments_hold_no_embedding_bytes_in_clear(index: FlatFaceIndex) -> None:
     data = vectors(20, seed=4)
-    index.add(DAY1, [f"s{i}" for i in range(20)], data)
+    # Ids long enough that random ciphertext cannot hold one by chance (b"s1" could).
+    index.add(DAY1, [f"sighting-{i:05d}" for i in range(20)], data)
     stored = (data / np.linalg.norm(data, axis=1, keepdims=True)).astype("<f4")
     disk = b"".join(p.read_bytes() for p in index.root.rglob("*") if p.is_file())
     for row in (*stored, *data.astype("<f4")):
         assert row.tobytes()[:16] not in disk
-    assert b"s1" not in disk  # sighting ids are inside the sealed payload too
+    assert b"sighting-0" not in disk  # sighting ids are inside the sealed payload too
 
 
 def test_wrong_key_and_tampering_are_detected(index: FlatFaceIndex, tmp_path: Path) -> None:

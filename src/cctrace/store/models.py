@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -100,6 +101,10 @@ class VideoRow(Base):
 
 class SightingRow(Base):
     __tablename__ = "sightings"
+    # Route, contact and appearance reads ask for a few cameras over a time span: one
+    # range scan per camera (the single-column indexes scan every camera's rows, or the
+    # camera's whole history).
+    __table_args__ = (Index("ix_sightings_camera_t", "camera_id", "t_start_s"),)
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id"), index=True)
@@ -109,7 +114,10 @@ class SightingRow(Base):
     t_end_s: Mapped[float] = mapped_column(Double())
     day: Mapped[str] = mapped_column(String(10), index=True)  # UTC day of t_start_s
     # Movement, not biometrics: kept in clear so that route and contact queries can use it.
-    path_json: Mapped[str] = mapped_column(Text())
+    # ``path_bin`` (see repository.encode_path) since schema 0005; rows written before keep
+    # their ``path_json``. Exactly one of the two is set.
+    path_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    path_bin: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
     path_approximate: Mapped[bool] = mapped_column(Boolean())
     face_count: Mapped[int] = mapped_column(Integer())
     face_quality: Mapped[float] = mapped_column(Double())

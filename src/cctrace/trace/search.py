@@ -46,6 +46,7 @@ from cctrace.trace.plausibility import (
 )
 from cctrace.trace.settings import FaceFusion, TraceSettings
 from cctrace.trace.types import CaseQuery, Evidence
+from cctrace.vision.appearance import CNN_DIM, CNN_WEIGHT, COLOUR_DIM
 
 INDEX_TOLERANCE = 1e-3
 """The index is asked for hits this far below the threshold; the exact score decides.
@@ -233,6 +234,9 @@ class SightingPool:
         self._store = store
         self._by_camera: dict[str, dict[str, Sighting]] = {}
         self._covered: dict[str, list[tuple[float, float]]] = {}
+        # Per camera, its fetched sightings sorted by start, with start and end arrays:
+        # `in_window` is then a binary search, not a scan (rebuilt after a fetch adds).
+        self._sorted: dict[str, tuple[F64, F64, list[Sighting]]] = {}
         self.queries = 0
 
     def fetch(self, windows: Iterable[Window]) -> None:
@@ -250,19 +254,91 @@ class SightingPool:
             for start in range(0, len(cams), _STORE_IN_CHUNK):
                 chunk = cams[start : start + _STORE_IN_CHUNK]
                 self.queries += 1
-                for s in self._store.sightings(chunk, lo, hi, with_biometrics=True):
+                for s in self._store.sightings(
+                    chunk, lo, hi, with_biometrics=True, with_thumbnail=False
+                ):
                     self._by_camera.setdefault(s.camera_id, {})[s.sighting_id] = s
+                    self._sorted.pop(s.camera_id, None)
             for cam in cams:
                 self._covered[cam] = merge_intervals([*self._covered.get(cam, []), (lo, hi)])
 
+    def fetch_alike(
+        self,
+        windows_of: Sequence[Sequence[Window]],
+        seeds_of: Sequence[Sequence[Sighting]],
+        threshold: float,
+    ) -> None:
+        """Read whole only those sightings in each case's windows that look like one of
+        its seeds (appearance similarity at least ``threshold``, less a rounding margin).
+
+        Screening reads ids, times and appearance vectors only (`Store.appearance_rows`):
+        in a dense city most candidates of the appearance step look like someone else,
+        and decoding them whole was most of a trace's time. Nothing the appearance step
+        could accept is left out: it needs that similarity to link a candidate at all.
+        """
+        wanted: dict[str, list[tuple[float, float]]] = {}
+        for windows in windows_of:
+            for w in windows:
+                if w.t_to_s >= w.t_from_s:
+                    wanted.setdefault(w.camera_id, []).append((w.t_from_s, w.t_to_s))
+        spans = [(cam, lo, hi) for cam, v in wanted.items() for lo, hi in merge_intervals(v)]
+        if not spans:
+            return
+        self.queries += 1
+        rows = self._store.appearance_rows(spans)
+        cam_of = np.array(rows.camera_ids, dtype=object)
+        of_camera = {cam: np.flatnonzero(cam_of == cam) for cam in wanted}
+        alike: set[str] = set()
+        for windows, seeds in zip(windows_of, seeds_of, strict=True):
+            seed_vectors = [s.appearance for s in seeds if s.appearance is not None]
+            if not seed_vectors or not windows or not len(rows):
+                continue
+            ref = np.stack(seed_vectors).astype(np.float32)
+            if ref.shape[1] != rows.appearance.shape[1]:
+                continue
+            hits = [
+                idx[(rows.t_start_s[idx] <= w.t_to_s) & (rows.t_end_s[idx] >= w.t_from_s)]
+                for w in windows
+                for idx in (of_camera.get(w.camera_id, np.zeros(0, np.intp)),)
+            ]
+            hit = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
+            if not len(hit):
+                continue
+            sim = _appearance_similarity(ref, rows.appearance[hit])
+            with np.errstate(invalid="ignore"):
+                keep = np.nanmax(sim, axis=0, initial=-1.0) >= threshold - INDEX_TOLERANCE
+            alike.update(rows.sighting_ids[i] for i in hit[keep])
+        have = {i for by_id in self._by_camera.values() for i in by_id}
+        missing = sorted(alike - have)
+        self.queries += -(-len(missing) // _STORE_IN_CHUNK)
+        for s in self._store.get_sightings(missing, with_biometrics=True, with_thumbnail=False):
+            self._by_camera.setdefault(s.camera_id, {})[s.sighting_id] = s
+            self._sorted.pop(s.camera_id, None)
+
     def in_window(self, w: Window) -> list[Sighting]:
         """Fetched sightings of ``w.camera_id`` overlapping ``w``'s span, by start time."""
-        found = [
-            s
-            for s in self._by_camera.get(w.camera_id, {}).values()
-            if s.t_start_s <= w.t_to_s and s.t_end_s >= w.t_from_s
-        ]
-        return sorted(found, key=lambda s: (s.t_start_s, s.sighting_id))
+        cached = self._sorted.get(w.camera_id)
+        if cached is None:
+            every = sorted(
+                self._by_camera.get(w.camera_id, {}).values(),
+                key=lambda s: (s.t_start_s, s.sighting_id),
+            )
+            starts, ends = sighting_intervals(every)
+            cached = self._sorted[w.camera_id] = (starts, ends, every)
+        starts, ends, every = cached
+        stop = int(np.searchsorted(starts, w.t_to_s, side="right"))
+        return [every[i] for i in np.flatnonzero(ends[:stop] >= w.t_from_s)]
+
+
+def _appearance_similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> F64:
+    """(A, B) combined appearance similarities of stored vectors, as
+    `cctrace.vision.appearance.appearance_similarity_matrix` computes them (NaN rows
+    stay NaN); vectors of another model's length compare as NaN."""
+    if a.shape[1] != CNN_DIM + COLOUR_DIM:
+        return np.full((len(a), len(b)), np.nan)
+    cnn = a[:, :CNN_DIM] @ b[:, :CNN_DIM].T
+    colour = a[:, CNN_DIM:] @ b[:, CNN_DIM:].T
+    return np.asarray(CNN_WEIGHT * cnn + (1.0 - CNN_WEIGHT) * colour, np.float64)
 
 
 # -- 1. face ---------------------------------------------------------------------------
@@ -296,7 +372,10 @@ def face_search(
         for r, found in zip(rows, matches, strict=True):
             hits[owner[r]].update(m.sighting_id for m in found)
     every_hit = sorted(set().union(*hits))
-    stored = {s.sighting_id: s for s in store.get_sightings(every_hit, with_biometrics=True)}
+    stored = {
+        s.sighting_id: s
+        for s in store.get_sightings(every_hit, with_biometrics=True, with_thumbnail=False)
+    }
     out: list[list[ScoredSighting]] = []
     for scope, queries, case_hits in zip(scopes, case_queries, hits, strict=True):
         clipped = scope.clip_all(stored[i] for i in sorted(case_hits) if i in stored)
@@ -495,7 +574,9 @@ def find_patient_sightings(
         appearance_windows(scope, [f.sighting for f in seeds], camera_map, settings)
         for scope, seeds in zip(scopes, faces, strict=True)
     ]
-    pool.fetch(w for ws in windows_of for w in ws)
+    pool.fetch_alike(
+        windows_of, [[f.sighting for f in seeds] for seeds in faces], settings.appearance_threshold
+    )
     fused = [reference_queries(q.reference_embeddings, settings.face_fusion) for q in queries]
     for scope, seeds, windows, case, refs in zip(
         scopes, faces, windows_of, found, fused, strict=True
@@ -536,6 +617,8 @@ def appearance_windows(
     """Where appearance candidates of ``seeds`` may be: reachable cameras of the region,
     up to ``appearance_max_gap_s`` before and after each seed.
 
+    A camera ``d`` metres away is read only from ``d / walking speed`` (less the slack)
+    before and after the seed: nearer in time, nobody there could be the patient.
     While the face puts the patient somewhere without a break (seeds joined within
     ``track_max_gap_s``), a sighting lying wholly inside that time in a camera farther
     than ``reach_slack_m`` would be rejected as a contradiction anyway, so only the
@@ -565,10 +648,14 @@ def appearance_windows(
             if d <= settings.reach_slack_m:
                 windows.append(Window(cam, lo, hi))
                 continue
-            if lo < p_lo:
-                windows.append(Window(cam, lo, p_lo))
-            if p_hi < hi:
-                windows.append(Window(cam, p_hi, hi))
+            # Walking there takes at least `walk` seconds: a candidate linked to this
+            # seed ends that long before it starts, or starts that long after it ends.
+            walk = (d - settings.reach_slack_m) / settings.walking_speed_mps
+            before, after = min(p_lo, s.t_start_s - walk), max(p_hi, s.t_end_s + walk)
+            if lo < before:
+                windows.append(Window(cam, lo, before))
+            if after < hi:
+                windows.append(Window(cam, after, hi))
     return windows
 
 
