@@ -149,3 +149,22 @@ def test_migrations_match_the_models(initialised: InitResult) -> None:
     with sqlite3.connect(initialised.home.db_path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"users", "cameras", "videos", "sightings", "alembic_version"} <= tables
+
+
+def test_init_on_an_older_schema_upgrades_it_and_says_so(initialised: InitResult) -> None:
+    from alembic import command
+
+    engine = db.make_engine(initialised.home.database_url)
+    try:
+        config = db._alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0004")
+        assert db.current_revision(engine) == "0004"
+    finally:
+        engine.dispose()
+    again = init_home(initialised.home.root, env={})
+    assert not again.created and again.admin_token is None
+    assert again.upgraded_from == "0004"
+    assert f"upgraded from schema 0004 to {db.head_revision()}" in again.message
+    assert init_home(initialised.home.root, env={}).upgraded_from is None

@@ -91,11 +91,18 @@ class InitResult:
     home: Home
     admin_token: str | None
     created: bool
+    upgraded_from: str | None = None
+    """The schema revision an existing folder was upgraded from (None: no upgrade)."""
 
     @property
     def message(self) -> str:
         if self.created:
             return f"created cctrace data folder {self.home.root}"
+        if self.upgraded_from is not None:
+            return (
+                f"cctrace data folder {self.home.root} already existed; its database was "
+                f"upgraded from schema {self.upgraded_from} to {db.head_revision()}"
+            )
         return f"cctrace data folder {self.home.root} already existed; nothing was changed"
 
 
@@ -120,7 +127,9 @@ def init_home(root: Path, env: Mapping[str, str] | None = None) -> InitResult:
             if not home.key_path.exists() and not home.next_key_path.exists():
                 _refuse_new_key_for_old_data(home, engine)
                 write_new_key_file(home.key_path)
+            before = db.current_revision(engine)
             db.upgrade(engine)
+            upgraded = before if before is not None and before != db.head_revision() else None
             with Session(engine) as session, session.begin():
                 token = None if has_users(session) else create_user(session, ADMIN_NAME, "admin")
         finally:
@@ -132,7 +141,7 @@ def init_home(root: Path, env: Mapping[str, str] | None = None) -> InitResult:
             f"({exc.filename or home.root}); choose a writable folder with --home or {HOME_ENV}"
         ) from None
     # `created` follows the token: a run that found an admin made nothing a user must know.
-    return InitResult(home, None if token is None else token.token, token is not None)
+    return InitResult(home, None if token is None else token.token, token is not None, upgraded)
 
 
 def _make_folders(home: Home) -> list[Path]:
