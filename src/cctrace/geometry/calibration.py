@@ -368,6 +368,19 @@ def calibration_from_json(
     )
 
 
+MAX_FILE_BYTES = 10 * 1024 * 1024
+"""Largest calibration (or camera list) file read: a few hundred points take a few kB."""
+
+
+def json_int(text: str) -> int | float:
+    """``parse_int`` for JSON from users: an integer too long for a float becomes ±inf,
+    refused later as not finite, instead of an OverflowError (or Python's 4300-digit
+    limit) deep inside a fit."""
+    if len(text.lstrip("-")) <= 300:
+        return int(text)
+    return float("-inf") if text.startswith("-") else float("inf")
+
+
 def load_calibration(path: Path, max_error_m: float | None = None) -> Calibration:
     """Read and fit a ``.json`` or ``.csv`` calibration file (formats above)."""
     source = str(path)
@@ -376,7 +389,11 @@ def load_calibration(path: Path, max_error_m: float | None = None) -> Calibratio
         raise InputError(
             f"{source}: unknown calibration file type {path.suffix!r}; use .json or .csv"
         )
+    if path.exists() and not path.is_file():  # a folder, a device, a pipe: never read
+        raise InputError(f"{source}: not a regular file; give a calibration file")
     try:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{source}: larger than {MAX_FILE_BYTES} bytes; not a calibration")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{source}: calibration file not found; check the path") from None
@@ -384,12 +401,14 @@ def load_calibration(path: Path, max_error_m: float | None = None) -> Calibratio
         raise InputError(f"{source}: cannot read calibration file ({exc})") from None
     if suffix == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_int=json_int)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                 f"{exc.msg}); fix the file (format: docs/calibration.md)"
             ) from None
+        except RecursionError:
+            raise InputError(f"{source}: JSON nested too deeply; not a calibration") from None
         return calibration_from_json(data, source, max_error_m)
     return _calibration_from_csv(
         text, source, DEFAULT_MAX_ERROR_M if max_error_m is None else max_error_m

@@ -14,7 +14,12 @@ import math
 from pathlib import Path
 
 from cctrace.core.errors import InputError
-from cctrace.geometry.calibration import Calibration, calibration_to_json, load_calibration
+from cctrace.geometry.calibration import (
+    Calibration,
+    calibration_to_json,
+    json_int,
+    load_calibration,
+)
 from cctrace.store.records import CameraRecord
 
 CSV_COLUMNS = ("id", "name", "site", "lat", "lon", "x_m", "y_m", "calibration")
@@ -159,9 +164,11 @@ def _read_csv(text: str, path: Path) -> list[CameraRecord]:
 
 def _read_geojson(text: str, path: Path) -> list[CameraRecord]:
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=json_int)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply; not a camera list") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(f"{path}: expected a GeoJSON FeatureCollection")
     features = doc.get("features")

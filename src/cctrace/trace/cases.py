@@ -90,14 +90,18 @@ def open_case(
     return store.create_case(case, references)
 
 
-def case_query(store: Store, user: User, case_id: str) -> CaseQuery:
-    """The search a case allows, for its owner only; InputError/AuthError otherwise."""
+def case_query(store: Store, user: User, case_id: str, action: str = "trace") -> CaseQuery:
+    """The search a case allows, for its owner only; InputError/AuthError otherwise.
+
+    A refusal for another investigator's case is audited (as ``action``), like every
+    refusal."""
     from cctrace.core.errors import AuthError
 
     case = store.get_case(case_id)
     if case is None:
         raise InputError(f"unknown case {case_id!r}")
     if case.owner_id != user.user_id:
+        store.audit(user.name, user.role, action, "refused: not the owner", case_id)
         raise AuthError(f"case {case_id} belongs to another investigator")
     if case.status != "open":
         raise InputError(

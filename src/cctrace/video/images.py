@@ -70,7 +70,10 @@ def load_image(path: Path) -> ImageBGR:
             f"{path}: the image claims {dims[0]}x{dims[1]} pixels, more than the "
             f"{MAX_IMAGE_PIXELS} pixel limit; resize it first"
         )
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:  # e.g. a GIF or TIFF header past OpenCV's own pixel limit
+        image = None
     if image is None:
         raise InputError(f"{path}: not a readable image (jpg, png, bmp, webp or tiff expected)")
     if image.shape[0] * image.shape[1] > MAX_IMAGE_PIXELS:
