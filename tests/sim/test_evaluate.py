@@ -243,10 +243,40 @@ def test_trace_finds_most_of_the_route(report: EvalReport) -> None:
     assert report.route.precision >= 0.6
 
 
-@pytest.mark.xfail(
-    reason="targets not met by the trace engine yet (docs/benchmarks.md)", strict=False
-)
-def test_targets_at_default_noise(report: EvalReport) -> None:
+def test_route_recall_target_at_default_noise(report: EvalReport) -> None:
+    # The issue's target. Measured 0.992-1.000 on this small city over seeds 0-3 and 5,
+    # 0.998 over seeds 0-4 of the default city with 10 patients each (docs/benchmarks.md).
     assert report.route.recall >= 0.98
-    assert report.contacts["kdca-2022"].f1 >= 0.95
-    assert math.isfinite(report.exposure_error_s)
+
+
+MID = SimConfig(cameras=6, people=24, hours=1.5, seed=1, patients=8)
+"""Large enough for close contacts (7 under kdca-2022 in this one), small enough for a
+test (about 15 s)."""
+
+
+@pytest.fixture(scope="module")
+def mid_report(tmp_path_factory: pytest.TempPathFactory) -> EvalReport:
+    root = tmp_path_factory.mktemp("sim-mid") / "home"
+    write_world(simulate(MID), root, env={})
+    return evaluate(root, env={})
+
+
+def test_contacts_and_exposure_at_default_noise(mid_report: EvalReport) -> None:
+    # Floors under what was measured over 50 patients (seeds 0-4 of the default city):
+    # route recall 0.998, kdca-2022 F1 0.93, exposure error 1 s. The contact target
+    # (F1 0.95) is not met everywhere: see the xfail below and docs/benchmarks.md.
+    assert mid_report.route.recall >= 0.98
+    kdca = mid_report.contacts["kdca-2022"]
+    assert kdca.true_positives + kdca.false_negatives >= 5  # the city has contacts to find
+    assert kdca.f1 >= 0.9
+    assert math.isfinite(mid_report.exposure_error_s) and mid_report.exposure_error_s < 60
+
+
+@pytest.mark.xfail(
+    reason="contact F1 0.95 not met on every city: near-threshold distances, meetings "
+    "across two cameras' views, masked look-alikes (docs/benchmarks.md)",
+    strict=False,
+)
+def test_contact_f1_target_at_default_noise(mid_report: EvalReport) -> None:
+    for policy in ("kdca-2022", "cdc-2020", "who-2020"):
+        assert mid_report.contacts[policy].f1 >= 0.95, policy

@@ -18,10 +18,12 @@ from cctrace.trace.contacts import (
     is_masked,
     mask_status,
     risk_of,
+    smooth_path,
 )
 from cctrace.trace.plausibility import CameraMap
 from cctrace.trace.settings import TraceSettings
 from cctrace.trace.types import Stay
+from cctrace.vision.appearance import CNN_DIM
 from tests.trace.helpers import at, face_photo, identity, look, seen_look, sighting
 
 T = 1_709_629_200.0
@@ -283,3 +285,110 @@ def test_a_track_on_top_of_the_patient_is_their_duplicate_not_a_contact(
         [_presence(3, distance_m, None, None)], get_policy("kdca-2022"), TraceSettings(), CAMERAS
     )
     assert (len(contacts) == 1) is listed
+
+
+# -- pieces of one person, occlusions, noise --------------------------------------------------
+
+
+def test_an_occlusion_between_pieces_is_interpolated() -> None:
+    # Patient and contact 1 m apart for 20 min; the contact is hidden for 8 s twice (three
+    # pieces), the patient once for 6 s: still 20 minutes of exposure.
+    patient = (
+        sighting("p0", "a", T, T + 600, at(0, 0)),
+        sighting("p1", "a", T + 606, T + 1200, at(0, 0)),
+    )
+    clothes = look(5)
+    others = tuple(
+        sighting(f"o{i}", "a", T + lo, T + hi, at(0, 1), appearance=seen_look(clothes, i))
+        for i, (lo, hi) in enumerate([(0, 300), (308, 900), (908, 1200)])
+    )
+    stay = Stay("a", "S", T, T + 1200, 1.0, 0.0, "face", ("p0", "p1"))
+    (c,) = find_contacts(
+        [StayPresence(stay, patient, others)], get_policy("kdca-2022"), TraceSettings(), CAMERAS
+    )
+    assert c.exposure_s == pytest.approx(1200, abs=0.5) and c.risk == "high"
+    # An unseen stretch longer than path_max_gap_s stays unknown: 8 s gaps, 5 s allowed.
+    (c,) = find_contacts(
+        [StayPresence(stay, patient, others)],
+        get_policy("kdca-2022"),
+        TraceSettings(path_max_gap_s=5.0),
+        CAMERAS,
+    )
+    assert c.exposure_s == pytest.approx(1200 - 2 * 8 - 6, abs=2)
+
+
+def test_smoothing_halves_foot_point_jitter() -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 600, 0.25, dtype=np.float64)
+    still = np.column_stack([np.full_like(t, 1.0), np.zeros_like(t)])
+    xy = np.asarray(still + rng.normal(0, 0.1, (len(t), 2)), np.float64)
+    assert np.std(smooth_path(t, xy, 1.0)[:, 0]) < 0.55 * np.std(xy[:, 0])
+    np.testing.assert_array_equal(smooth_path(t, xy, 0.0), xy)  # 0: raw
+    walking = np.asarray(np.column_stack([1.4 * t, np.zeros_like(t)]), np.float64)
+    assert np.allclose(smooth_path(t, walking, 1.0)[4:-4], walking[4:-4])  # no lag
+
+
+def test_one_look_alike_pair_does_not_merge_two_people() -> None:
+    # Person X in three pieces, person Y in two, in one camera at different times, and
+    # between them a piece in clothes halfway between theirs (alike to both). Single
+    # linkage chains all six into one person; on average X and Y do not look alike.
+    x, y = look(1), look(2)
+    mid = np.concatenate(
+        [
+            (x[:CNN_DIM] + y[:CNN_DIM]) / np.linalg.norm(x[:CNN_DIM] + y[:CNN_DIM]),
+            (x[CNN_DIM:] + y[CNN_DIM:]) / np.linalg.norm(x[CNN_DIM:] + y[CNN_DIM:]),
+        ]
+    ).astype(np.float32)
+    looks = [x, x, x, mid, y, y]
+    units = [
+        sighting(f"u{i}", "a", T + 100 * i, T + 100 * i + 50, at(0, 0), appearance=seen_look(v, i))
+        for i, v in enumerate(looks)
+    ]
+    groups = group_same_people(units, CAMERAS, TraceSettings())
+    assert not any({0, 5} <= set(g) for g in groups)
+    assert any({0, 1, 2} <= set(g) for g in groups) and any({4, 5} <= set(g) for g in groups)
+
+
+def test_clearly_different_unmasked_faces_are_never_one_person() -> None:
+    # Same clothes, reachable, a faceless piece between them: without the face rule
+    # the three would be one person.
+    clothes = look(7)
+    units = [
+        sighting(
+            "x",
+            "a",
+            T,
+            T + 60,
+            at(0, 0),
+            face=face_photo(identity(1), 1),
+            appearance=seen_look(clothes, 1),
+            mask_ratio=0.0,
+        ),
+        sighting("m", "a", T + 100, T + 160, at(0, 0), appearance=seen_look(clothes, 2)),
+        sighting(
+            "y",
+            "a",
+            T + 200,
+            T + 260,
+            at(0, 0),
+            face=face_photo(identity(2), 3),
+            appearance=seen_look(clothes, 3),
+            mask_ratio=0.0,
+        ),
+    ]
+    groups = group_same_people(units, CAMERAS, TraceSettings())
+    assert not any({0, 2} <= set(g) for g in groups)
+
+
+def test_someone_walking_in_beside_the_patient_is_a_contact_not_a_duplicate() -> None:
+    # 0.2 m apart (closer than a shoulder width on the floor) but dressed differently.
+    patient = sighting("p", "a", T, T + 960, at(0, 0), appearance=seen_look(look(1), 1))
+    other = sighting("o", "a", T, T + 960, at(0, 0.2), appearance=seen_look(look(2), 2))
+    stay = Stay("a", "S", T, T + 960, 1.0, 0.0, "face", ("p",))
+    (c,) = find_contacts(
+        [StayPresence(stay, (patient,), (other,))],
+        get_policy("kdca-2022"),
+        TraceSettings(),
+        CAMERAS,
+    )
+    assert c.risk == "high"

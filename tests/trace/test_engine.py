@@ -122,11 +122,12 @@ def test_a_case_sees_only_its_scope(
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [
-        # C1: 1198 s beside P in cam-a plus 300 s in cam-b, one person (face, then looks).
+        # C1: 1200 s beside P in cam-a (the 1 s gaps between track pieces interpolated)
+        # plus 300 s in cam-b, one person (face, then looks); each span counts both ends.
         # C3: both masked, 1.5 m, 16 min. C2 (3 m) never.
-        ("kdca-2022", {"C1": ("high", 1498.25), "C3": ("low", 0.0)}),
-        ("cdc-2020", {"C1": ("high", 1498.25), "C3": ("high", 960.25)}),
-        ("who-2020", {"C1": ("high", 1498.25)}),
+        ("kdca-2022", {"C1": ("high", 1500.5), "C3": ("low", 0.0)}),
+        ("cdc-2020", {"C1": ("high", 1500.5), "C3": ("high", 960.25)}),
+        ("who-2020", {"C1": ("high", 1500.5)}),
     ],
 )
 def test_contacts_under_each_policy(

@@ -211,7 +211,8 @@ def _found(evidence: Evidence = "face") -> ScoredSighting:
     [
         (301, 3.0, True, True),  # the next checkpoint piece, where the last one ended
         (-60, 0.0, True, True),  # ends 1 s before the found one starts (t0 + 59 = -1)
-        (310, 3.0, True, False),  # 10 s gap: too long
+        (308, 3.0, True, True),  # 8 s gap: hidden behind a passer-by for a while
+        (311, 3.0, True, False),  # 11 s gap: too long
         (301, 8.0, True, False),  # 5 m jump in 1 s
         (301, 3.0, False, False),  # someone else
     ],
@@ -232,6 +233,18 @@ def test_someone_beside_the_patient_is_no_continuation() -> None:
     beside = sighting("beside", "a", T + 301, T + 600, at(3, 0.5), appearance=seen_look(LOOK, 5))
     found = [_found(), ScoredSighting(nxt, "face", 0.9, 0.6)]
     assert continue_tracks(found, [beside], TraceSettings()) == []
+
+
+def test_continuation_contradicting_a_face_elsewhere_is_rejected() -> None:
+    # A look-alike piece continuing an appearance match, while the patient's face is in
+    # "far" (2 km away) at that very time: never the patient.
+    cand = sighting("c", "a", T + 301, T + 360, at(3, 0), appearance=seen_look(LOOK, 3))
+    elsewhere = ScoredSighting(
+        sighting("far-face", "far", T + 320, T + 340, at(0, 0)), "face", 0.9, 0.6
+    )
+    found = [_found("appearance"), elsewhere]
+    assert continue_tracks(found, [cand], TraceSettings(), CAMERAS) == []
+    assert len(continue_tracks(found, [cand], TraceSettings())) == 1  # no map: no check
 
 
 def test_continuation_of_an_appearance_match_stays_appearance() -> None:

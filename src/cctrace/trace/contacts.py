@@ -163,9 +163,13 @@ def group_same_people(
     face = face_similarity_of(units, units)
     looks = appearance_similarity_of(units, units)
     both_faces = np.isfinite(face)
+    telling = np.array([_telling_face(u, settings) for u in units], np.bool_)
     with np.errstate(invalid="ignore"):
         by_face = both_faces & (face >= settings.contact_face_threshold)
         by_looks = ~both_faces & can_walk & (looks >= settings.contact_appearance_threshold)
+        # Two good, unmasked faces that clearly differ are two people, however alike
+        # their clothes: no chain of look-alikes may join them.
+        impossible |= telling[:, None] & telling[None, :] & (face < settings.face_veto_below)
     # Face pairs first (score 2 + cosine), then appearance pairs (score in [0, 1]).
     score = np.where(by_face, 2.0 + np.nan_to_num(face), np.where(by_looks, looks, -1.0))
     score[impossible] = -1.0
@@ -180,10 +184,41 @@ def group_same_people(
         gi, gj = group_of[i], group_of[j]
         if gi == gj or impossible[np.ix_(members[gi], members[gj])].any():
             continue
+        if not _one_person_on_average(face, looks, members[gi], members[gj], settings):
+            continue  # one look-alike pair does not make two groups one person
         for m in members[gj]:
             group_of[m] = gi
         members[gi] += members.pop(gj)
     return [sorted(m) for _, m in sorted(members.items())]
+
+
+def _telling_face(s: Sighting, settings: TraceSettings) -> bool:
+    """A face good enough, and unmasked, to tell two people apart (as the patient veto)."""
+    return (
+        s.face_embedding is not None
+        and s.face_quality >= settings.face_veto_min_quality
+        and not is_masked(s.mask_ratio, settings.masked_min_ratio)
+    )
+
+
+def _one_person_on_average(
+    face: F64, looks: F64, a: Sequence[int], b: Sequence[int], settings: TraceSettings
+) -> bool:
+    """Whether two groups are one person on average over their members' pairs: by face
+    where pairs of them show faces (faces decide, as for one pair), else by looks.
+
+    Joining on the best pair alone (single linkage) lets one chance look-alike pair, or
+    two masked faces that happen to score high, merge two people whose other pieces are
+    not alike at all; the pieces of one person are alike pair after pair, so their mean
+    stays above the threshold.
+    """
+    faces = face[np.ix_(a, b)]
+    faces = faces[np.isfinite(faces)]
+    if faces.size:
+        return bool(faces.mean() >= settings.contact_face_threshold)
+    cross = looks[np.ix_(a, b)]
+    known = cross[np.isfinite(cross)]
+    return bool(known.size == 0 or known.mean() >= settings.contact_appearance_threshold)
 
 
 # -- contacts of one case -----------------------------------------------------------------------
@@ -201,14 +236,46 @@ class StayPresence:
 
 @dataclass
 class _Near:
-    """What one other sighting showed during one stay."""
+    """One other sighting that shared one stay with the patient."""
 
     stay_index: int
     sighting: Sighting
-    exposed: list[I64] = field(default_factory=list)
-    min_distance_m: float = float("inf")
     approximate: bool = False
     patient: list[Sighting] = field(default_factory=list)
+    """The patient's sightings it overlapped (their mask status is the patient's here)."""
+
+
+def merged_path(sightings: Sequence[Sighting]) -> tuple[F64, F64]:
+    """One person's pieces as one path: times (K,) s and floor positions (K, 2) m, sorted.
+
+    Several track pieces of one person (checkpoint cuts, occlusions, identity switches)
+    become one path, so that a short unseen stretch between two pieces is interpolated
+    like one inside a piece (up to ``path_max_gap_s``); samples of one instant in two
+    pieces are averaged (`cctrace.geometry.distance.clean_path`).
+    """
+    if not sightings:
+        return np.zeros((0,), np.float64), np.zeros((0, 2), np.float64)
+    t = np.concatenate([np.asarray(s.path_t_s, np.float64).reshape(-1) for s in sightings])
+    xy = np.concatenate(
+        [np.asarray(s.path_floor_xy_m, np.float64).reshape(-1, 2) for s in sightings]
+    )
+    return clean_path(t, xy)
+
+
+def smooth_path(t_s: F64, xy_m: F64, window_s: float) -> F64:
+    """Positions (K, 2) averaged over the samples within ``window_s / 2`` of each one.
+
+    A box's foot point jitters from frame to frame; a centred mean cuts that noise
+    without lagging a person who walks at a steady pace (0 or one sample: unchanged).
+    ``t_s`` must be sorted (as `clean_path` gives it).
+    """
+    if window_s <= 0 or len(t_s) < 2:
+        return xy_m
+    half = window_s / 2
+    lo = np.searchsorted(t_s, t_s - half, side="left")
+    hi = np.searchsorted(t_s, t_s + half, side="right")
+    csum = np.vstack([np.zeros((1, 2)), np.cumsum(xy_m, axis=0)])
+    return np.asarray((csum[hi] - csum[lo]) / (hi - lo)[:, None], np.float64)
 
 
 def find_contacts(
@@ -219,6 +286,13 @@ def find_contacts(
 ) -> tuple[Contact, ...]:
     """The people near the patient, merged across stays and cameras, riskiest first.
 
+    First every other sighting that shared a stay with the patient (and is not the
+    patient's own duplicate track) becomes a unit; units are grouped into people
+    (`group_same_people`); then, per person and stay, the person's pieces and the
+    patient's pieces are each merged into one path (`merged_path`) and their distance
+    series gives the exposure, so an occlusion of either of them shorter than
+    ``path_max_gap_s`` does not cut a long meeting short.
+
     Listed: anyone with exposure, or who came within the policy's distance at all (for
     instance both masked under kdca-2022: no exposure, but the investigator sees them).
     """
@@ -228,7 +302,7 @@ def find_contacts(
             for p in presence.patient:
                 if p.t_end_s < other.t_start_s or other.t_end_s < p.t_start_s:
                     continue  # most pairs of a long, busy stay never meet: skip cheaply
-                k, d = aligned_distance_series(
+                _, d = aligned_distance_series(
                     p.path_t_s,
                     p.path_floor_xy_m,
                     other.path_t_s,
@@ -238,61 +312,83 @@ def find_contacts(
                 )
                 if not np.isfinite(d).any():
                     continue
-                if float(np.nanmedian(d)) < settings.same_body_max_m:
+                if float(np.nanmedian(d)) < settings.same_body_max_m and not _looks_different(
+                    p, other, settings
+                ):
                     continue  # the patient's own duplicate track, not another person
-                both = is_masked(p.mask_ratio, settings.masked_min_ratio) and is_masked(
-                    other.mask_ratio, settings.masked_min_ratio
-                )
-                counted = counted_exposure(d, policy.distance_m, both, policy.both_masked_exempt)
                 rec = near.setdefault((other.sighting_id, si), _Near(si, other))
-                rec.exposed.append(k[counted])
-                rec.min_distance_m = min(rec.min_distance_m, float(np.nanmin(d)))
                 rec.approximate |= p.path_approximate or other.path_approximate
                 rec.patient.append(p)
     units_by_id = {sid: rec.sighting for (sid, _), rec in near.items()}
     unit_ids = sorted(units_by_id)
     units = [units_by_id[i] for i in unit_ids]
+    patient_paths = [_smoothed(merged_path(pr.patient), settings) for pr in presences]
     contacts = []
     for group in group_same_people(units, cameras, settings):
         ids = {unit_ids[g] for g in group}
         recs = [r for (sid, _), r in near.items() if sid in ids]
-        contact = _contact(recs, presences, policy, settings)
+        contact = _contact(recs, presences, patient_paths, policy, settings)
         if contact.exposure_s > 0 or contact.min_distance_m <= policy.distance_m:
             contacts.append(contact)
     contacts.sort(key=lambda c: (-c.exposure_s, c.min_distance_m, c.contact_id))
     return tuple(contacts)
 
 
+def _looks_different(a: Sighting, b: Sighting, settings: TraceSettings) -> bool:
+    """Two tracks in different clothes (a detector's duplicate box of one body has the
+    same); unknown looks are not different."""
+    looks = float(appearance_similarity_of([a], [b])[0, 0])
+    return bool(np.isfinite(looks) and looks < settings.track_appearance_threshold)
+
+
+def _smoothed(path: tuple[F64, F64], settings: TraceSettings) -> tuple[F64, F64]:
+    return path[0], smooth_path(path[0], path[1], settings.path_smooth_s)
+
+
 def _contact(
     recs: Sequence[_Near],
     presences: Sequence[StayPresence],
+    patient_paths: Sequence[tuple[F64, F64]],
     policy: Policy,
     settings: TraceSettings,
 ) -> Contact:
     step = settings.distance_step_s
+    ratio = settings.masked_min_ratio
     encounters = []
+    exposed: list[I64] = []
     for si in sorted({r.stay_index for r in recs}):
         here = [r for r in recs if r.stay_index == si]
         stay = presences[si].stay
+        mine = [r.sighting for r in here]
+        beside = list({p.sighting_id: p for r in here for p in r.patient}.values())
+        t_c, xy_c = _smoothed(merged_path(mine), settings)
+        t_p, xy_p = patient_paths[si]
+        k, d = aligned_distance_series(t_p, xy_p, t_c, xy_c, step, settings.path_max_gap_s)
+        both = (
+            mask_status([p.mask_ratio for p in beside], [p.face_count for p in beside], ratio)
+            is True
+            and mask_status([s.mask_ratio for s in mine], [s.face_count for s in mine], ratio)
+            is True
+        )
+        k_here = k[counted_exposure(d, policy.distance_m, both, policy.both_masked_exempt)]
+        exposed.append(k_here)
         encounters.append(
             Encounter(
                 camera_id=stay.camera_id,
-                t_start_s=max(stay.t_start_s, min(r.sighting.t_start_s for r in here)),
-                t_end_s=min(stay.t_end_s, max(r.sighting.t_end_s for r in here)),
-                exposure_s=exposure_s(np.concatenate([k for r in here for k in r.exposed]), step),
-                min_distance_m=min(r.min_distance_m for r in here),
+                t_start_s=max(stay.t_start_s, min(s.t_start_s for s in mine)),
+                t_end_s=min(stay.t_end_s, max(s.t_end_s for s in mine)),
+                exposure_s=exposure_s(k_here, step),
+                min_distance_m=float(np.nanmin(d)) if np.isfinite(d).any() else float("inf"),
             )
         )
-    every_k = np.concatenate([k for r in recs for k in r.exposed])
     theirs = list({r.sighting.sighting_id: r.sighting for r in recs}.values())
     patient = list({p.sighting_id: p for r in recs for p in r.patient}.values())
-    ratio = settings.masked_min_ratio
-    total_s = exposure_s(every_k, step, policy.window_s)
+    total_s = exposure_s(np.concatenate(exposed), step, policy.window_s)
     return Contact(
         contact_id=contact_id_of([s.sighting_id for s in theirs]),
         risk=risk_of(total_s, policy),
         exposure_s=total_s,
-        min_distance_m=min(r.min_distance_m for r in recs),
+        min_distance_m=min(e.min_distance_m for e in encounters),
         distance_approximate=any(r.approximate for r in recs),
         patient_masked=mask_status(
             [p.mask_ratio for p in patient], [p.face_count for p in patient], ratio

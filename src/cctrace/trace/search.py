@@ -430,12 +430,7 @@ def extend_by_appearance(
     with np.errstate(invalid="ignore"):
         alike = looks >= settings.appearance_threshold
     link = ~same_cam & (gap <= settings.appearance_max_gap_s) & can_walk & alike
-    known = np.isfinite(distance)
-    conflict = (
-        (known & ~can_walk)
-        | (~known & ~same_cam & (overlap > 0))
-        | (same_cam & (overlap > settings.track_max_overlap_s))
-    )
+    conflict = _contradiction(same_cam, distance, gap, overlap, settings)
     accepted = link.any(axis=0) & ~conflict.any(axis=0)
     seed_conf = np.array([s.confidence for s in faces])
     margin = margin_confidence(
@@ -459,6 +454,46 @@ def extend_by_appearance(
     return out
 
 
+def _contradiction(
+    same_cam: NDArray[np.bool_], distance_m: F64, gap_s: F64, overlap_s: F64, s: TraceSettings
+) -> NDArray[np.bool_]:
+    """(F, C) where candidate C cannot be the patient given face-confirmed sighting F:
+    too far to walk in the time between them, in a place of unknown distance at the same
+    time, or a second person beside the patient in one camera."""
+    known = np.isfinite(distance_m)
+    can_walk = reachable(distance_m, gap_s, s.walking_speed_mps, s.reach_slack_m)
+    return np.asarray(
+        (known & ~can_walk)
+        | (~known & ~same_cam & (overlap_s > 0))
+        | (same_cam & (overlap_s > s.track_max_overlap_s)),
+        np.bool_,
+    )
+
+
+def contradicts_faces(
+    found: Sequence[ScoredSighting],
+    candidates: Sequence[Sighting],
+    cameras: CameraMap,
+    settings: TraceSettings,
+) -> NDArray[np.bool_]:
+    """(C,) whether each candidate contradicts some face-confirmed sighting of ``found``
+    (see `_contradiction`): the face puts the patient elsewhere at that time."""
+    faces = [f.sighting for f in found if f.evidence == "face"]
+    if not faces or not candidates:
+        return np.zeros((len(candidates),), np.bool_)
+    f0, f1 = sighting_intervals(faces)
+    c0, c1 = sighting_intervals(candidates)
+    same_cam = (
+        np.array([s.camera_id for s in faces], dtype=object)[:, None]
+        == np.array([s.camera_id for s in candidates], dtype=object)[None, :]
+    )
+    distance = cameras.distances_m([s.camera_id for s in faces], [s.camera_id for s in candidates])
+    conflict = _contradiction(
+        same_cam, distance, time_gap_s(f0, f1, c0, c1), time_overlap_s(f0, f1, c0, c1), settings
+    )
+    return np.asarray(conflict.any(axis=0), np.bool_)
+
+
 # -- 3. along one camera's tracks ---------------------------------------------------------
 
 
@@ -466,6 +501,7 @@ def continue_tracks(
     found: Sequence[ScoredSighting],
     candidates: Sequence[Sighting],
     settings: TraceSettings,
+    cameras: CameraMap | None = None,
 ) -> list[ScoredSighting]:
     """Candidates (not yet found) that continue a found sighting in the same camera.
 
@@ -474,7 +510,10 @@ def continue_tracks(
     ``track_max_jump_m`` plus walking speed times the gap of its end point, and looks
     alike. Each found sighting keeps only its most alike continuation per direction; a
     candidate overlapping a found sighting of its camera is someone beside the patient,
-    never a continuation.
+    never a continuation. With ``cameras``, a candidate that contradicts a face-confirmed
+    sighting (`contradicts_faces`: the patient's face is elsewhere, too far to walk) is
+    never one either, so a chain of look-alike pieces cannot run on beside the patient's
+    face in another place.
     """
     if not found or not candidates:
         return []
@@ -506,6 +545,8 @@ def continue_tracks(
     link = _best_per_row(forward, looks) | _best_per_row(backward, looks)
     beside = same_cam & (time_overlap_s(f0, f1, c0, c1) > tol)
     accepted = link.any(axis=0) & ~beside.any(axis=0)
+    if cameras is not None:
+        accepted &= ~contradicts_faces(found, candidates, cameras, settings)
     parent_conf = np.array([s.confidence for s in found])
     out = []
     for c in np.flatnonzero(accepted):
@@ -601,7 +642,7 @@ def find_patient_sightings(
         )
         for i, (scope, windows, case) in enumerate(zip(scopes, windows_of, found, strict=True)):
             candidates = not_vetoed(_candidates(pool, scope, windows, case), fused[i], settings)
-            added = continue_tracks(list(case.values()), candidates, settings)
+            added = continue_tracks(list(case.values()), candidates, settings, camera_map)
             for s in added:
                 case[s.sighting.sighting_id] = s
             frontier[i] = added
@@ -708,6 +749,7 @@ __all__ = [
     "SightingPool",
     "Window",
     "continue_tracks",
+    "contradicts_faces",
     "extend_by_appearance",
     "face_search",
     "find_patient_sightings",

@@ -55,9 +55,14 @@ class TraceSettings:
     """An appearance match's confidence is its seed's times this (times its margin term)."""
     appearance_full_confidence_margin: float = 0.08
     """Appearance similarity above the threshold at which its margin term reaches 1."""
-    track_max_gap_s: float = 5.0
-    """Two sightings of one camera this close in time may be one track cut in two (the
-    ingestion ends every track at its 5-minute checkpoints; trackers lose people briefly)."""
+    track_max_gap_s: float = 10.0
+    """Two sightings of one camera this close in time may be one track cut in two: the
+    ingestion ends every track at its 5-minute checkpoints, and the tracker ends a track
+    lost for 2 s (`max_lost_s`), so a passer-by or a pillar hiding someone for a few
+    seconds (up to about 8) cuts it too. 5 s left a quarter of the pieces of one
+    presence unjoined on the simulated city (its gaps between pieces: median 2 s, 95th
+    percentile 8 s); position and looks must still agree (`track_max_jump_m`,
+    `track_appearance_threshold`), and face-confirmed sightings elsewhere veto it."""
     track_max_overlap_s: float = 1.0
     """Overlap in time still allowed between two pieces of one track (frame rounding)."""
     track_max_jump_m: float = 1.5
@@ -76,8 +81,18 @@ class TraceSettings:
     # -- contacts --------------------------------------------------------------------------
     distance_step_s: float = 0.25
     """Grid of the distance series (the ingestion samples about 4 frames per second)."""
-    path_max_gap_s: float = 5.0
-    """A path is not interpolated across a longer gap between its samples (unseen)."""
+    path_max_gap_s: float = 10.0
+    """A person's path (all their pieces in one stay, merged) is not interpolated across
+    a longer unseen stretch. Shorter ones are occlusions and track breaks (see
+    `track_max_gap_s`, the same reasoning): interpolating them keeps a long meeting
+    whole, where leaving them out undercounted exposure by about 2 minutes per close
+    contact on the simulated city. Longer ones stay unknown: no straight line is
+    invented through them."""
+    path_smooth_s: float = 1.0
+    """Floor positions are averaged over a centred window this long before distances
+    are taken (0: raw). A foot point jitters by about 10 cm per axis from frame to frame
+    (box bottoms; the simulator's default); averaging the 4 samples of a second halves
+    that, and a centred mean does not lag a person walking at a steady pace."""
     face_veto_below: float = 0.2
     """A candidate whose own unmasked face scores below this against the patient is
     someone else, however alike their clothes: appearance and track evidence never add
@@ -89,7 +104,10 @@ class TraceSettings:
     same_body_max_m: float = 0.35
     """A co-present track whose median floor distance to the patient is below this is the
     patient's own second track (a detector's duplicate box), not a contact: two bodies'
-    centres cannot be closer than about a shoulder width."""
+    centres cannot be closer than about a shoulder width. Unless it is dressed
+    differently (appearance below `track_appearance_threshold`): a duplicate box of one
+    body shows the same clothes, and two people walking in through one door side by
+    side can measure that close on the floor."""
     masked_min_ratio: float = 0.5
     """A sighting counts as masked when at least this share of its faces wore a mask."""
     contact_face_threshold: float = SFACE_COSINE_THRESHOLD
@@ -109,6 +127,8 @@ class TraceSettings:
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"TraceSettings.{name} must be positive")
+        if not self.path_smooth_s >= 0:
+            raise ValueError("TraceSettings.path_smooth_s must be zero or positive")
         if self.face_max_hits_per_day < 1:
             raise ValueError("TraceSettings.face_max_hits_per_day must be at least 1")
         if self.face_fusion not in ("mean", "max"):
