@@ -226,6 +226,9 @@ class EvidenceOut(_Out):
     blurred_faces: int
     """Faces pixelated, summed over every exported frame and clip frame."""
     unblurred_contact: str | None
+    export_id: str
+    """Random id of this export, also in its manifest.json: `cctrace case close` destroys
+    the folder only while its manifest names this case and this id."""
 
 
 class RetentionOut(_Out):
@@ -263,6 +266,11 @@ class CaseSummaryOut(_Out):
     traces: int
     last_trace: dict[str, str | int] | None
     export_files_destroyed: int
+    exports_destroyed: int | None = None
+    """Recorded evidence exports destroyed at closure (None: closed before exports were
+    recorded)."""
+    exports_already_gone: int | None = None
+    """Recorded exports whose folder was gone at closure (moved off, out of reach)."""
 
 
 class CaseCloseOut(_Out):
@@ -272,6 +280,13 @@ class CaseCloseOut(_Out):
     references_destroyed: int
     export_files_destroyed: int
     summary: CaseSummaryOut
+    exports_destroyed: int
+    """Recorded evidence exports destroyed by this run (wherever --out put them)."""
+    exports_already_gone: int
+    """Recorded exports whose folder no longer exists (moved off: out of cctrace's reach)."""
+    exports_left_alone: list[str]
+    """Folders of recorded exports left untouched: their manifest.json does not name this
+    case and export (not provably cctrace's)."""
 
 
 class KeyRotateOut(_Out):

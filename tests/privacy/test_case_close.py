@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 
+from cctrace.privacy.exports import case_export_lock
 from cctrace.store.home import Home
-from cctrace.store.records import CaseRecord, CaseReference
+from cctrace.store.records import CaseExport, CaseRecord, CaseReference
 from cctrace.store.repository import Store
 from tests.ingest.conftest import Env
 from tests.store.bytescan import blobs, found, tail
@@ -91,3 +94,63 @@ def test_closing_a_case_leaves_no_reference_bytes_and_it_cannot_be_traced(env: E
         "closed: 0 reference embeddings, 0 export files destroyed",
     ]
     assert any(e.outcome == "refused: not the owner" for e in closes)
+
+
+def _record_export(env: Env, folder: Path, export_id: str, manifest_case: str = CASE) -> None:
+    """An export as `cctrace evidence` leaves it: recorded, files, a manifest naming it."""
+    folder.mkdir(parents=True)
+    (folder / "stay-001-cam_lobby-f01.jpg").write_bytes(b"\xff\xd8 frame")
+    (folder / "listed-by-manifest.bin").write_bytes(b"clip")
+    manifest = {
+        "case_id": manifest_case,
+        "export_id": export_id,
+        "files": [{"file": "listed-by-manifest.bin"}, {"file": "../escape.txt"}],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with Store.open(Home.at(env.home, env={})) as store:
+        store.add_case_export(CaseExport(export_id, CASE, str(folder)))
+
+
+def test_closing_destroys_only_what_is_provably_an_export_of_the_case(
+    env: Env, tmp_path: Path
+) -> None:
+    inv = Env(env.home, env.json("users", "add", "dr-kim", "--role", "investigator")["token"])
+    _open_case(env, inv.token)
+    mine = tmp_path / "mine"
+    _record_export(env, mine, "ex-0000000000000001")
+    (mine / "notes.txt").write_text("the investigator's own file")
+    (tmp_path / "escape.txt").write_text("outside the export")
+    linked_target = tmp_path / "elsewhere"
+    _record_export(env, linked_target, "ex-0000000000000002")
+    linked = tmp_path / "linked"
+    linked.symlink_to(linked_target)
+    with Store.open(Home.at(env.home, env={})) as store:
+        store.add_case_export(CaseExport("ex-0000000000000003", CASE, str(linked)))
+
+    # An export being written holds the case: closing waits for it (refused, audited).
+    with Store.open(Home.at(env.home, env={})) as store:
+        lock = case_export_lock(store.home, CASE, exclusive=False)
+    with lock:
+        busy = inv.cli("case", "close", CASE, check=False)
+    assert busy.returncode == 2 and "being written" in busy.stderr
+
+    out = inv.json("case", "close", CASE)
+    # The recorded folder: our files gone (listed or named like export files), the
+    # investigator's own file and the folder kept; nothing outside it touched.
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    assert (tmp_path / "escape.txt").exists()
+    # Its target recorded elsewhere under its own id is ours; the link's id is not.
+    assert not linked_target.exists() and linked.is_symlink()
+    assert out["exports_destroyed"] == 2 and out["exports_already_gone"] == 0
+    assert out["exports_left_alone"] == [str(linked)]
+    assert out["export_files_destroyed"] == 6
+    with Store.open(Home.at(env.home, env={})) as store:
+        outcomes = {e.export_id: e.outcome for e in store.case_exports(CASE)}
+        closes = [e.outcome for e in store.audit_entries(CASE) if e.action == "close_case"]
+    assert outcomes == {
+        "ex-0000000000000001": "destroyed",
+        "ex-0000000000000002": "destroyed",
+        "ex-0000000000000003": None,
+    }
+    assert "refused: an export is being written" in closes
+    assert not (env.home / "exports" / f".{CASE}.lock").exists()

@@ -3,26 +3,39 @@
 The patient (the astronaut) meets the friend (Grace Hopper) at the café while others
 chat and pass by. Every exported image must show no face but the patient's (or the one
 unblurred contact's), in every frame, even where the face detector misses a face.
+
+Kept fast for the default run: the CLI runs in-process (the same command functions, exit
+codes and messages, without a Python start per call), every user is made once, and the
+redaction detector is loaded once and analyses each distinct decoded frame once (it is
+deterministic, and the exports here decode the same frames again and again).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
+import math
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 import pytest
 from numpy.typing import NDArray
+from typer.testing import CliRunner, Result
 
-from cctrace.core.types import FloatArray, ImageBGR
+from cctrace.cli import app
+from cctrace.core.types import Detections, FloatArray, ImageBGR
 from cctrace.privacy.redact import pad_boxes
 from cctrace.sim.render import (
     CameraRenderer,
@@ -31,15 +44,37 @@ from cctrace.sim.render import (
     Recording,
     calibration_points,
     make_demo_scenario,
-    render_video,
 )
 from cctrace.video.frames import iter_frames
 from cctrace.vision.faces import YuNetFaceDetector
-from tests.ingest.conftest import Env, new_env
 
 CAMERA = "cam-b"
 SPAN_S = (92.0, 101.0)
 """Scenario seconds rendered: the patient walks up to the friend and stands with her."""
+
+
+_runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Env:
+    """One user of the data folder, running cctrace commands in-process."""
+
+    home: Path
+    token: str
+
+    def cli(self, *args: str, check: bool = True) -> Result:
+        result = _runner.invoke(
+            app, list(args), env={"CCTRACE_HOME": str(self.home), "CCTRACE_TOKEN": self.token}
+        )
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception  # a crash, not an exit code: show its traceback
+        if check and result.exit_code != 0:
+            raise AssertionError(f"cctrace {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json").stdout)
 
 
 @dataclass(frozen=True)
@@ -51,27 +86,124 @@ class Scene:
     case_id: str
     trace: dict[str, Any]
     root: Path
+    others: dict[str, Env] = field(default_factory=dict)
+    """Users made once for the refusal tests: auditor, ingest, other-investigator."""
 
     def truth_at(self, t_utc: float) -> list[FigureTruth]:
         """What was drawn at a UTC time (the nearest rendered frame)."""
         t = t_utc - self.scenario.start_utc.timestamp()
         i = round((t - SPAN_S[0]) * self.scenario.fps)
-        t = SPAN_S[0] + i / self.scenario.fps
-        return list(_renderer(self.scenario).render(t, i, with_truth=True).figures)
+        return list(_truth(self.scenario, i))
 
 
-_RENDERERS: dict[int, CameraRenderer] = {}
+_TRUTHS: dict[tuple[int, int], tuple[FigureTruth, ...]] = {}
+"""What each rendered frame shows, by (id of the scenario, frame index)."""
 
 
-def _renderer(scenario: DemoScenario) -> CameraRenderer:
-    key = id(scenario)
-    if key not in _RENDERERS:
-        _RENDERERS[key] = CameraRenderer(scenario, CAMERA)
-    return _RENDERERS[key]
+def _truth(scenario: DemoScenario, i: int) -> tuple[FigureTruth, ...]:
+    key = (id(scenario), i)
+    if key not in _TRUTHS:  # every frame was measured while rendering; this is a fallback
+        t = SPAN_S[0] + i / scenario.fps
+        _TRUTHS[key] = CameraRenderer(scenario, CAMERA).render(t, i, with_truth=True).figures
+    return _TRUTHS[key]
+
+
+def _render_footage(scenario: DemoScenario, path: Path) -> datetime:
+    """The camera's recording as H.264 (as `render_video` writes it: frame ``i`` at
+    ``i / fps`` s), measuring each frame's figures while drawing it (one renderer, one
+    background). Returns the UTC time of the first frame."""
+    renderer = CameraRenderer(scenario, CAMERA)
+    n_frames = math.floor((SPAN_S[1] - SPAN_S[0]) * scenario.fps)
+    time_base = Fraction(1, 1000)
+    w, h = renderer.camera.image_size_px
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(
+            "libx264",
+            rate=Fraction(scenario.fps).limit_denominator(1000),
+            options={"preset": "veryfast", "crf": "24", "g": str(round(scenario.fps * 4))},
+        )
+        stream.width, stream.height = w, h
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = time_base
+        stream.codec_context.time_base = time_base
+        for i in range(n_frames):
+            frame = renderer.render(SPAN_S[0] + i / scenario.fps, i, with_truth=True)
+            _TRUTHS[(id(scenario), i)] = frame.figures
+            vf = av.VideoFrame.from_ndarray(frame.image_bgr, format="bgr24")
+            vf.pts = round(i / scenario.fps * 1000)
+            vf.time_base = time_base
+            for packet in stream.encode(vf):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return scenario.start_utc + timedelta(seconds=SPAN_S[0])
+
+
+class _Cached:
+    """A face detector's answer per distinct image (the detectors are deterministic)."""
+
+    def __init__(self, detector: Any) -> None:
+        self.detector = detector
+        self.answers: dict[bytes, Detections] = {}
+
+    def detect(self, image_bgr: ImageBGR) -> Detections:
+        key = hashlib.sha1(image_bgr.tobytes()).digest() + str(image_bgr.shape).encode()
+        if key not in self.answers:
+            self.answers[key] = self.detector.detect(image_bgr)
+        return copy.deepcopy(self.answers[key])
+
+
+@dataclass(frozen=True)
+class _Shared:
+    redaction: Any
+    """`RedactionFaceDetector`, as every export of this module gets it."""
+    yunet: _Cached
+    """Its YuNet (score 0.5), answers cached."""
 
 
 @pytest.fixture(scope="module")
-def scene(tmp_path_factory: pytest.TempPathFactory, astronaut_path: Path) -> Scene:
+def detector() -> Iterator[_Shared]:
+    """The real redaction detector, loaded once for every export of this module, each of
+    its two face detectors analysing each distinct decoded frame once."""
+    from cctrace.report.evidence import RedactionFaceDetector
+
+    shared = RedactionFaceDetector()
+    yunet = _Cached(shared.yunet)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(shared, "yunet", yunet)
+        mp.setattr(shared, "centerface", _Cached(shared.centerface))
+        mp.setattr("cctrace.report.evidence.RedactionFaceDetector", lambda: shared)
+        yield _Shared(shared, yunet)
+
+
+def _open_case(inv: Env, root: Path, photo: Path, day: str, label: str) -> str:
+    consent = root / "consent.pdf"
+    consent.write_bytes(b"%PDF-1.4 signed consent form scan")
+    return str(
+        inv.json(
+            "case",
+            "open",
+            "--patient-photo",
+            str(photo),
+            "--consent-file",
+            str(consent),
+            "--consent-given-by",
+            "the patient",
+            "--consent-date",
+            day,
+            "--from",
+            f"{day}T00:00:00Z",
+            "--to",
+            f"{day}T23:59:00Z",
+            "--label",
+            label,
+        )["case_id"]
+    )
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory: pytest.TempPathFactory, astronaut_path: Path, detector: Any) -> Scene:
     root = tmp_path_factory.mktemp("evidence")
     scenario = make_demo_scenario(seed=7)
     # Zoomed in (the demo's café camera at 1024 px, 40 degrees): faces of about 25 px,
@@ -84,8 +216,13 @@ def scene(tmp_path_factory: pytest.TempPathFactory, astronaut_path: Path) -> Sce
         cameras=(camera,),
         recordings=(Recording(CAMERA, *SPAN_S),),
     )
-    rendered = render_video(scenario, CAMERA, root / "footage" / f"{CAMERA}.mp4")
-    admin = new_env(root)
+    video = root / "footage" / f"{CAMERA}.mp4"
+    start_utc = _render_footage(scenario, video)
+    home = root / "home"
+    admin = Env(
+        home,
+        json.loads(Env(home, "").cli("init", "--home", str(home), "--json").stdout)["admin_token"],
+    )
     calibration = root / "cam-b-calibration.json"
     calibration.write_text(json.dumps(calibration_points(scenario.camera(CAMERA)).to_json()))
     admin.cli(
@@ -103,32 +240,20 @@ def scene(tmp_path_factory: pytest.TempPathFactory, astronaut_path: Path) -> Sce
         "--calibration",
         str(calibration),
     )
-    start = rendered.start_utc.isoformat()
-    admin.cli("ingest", str(rendered.path), "--camera", CAMERA, "--start", start)
-    inv = Env(admin.home, admin.json("users", "add", "dr-kim", "--role", "investigator")["token"])
-    consent = root / "consent.pdf"
-    consent.write_bytes(b"%PDF-1.4 signed consent form scan")
-    day = rendered.start_utc.date().isoformat()
-    case = inv.json(
-        "case",
-        "open",
-        "--patient-photo",
-        str(astronaut_path),
-        "--consent-file",
-        str(consent),
-        "--consent-given-by",
-        "the patient",
-        "--consent-date",
-        day,
-        "--from",
-        f"{day}T00:00:00Z",
-        "--to",
-        f"{day}T23:59:00Z",
-        "--label",
-        "evidence-test",
-    )["case_id"]
+    admin.cli("ingest", str(video), "--camera", CAMERA, "--start", start_utc.isoformat())
+    inv = Env(home, admin.json("users", "add", "dr-kim", "--role", "investigator")["token"])
+    others = {
+        role: Env(home, admin.json("users", "add", f"user-{role}", "--role", kind)["token"])
+        for role, kind in [
+            ("auditor", "auditor"),
+            ("ingest", "ingest"),
+            ("other-investigator", "investigator"),
+        ]
+    }
+    day = start_utc.date().isoformat()
+    case = _open_case(inv, root, astronaut_path, day, "evidence-test")
     trace = inv.json("trace", case)
-    return Scene(scenario, rendered.path, inv, admin, case, trace, root)
+    return Scene(scenario, video, inv, admin, case, trace, root, others)
 
 
 def _detail(image: ImageBGR, box: FloatArray) -> float:
@@ -166,9 +291,16 @@ def _exported_images(out: Path) -> Iterator[tuple[str, float, ImageBGR]]:
                 yield f["file"], t0 + fr.t_s, fr.image_bgr
 
 
+_ORIGINALS: dict[Path, dict[float, ImageBGR]] = {}
+
+
 def _original(scene: Scene) -> dict[float, ImageBGR]:
-    start = scene.scenario.start_utc.timestamp() + SPAN_S[0]
-    return {round(start + f.t_s, 3): f.image_bgr for f in iter_frames(scene.video)}
+    """The footage's frames by UTC time (decoded once)."""
+    if scene.video not in _ORIGINALS:
+        start = scene.scenario.start_utc.timestamp() + SPAN_S[0]
+        frames = {round(start + f.t_s, 3): f.image_bgr for f in iter_frames(scene.video)}
+        _ORIGINALS[scene.video] = frames
+    return _ORIGINALS[scene.video]
 
 
 def _face(truths: list[FigureTruth], person: str) -> FloatArray | None:
@@ -215,10 +347,21 @@ def test_export_shows_the_patient_and_no_other_face(scene: Scene) -> None:
     result = scene.investigator.cli(
         "evidence", scene.case_id, "--out", str(out), "--clips", "--json"
     )
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert set(doc) == {"case_id", "out", "frames", "clips", "blurred_faces", "unblurred_contact"}
+    assert set(doc) == {
+        "case_id",
+        "out",
+        "frames",
+        "clips",
+        "blurred_faces",
+        "unblurred_contact",
+        "export_id",
+    }
     assert doc["case_id"] == scene.case_id and doc["unblurred_contact"] is None
+    assert doc["out"] == str(out) and re.fullmatch(r"ex-[0-9a-f]{16}", doc["export_id"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["case_id"], manifest["export_id"]) == (scene.case_id, doc["export_id"])
     n_items = len(scene.trace["route"]) + sum(len(c["encounters"]) for c in scene.trace["contacts"])
     assert doc["clips"] == n_items and doc["frames"] >= n_items and doc["blurred_faces"] > 0
     names = sorted(p.name for p in out.iterdir())
@@ -237,9 +380,9 @@ class BlindedDetector:
     """The real face detector, blind to the friend's face in a window of frames (as if it
     missed it): the face is painted over in the detector's input only."""
 
-    def __init__(self, scene: Scene, blind_utc: tuple[float, float]) -> None:
+    def __init__(self, scene: Scene, blind_utc: tuple[float, float], yunet: _Cached) -> None:
         self.scene, self.blind = scene, blind_utc
-        self.detector = YuNetFaceDetector(score_threshold=0.5)
+        self.detector = yunet  # YuNet at 0.5, its answers shared with the redaction detector
         self.times = {
             hashlib.sha1(img.tobytes()).hexdigest(): t for t, img in _original(scene).items()
         }
@@ -260,7 +403,9 @@ class BlindedDetector:
         return self.detector.detect(image).box_xyxy
 
 
-def test_no_flicker_when_the_detector_misses_a_face_for_a_while(scene: Scene) -> None:
+def test_no_flicker_when_the_detector_misses_a_face_for_a_while(
+    scene: Scene, detector: _Shared
+) -> None:
     from cctrace.config import get_policy
     from cctrace.report.evidence import EvidenceOptions, staged, write_evidence
     from cctrace.store.home import Home
@@ -271,7 +416,7 @@ def test_no_flicker_when_the_detector_misses_a_face_for_a_while(scene: Scene) ->
 
     t0 = scene.scenario.start_utc.timestamp() + SPAN_S[0]
     blind = (t0 + 4.0, t0 + 6.0)  # 2 s: far longer than the detector-based dilation
-    detect = BlindedDetector(scene, blind)
+    detect = BlindedDetector(scene, blind, detector.yunet)
     out = scene.root / "export-flicker"
     with Store.open(Home.at(scene.investigator.home, env={})) as store:
         user = store.authenticate(scene.investigator.token)
@@ -285,7 +430,10 @@ def test_no_flicker_when_the_detector_misses_a_face_for_a_while(scene: Scene) ->
     assert detect.blinded >= 10
     original = _original(scene)
     checked = 0
+    in_blind = []
     for name, t, image in _exported_images(out):
+        if blind[0] <= t <= blind[1]:
+            in_blind.append(t)
         box = _face(scene.truth_at(t), "friend")
         if box is None:
             continue
@@ -293,7 +441,6 @@ def test_no_flicker_when_the_detector_misses_a_face_for_a_while(scene: Scene) ->
         ratio = _detail(image, box) / _detail(before, box)
         assert ratio < 0.35, f"{name} at {t - t0:.2f} s: the friend's face shows ({ratio:.2f})"
         checked += 1
-    in_blind = [t for _, t, _ in _exported_images(out) if blind[0] <= t <= blind[1]]
     assert checked > 20 and len(in_blind) >= 10
 
 
@@ -339,7 +486,7 @@ def test_unblur_needs_a_reason(scene: Scene, reason: str | None) -> None:
     result = scene.investigator.cli(
         *args, *([] if reason is None else ["--reason", reason]), check=False
     )
-    assert result.returncode == 2 and "--reason" in result.stderr
+    assert result.exit_code == 2 and "--reason" in result.stderr
     assert not out.exists()
 
 
@@ -356,24 +503,19 @@ def test_unknown_contact_and_unknown_case_exit_2_naming_them(scene: Scene) -> No
         "x",
         check=False,
     )
-    assert result.returncode == 2 and "c-0000000000000000" in result.stderr
+    assert result.exit_code == 2 and "c-0000000000000000" in result.stderr
     result = scene.investigator.cli("evidence", "case-000000000000", "--out", str(out), check=False)
-    assert result.returncode == 2 and "case-000000000000" in result.stderr
+    assert result.exit_code == 2 and "case-000000000000" in result.stderr
     assert not out.exists()
     assert not [p for p in scene.root.iterdir() if ".partial-" in p.name]
 
 
 @pytest.mark.parametrize("role", ["admin", "auditor", "ingest", "other-investigator"])
 def test_only_the_cases_investigator_may_export(scene: Scene, role: str) -> None:
-    if role == "admin":
-        env = scene.admin
-    else:
-        name = f"user-{role}"
-        made = scene.admin.json("users", "add", name, "--role", role.removeprefix("other-"))
-        env = Env(scene.admin.home, made["token"])
+    env = scene.admin if role == "admin" else scene.others[role]
     out = scene.root / f"export-{role}"
     result = env.cli("evidence", scene.case_id, "--out", str(out), check=False)
-    assert result.returncode == 4, result.stderr
+    assert result.exit_code == 4, result.stderr
     assert (
         "another investigator" if role.startswith("other") else "export evidence"
     ) in result.stderr
@@ -385,7 +527,7 @@ def test_a_non_empty_folder_is_refused_and_left_alone(scene: Scene) -> None:
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     result = scene.investigator.cli("evidence", scene.case_id, "--out", str(out), check=False)
-    assert result.returncode == 2 and "not empty" in result.stderr and str(out) in result.stderr
+    assert result.exit_code == 2 and "not empty" in result.stderr and str(out) in result.stderr
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert not [p for p in scene.root.iterdir() if ".partial-" in p.name]
 
@@ -398,6 +540,80 @@ def test_missing_footage_is_named_and_nothing_is_written(scene: Scene) -> None:
         result = scene.investigator.cli("evidence", scene.case_id, "--out", str(out), check=False)
     finally:
         moved.rename(scene.video)
-    assert result.returncode == 2 and str(scene.video) in result.stderr
+    assert result.exit_code == 2 and str(scene.video) in result.stderr
     assert not out.exists()
     assert not [p for p in scene.root.iterdir() if ".partial-" in p.name]
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_closing_the_case_destroys_every_export_still_provably_its_own(
+    scene: Scene, astronaut_path: Path
+) -> None:
+    """A second case of the same patient (the first serves the other tests), exported
+    four times: to the default folder, to --out, to a folder whose manifest is then
+    altered, and to one that is moved off (handed on) before the case is closed."""
+    inv = scene.investigator
+    day = scene.scenario.start_utc.date().isoformat()
+    case = _open_case(inv, scene.root, astronaut_path, day, "closing-test")
+
+    default = inv.json("evidence", case)
+    own = inv.home / "exports" / case
+    assert Path(default["out"]) == own / default["export_id"]
+    custom, altered, moved = (scene.root / f"close-{n}" for n in ("custom", "altered", "moved"))
+    docs = {p: inv.json("evidence", case, "--out", str(p)) for p in (custom, altered, moved)}
+    assert len({d["export_id"] for d in [default, *docs.values()]}) == 4
+    for folder, doc in [(Path(default["out"]), default), *docs.items()]:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert (manifest["case_id"], manifest["export_id"]) == (case, doc["export_id"])
+    written = len(_files(Path(default["out"]))) + len(_files(custom))
+
+    # Altered to name another case: not provably ours, so it must be left alone.
+    manifest = json.loads((altered / "manifest.json").read_text())
+    manifest["case_id"] = scene.case_id
+    (altered / "manifest.json").write_text(json.dumps(manifest))
+    kept = _files(altered)
+    # Handed on: moved off before the closure (cctrace cannot reach it any more).
+    handed = scene.root / "handed-on"
+    shutil.move(moved, handed)
+    handed_files = _files(handed)
+
+    closed = inv.json("case", "close", case)
+    assert closed["exports_destroyed"] == 2 and closed["exports_already_gone"] == 1
+    assert closed["exports_left_alone"] == [str(altered)]
+    assert closed["export_files_destroyed"] == written
+    assert closed["summary"]["exports_destroyed"] == 2
+    assert closed["summary"]["exports_already_gone"] == 1
+    assert not Path(default["out"]).exists() and not own.exists() and not custom.exists()
+    assert _files(altered) == kept and _files(handed) == handed_files
+    assert not [p for p in scene.root.iterdir() if ".partial-" in p.name]
+
+    # A closed case exports nothing, to --out or to the default folder.
+    after = scene.root / "close-after"
+    for args in (["--out", str(after)], []):
+        refused = inv.cli("evidence", case, *args, check=False)
+        assert refused.exit_code == 2, refused.stderr
+        assert f"case {case} is closed" in refused.stderr
+    assert not after.exists() and not own.exists()
+
+    again = inv.json("case", "close", case)  # a rerun settles nothing twice
+    assert again["exports_destroyed"] == 0 and again["exports_already_gone"] == 0
+    assert again["exports_left_alone"] == [str(altered)]
+
+    destroyed = [(o, t) for o, c, t in _audit(scene, "destroy_export") if c == case]
+    ids = {p: d["export_id"] for p, d in docs.items()}
+    assert sorted(o.split(":")[0] for o, _ in destroyed) == [
+        "already gone",
+        "destroyed",
+        "destroyed",
+        "left alone",
+        "left alone",
+    ]
+    assert f"export {ids[moved]} at {moved}" in [t for o, t in destroyed if o.startswith("already")]
+    assert ("refused: case closed", case, "") in _audit(scene, "export_evidence")
+    exported = [t for o, c, t in _audit(scene, "export_evidence") if c == case and o == "exported"]
+    assert all(t.startswith("export ex-") for t in exported) and len(exported) == 4
+    for _, target in destroyed:  # ids and folders only: nothing about the people in them
+        assert "patient" not in target and "closing-test" not in target

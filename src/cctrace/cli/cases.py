@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, open_store, print_json, run
+from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, err, open_store, print_json, run
 from cctrace.schemas import (
     CaseCloseOut,
     CaseOut,
@@ -169,18 +169,27 @@ def case_close(
             references_destroyed=closure.references_destroyed,
             export_files_destroyed=closure.export_files_destroyed,
             summary=CaseSummaryOut.model_validate(closure.summary),
+            exports_destroyed=closure.exports_destroyed,
+            exports_already_gone=closure.exports_already_gone,
+            exports_left_alone=list(closure.exports_left_alone),
         )
 
     out = run(work)
     if json_out:
         print_json(out)
         return
+    exports = (
+        f"evidence exports: {out.exports_destroyed} destroyed, {out.exports_already_gone} "
+        "already gone (copies moved off this system are out of cctrace's reach)"
+    )
+    for path in out.exports_left_alone:
+        err.print(f"left alone (its manifest.json does not name this export): {path}")
     if out.already_closed:
-        Console().print(f"case {out.case_id} was already closed; leftovers removed")
+        Console().print(f"case {out.case_id} was already closed; leftovers removed; {exports}")
         return
     Console().print(
         f"case {out.case_id} closed: {out.references_destroyed} reference faces and "
-        f"{out.export_files_destroyed} export files destroyed"
+        f"{out.export_files_destroyed} export files destroyed; {exports}"
     )
 
 

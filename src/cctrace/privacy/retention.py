@@ -16,8 +16,9 @@ running purge again:
    the write-ahead log is checkpointed and truncated, the file vacuumed, the log
    truncated again, so no copy of a purged blob remains in ``cctrace.db*``.
 
-`close_case` destroys what was derived for a case (its reference embeddings, the files
-under its exports folder), marks it closed and keeps a summary without biometrics.
+`close_case` destroys what was derived for a case (its reference embeddings, every
+recorded evidence export still provably its own wherever it was written, the files under
+its exports folder), marks it closed and keeps a summary without biometrics.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cctrace.core.errors import AuthError, CctraceError, InputError
+from cctrace.privacy.exports import (
+    ExportRunningError,
+    case_export_lock,
+    destroy_export,
+    inspect_export,
+    remove_lock,
+)
 from cctrace.store.crypto import overwrite_and_unlink
 from cctrace.store.db import WalBusyError
 from cctrace.store.maintenance import maintenance_lock
@@ -188,6 +196,12 @@ class CaseClosure:
     references_destroyed: int
     export_files_destroyed: int
     summary: dict[str, object]
+    exports_destroyed: int = 0
+    """Recorded evidence exports destroyed by this run (their manifest proved them ours)."""
+    exports_already_gone: int = 0
+    """Recorded exports whose folder no longer exists (moved off: outside cctrace's reach)."""
+    exports_left_alone: tuple[str, ...] = ()
+    """Folders of recorded exports that exist but are not provably ours: not touched."""
 
 
 _TRACE_COUNTS = re.compile(r"^policy (\S+); (\d+) stays, (\d+) contacts$")
@@ -203,19 +217,83 @@ def close_case(store: Store, user: User, case_id: str) -> CaseClosure:
         raise AuthError(
             f"case {case_id} belongs to another investigator: only its owner may close it"
         )
+    try:
+        with case_export_lock(store.home, case_id, exclusive=True):
+            return _close_case(store, user, case_id, case.status == "closed")
+    except ExportRunningError:
+        store.audit(
+            user.name, user.role, "close_case", "refused: an export is being written", case_id
+        )
+        raise
+
+
+def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseClosure:
     exports = store.home.case_exports_dir(case_id)
+    # 1. Every recorded export that is provably ours (wherever --out put it) is destroyed.
+    destroyed, gone, export_files = 0, 0, 0
+    left: list[str] = []
+    for export in store.case_exports(case_id):
+        if export.outcome is not None:
+            continue  # settled by an earlier run
+        found = inspect_export(export)
+        target = f"export {export.export_id} at {export.path}"
+        if found.state == "ours":
+            n = destroy_export(found)
+            export_files += n
+            destroyed += 1
+            store.settle_case_export(export.export_id, "destroyed")
+            store.audit(
+                user.name, user.role, "destroy_export", f"destroyed: {n} files", case_id, target
+            )
+        elif found.state == "gone":
+            gone += 1
+            store.settle_case_export(export.export_id, "gone")
+            store.audit(
+                user.name,
+                user.role,
+                "destroy_export",
+                "already gone: the folder was moved off or deleted",
+                case_id,
+                target,
+            )
+        elif Path(export.path).is_relative_to(exports):
+            pass  # inside the case's own exports folder: wiped with it below
+        else:
+            left.append(export.path)
+            store.audit(
+                user.name,
+                user.role,
+                "destroy_export",
+                "left alone: its manifest does not name this case and export",
+                case_id,
+                target,
+            )
+    # 2. The case's references go and it is marked closed, with a summary.
     files = _files_under(exports)
-    already = case.status == "closed"
     refs = 0
     if not already:
-        summary = _summary(store, case_id, len(files))
+        summary = _summary(store, case_id, export_files + len(files))
         refs = store.close_case_record(case_id, json.dumps(summary, sort_keys=True))
+    # 3. Whatever is left in its own exports folder.
     for f in files:
         if f.is_symlink():
             f.unlink()  # never follow a link out of the exports folder
         else:
             overwrite_and_unlink(f)
     _remove_empty_tree(exports)
+    for export in store.case_exports(case_id):
+        if export.outcome is None and Path(export.path).is_relative_to(exports):
+            destroyed += 1
+            store.settle_case_export(export.export_id, "destroyed")
+            store.audit(
+                user.name,
+                user.role,
+                "destroy_export",
+                "destroyed with the case's exports folder",
+                case_id,
+                f"export {export.export_id} at {export.path}",
+            )
+    remove_lock(store.home, case_id)
     try:
         store.wipe_free_space()
     except WalBusyError:
@@ -228,7 +306,7 @@ def close_case(store: Store, user: User, case_id: str) -> CaseClosure:
         user.name,
         user.role,
         "close_case",
-        f"closed: {refs} reference embeddings, {len(files)} export files destroyed",
+        f"closed: {refs} reference embeddings, {export_files + len(files)} export files destroyed",
         case_id,
     )
     raw = store.case_summary(case_id)
@@ -236,8 +314,11 @@ def close_case(store: Store, user: User, case_id: str) -> CaseClosure:
         case_id=case_id,
         already_closed=already,
         references_destroyed=refs,
-        export_files_destroyed=len(files),
+        export_files_destroyed=export_files + len(files),
         summary=json.loads(raw) if raw else {},
+        exports_destroyed=destroyed,
+        exports_already_gone=gone,
+        exports_left_alone=tuple(left),
     )
 
 
@@ -245,6 +326,8 @@ def _summary(store: Store, case_id: str, export_files: int) -> dict[str, object]
     """What the case was, without biometrics: dates, consent hash, counts."""
     case = store.get_case(case_id)
     assert case is not None
+    exports = store.case_exports(case_id)
+    own = store.home.case_exports_dir(case_id)  # what is left there is wiped with it
     traces = [
         e
         for e in store.audit_entries(case_id)
@@ -271,6 +354,12 @@ def _summary(store: Store, case_id: str, export_files: int) -> dict[str, object]
         "traces": len(traces),
         "last_trace": last,
         "export_files_destroyed": export_files,
+        # Recorded evidence exports, wherever written: destroyed, or already moved off.
+        "exports_destroyed": sum(
+            e.outcome == "destroyed" or (e.outcome is None and Path(e.path).is_relative_to(own))
+            for e in exports
+        ),
+        "exports_already_gone": sum(e.outcome == "gone" for e in exports),
     }
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from cctrace.core.errors import InputError
 from cctrace.core.types import FloatArray, ImageBGR
+from cctrace.privacy.exports import new_export_id
 from cctrace.privacy.redact import PIXEL_CELLS, RedactedFrame, TrackBoxes, redact_frames
 from cctrace.store.records import VideoRecord
 from cctrace.store.repository import Store
@@ -89,6 +90,7 @@ class EvidenceExport:
     out: Path
     files: tuple[EvidenceFile, ...] = field(default=())
     unblurred_contact: str | None = None
+    export_id: str = ""
 
     @property
     def frames(self) -> int:
@@ -331,9 +333,12 @@ def write_evidence(
     detect: Detect,
     options: EvidenceOptions | None = None,
     unblur_contact: str | None = None,
+    export_id: str | None = None,
 ) -> EvidenceExport:
     """Write every item's redacted frames (and clips) and ``manifest.json`` into ``out``
-    (a fresh staging folder). ``unblur_contact``: that contact's face stays clear too."""
+    (a fresh staging folder). ``unblur_contact``: that contact's face stays clear too.
+    ``export_id`` (default: a new random one) goes into the manifest: closing the case
+    destroys the folder only while its manifest names the case and this id."""
     opts = options or EvidenceOptions()
     keep = {sid for stay in result.route for sid in stay.sighting_ids}
     if unblur_contact is not None:
@@ -349,9 +354,11 @@ def write_evidence(
     files: list[EvidenceFile] = []
     for item in evidence_items(result):
         files += _export_item(store, reader, item, keep, out, cached, opts)
-    export = EvidenceExport(result.case_id, out, tuple(files), unblur_contact)
+    export_id = export_id or new_export_id()
+    export = EvidenceExport(result.case_id, out, tuple(files), unblur_contact, export_id)
     manifest = {
         "case_id": result.case_id,
+        "export_id": export_id,
         "policy": result.policy,
         "unblurred_contact": unblur_contact,
         "redaction": {
@@ -408,7 +415,7 @@ def _export_item(
             "for this stay is missing from the index"
         )
     redacted.sort(key=lambda r: r.t_s)
-    stem = f"{item.kind}-{item.index:03d}-cam_{_safe(item.camera_id)}"
+    stem = f"{item.kind}-{item.index:03d}-cam_{_safe(item.camera_id)}"  # see EXPORT_FILE_RE
     files: list[EvidenceFile] = []
     at = np.array([r.t_s for r in redacted])
     chosen = dict.fromkeys(int(np.argmin(np.abs(at - t))) for t in wanted)

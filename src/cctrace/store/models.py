@@ -162,6 +162,22 @@ class CaseReferenceRow(Base):
     embedding_enc: Mapped[bytes] = mapped_column(LargeBinary())
 
 
+class CaseExportRow(Base):
+    """Where one evidence export of a case was written, so closing the case can destroy it.
+
+    No personal data: a random export id, the case, the folder and when. ``outcome`` is
+    set when `cctrace case close` settled it: ``destroyed`` or ``gone`` (moved off)."""
+
+    __tablename__ = "case_exports"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    path: Mapped[str] = mapped_column(Text())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
 class SettingRow(Base):
     """One installation setting (e.g. ``retention_days``), as text; see store/settings.py."""
 

@@ -137,6 +137,19 @@ class CaseRecord:
 
 
 @dataclass(frozen=True)
+class CaseExport:
+    """An evidence export of a case: its random id and the folder it was written to.
+
+    ``outcome`` is None until `cctrace case close` settles it (``destroyed`` or ``gone``)."""
+
+    export_id: str
+    case_id: str
+    path: str
+    created_at: datetime | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
 class CaseReference:
     """A reference photo's face: its file SHA-256, quality and (N=1) embedding (128,)."""
 

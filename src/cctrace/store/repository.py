@@ -31,6 +31,7 @@ from cctrace.store.crypto import Cipher, KeyFiles, blob_key_id
 from cctrace.store.home import Home
 from cctrace.store.models import (
     CameraRow,
+    CaseExportRow,
     CaseReferenceRow,
     CaseRow,
     SettingRow,
@@ -41,6 +42,7 @@ from cctrace.store.models import (
 from cctrace.store.records import (
     AppearanceRows,
     CameraRecord,
+    CaseExport,
     CaseRecord,
     CaseReference,
     DayFaces,
@@ -698,6 +700,41 @@ class Store:
         with self._sessions() as session:
             row = session.get(CaseRow, case_id)
             return None if row is None else row.summary_json
+
+    # -- evidence exports of a case ----------------------------------------------------
+
+    def add_case_export(self, export: CaseExport) -> None:
+        """Record where an export of an open case is written (InputError if it is closed)."""
+        with self._write() as session:
+            case = session.get(CaseRow, export.case_id)
+            if case is None or case.status != "open":
+                raise InputError(f"case {export.case_id} is closed: nothing can be exported")
+            row = CaseExportRow(id=export.export_id, case_id=export.case_id, path=export.path)
+            session.add(row)
+
+    def forget_case_export(self, export_id: str) -> None:
+        """Drop the record of an export that was never written (its write failed)."""
+        with self._write() as session:
+            session.execute(delete(CaseExportRow).where(CaseExportRow.id == export_id))
+
+    def case_exports(self, case_id: str) -> list[CaseExport]:
+        """Every recorded export of a case, oldest first."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CaseExportRow)
+                .where(CaseExportRow.case_id == case_id)
+                .order_by(CaseExportRow.created_at, CaseExportRow.id)
+            )
+            return [CaseExport(r.id, r.case_id, r.path, r.created_at, r.outcome) for r in rows]
+
+    def settle_case_export(self, export_id: str, outcome: str) -> None:
+        """Mark an export as dealt with by a case closure (``destroyed`` or ``gone``)."""
+        with self._write() as session:
+            session.execute(
+                update(CaseExportRow)
+                .where(CaseExportRow.id == export_id)
+                .values(outcome=outcome, settled_at=utc_now())
+            )
 
     def wipe_free_space(self) -> None:
         """Leave no copy of deleted rows in the database files (SQLite; see `db`)."""
