@@ -192,6 +192,34 @@ def test_appearance_match_contradicted_by_another_face_seed_is_rejected() -> Non
     assert len(extend_by_appearance(seeds[:1], [cand], CAMERAS, TraceSettings())) == 1
 
 
+def test_a_seed_links_only_its_most_alike_candidate_in_each_direction() -> None:
+    # Three reachable look-alikes after the seed (the patient is in one of those places at
+    # most) and one before it: the closest look after, and the one before, join.
+    cams = CameraMap(
+        [CameraRecord(c, c, site="S", x_m=x, y_m=0.0) for c, x in (("a", 0), ("b", 60), ("c", 0.0))]
+        + [CameraRecord("d", "d", site="S", x_m=-60.0, y_m=0.0)]
+    )
+    after = [
+        sighting(
+            f"after-{noise}", cam, T + 130, T + 160, at(0, 0), appearance=seen_look(LOOK, i, noise)
+        )
+        for i, (cam, noise) in enumerate((("b", 0.3), ("b", 0.05), ("d", 0.2)))
+    ]
+    before = sighting("before", "d", T - 200, T - 150, at(0, 0), appearance=seen_look(LOOK, 9, 0.3))
+    seed = _seed()
+    settings = TraceSettings()
+    found = {
+        s.sighting.sighting_id
+        for s in extend_by_appearance([seed], [*after, before], cams, settings)
+    }
+    assert found == {"after-0.05", "before"}
+    every = dataclasses.replace(settings, appearance_best_only=False)
+    found_all = {
+        s.sighting.sighting_id for s in extend_by_appearance([seed], [*after, before], cams, every)
+    }
+    assert found_all == {"after-0.3", "after-0.05", "after-0.2", "before"}
+
+
 def test_only_face_evidence_seeds_appearance() -> None:
     seed = dataclasses.replace(_seed(), evidence="track")
     cand = sighting("cand", "b", T + 130, T + 160, at(0, 0), appearance=seen_look(LOOK, 2))

@@ -8,6 +8,7 @@ same batch again adds nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import struct
@@ -23,6 +24,7 @@ from numpy.typing import NDArray
 from sqlalchemy import CursorResult, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
 
 from cctrace.core.errors import CorruptDataError, InputError
 from cctrace.core.types import FloatArray, Sighting
@@ -528,23 +530,12 @@ class Store:
         with self._sessions() as session:
             for start in range(0, len(spans), _SPANS_PER_QUERY):
                 chunk = spans[start : start + _SPANS_PER_QUERY]
-                # One OR term per span, each a range scan of the (camera, start) index.
-                # Plain SQL text: building 4 expression objects per span cost more than
-                # the query itself.
-                terms = " OR ".join(
-                    f"(camera_id = :c{i} AND t_start_s <= :h{i} AND t_start_s >= :b{i} "
-                    f"AND t_end_s >= :l{i})"
-                    for i in range(len(chunk))
-                )
                 params: dict[str, object] = {}
                 for i, (cam, lo, hi) in enumerate(chunk):
                     params.update(
                         {f"c{i}": cam, f"h{i}": hi, f"b{i}": lo - MAX_SIGHTING_S, f"l{i}": lo}
                     )
-                stmt = text(
-                    "SELECT id, camera_id, t_start_s, t_end_s, appearance_enc FROM sightings "
-                    f"WHERE {terms}"
-                )
+                stmt = _spans_query(len(chunk))
                 for sid, cam, t_start, t_end, blob in session.execute(stmt, params):
                     if sid in seen:
                         continue
@@ -1007,6 +998,20 @@ def decode_appearance(sighting_id: str, raw: bytes) -> FloatArray:
     if len(raw) % 4:
         raise CorruptDataError(f"appearance of sighting {sighting_id} is not a float32 vector")
     return np.frombuffer(raw, "<f4").astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _spans_query(n: int) -> TextClause:
+    """Sightings overlapping n ``(camera, from, to)`` spans: one OR term per span, each a
+    range scan of the (camera, start) index. Plain SQL text, cached per span count:
+    building and parsing the statement for every read cost more than running it."""
+    terms = " OR ".join(
+        f"(camera_id = :c{i} AND t_start_s <= :h{i} AND t_start_s >= :b{i} AND t_end_s >= :l{i})"
+        for i in range(n)
+    )
+    return text(
+        f"SELECT id, camera_id, t_start_s, t_end_s, appearance_enc FROM sightings WHERE {terms}"
+    )
 
 
 def _read_columns(with_thumbnail: bool) -> list[Any]:

@@ -410,8 +410,9 @@ def extend_by_appearance(
     within ``appearance_max_gap_s``, is reachable at walking speed and looks alike; and
     it contradicts no face-confirmed seed (too far to walk in the time between them, in
     an unknown place at the same time, or a second person beside the patient in one
-    camera). Its confidence is the best such seed's, times the appearance factor and
-    margin term.
+    camera). With ``appearance_best_only`` a seed links only its most alike such
+    candidate after it, before it and during it. Its confidence is the best such
+    seed's, times the appearance factor and margin term.
     """
     faces = [s for s in seeds if s.evidence == "face"]
     if not faces or not candidates:
@@ -431,7 +432,22 @@ def extend_by_appearance(
         alike = looks >= settings.appearance_threshold
     link = ~same_cam & (gap <= settings.appearance_max_gap_s) & can_walk & alike
     conflict = _contradiction(same_cam, distance, gap, overlap, settings)
-    accepted = link.any(axis=0) & ~conflict.any(axis=0)
+    link = link & ~np.asarray(conflict.any(axis=0), np.bool_)[None, :]
+    if settings.appearance_best_only:
+        # The patient is in one place at a time: right after (before, during) a face
+        # sighting there is one next (previous, parallel) place, so each seed keeps only
+        # its most alike candidate in each direction. In a dense city hundreds of
+        # strangers are reachable, and some pass any appearance threshold by chance.
+        after = c0[None, :] >= f1[:, None]
+        before = c1[None, :] <= f0[:, None]
+        during = ~after & ~before
+        alike_score = np.nan_to_num(looks, nan=-1.0)
+        link = (
+            _best_per_row(link & after, alike_score)
+            | _best_per_row(link & before, alike_score)
+            | _best_per_row(link & during, alike_score)
+        )
+    accepted = link.any(axis=0)
     seed_conf = np.array([s.confidence for s in faces])
     margin = margin_confidence(
         np.nan_to_num(looks, nan=0.0),
