@@ -192,32 +192,29 @@ def test_appearance_match_contradicted_by_another_face_seed_is_rejected() -> Non
     assert len(extend_by_appearance(seeds[:1], [cand], CAMERAS, TraceSettings())) == 1
 
 
-def test_a_seed_links_only_its_most_alike_candidate_in_each_direction() -> None:
-    # Three reachable look-alikes after the seed (the patient is in one of those places at
-    # most) and one before it: the closest look after, and the one before, join.
+def test_look_alikes_joined_by_appearance_must_make_one_possible_route() -> None:
+    # After the seed in a: two look-alikes at once in b and d (120 m apart: one person
+    # cannot be both), and a later one in b that the patient could walk to from either.
     cams = CameraMap(
-        [CameraRecord(c, c, site="S", x_m=x, y_m=0.0) for c, x in (("a", 0), ("b", 60), ("c", 0.0))]
-        + [CameraRecord("d", "d", site="S", x_m=-60.0, y_m=0.0)]
+        [
+            CameraRecord("a", "a", site="S", x_m=0.0, y_m=0.0),
+            CameraRecord("b", "b", site="S", x_m=60.0, y_m=0.0),
+            CameraRecord("d", "d", site="S", x_m=-60.0, y_m=0.0),
+        ]
     )
-    after = [
-        sighting(
-            f"after-{noise}", cam, T + 130, T + 160, at(0, 0), appearance=seen_look(LOOK, i, noise)
-        )
-        for i, (cam, noise) in enumerate((("b", 0.3), ("b", 0.05), ("d", 0.2)))
+    cands = [
+        sighting("b-close", "b", T + 130, T + 160, at(0, 0), appearance=seen_look(LOOK, 1, 0.05)),
+        sighting("d-less", "d", T + 130, T + 160, at(0, 0), appearance=seen_look(LOOK, 2, 0.3)),
+        sighting("b-later", "b", T + 250, T + 280, at(0, 0), appearance=seen_look(LOOK, 3, 0.3)),
     ]
-    before = sighting("before", "d", T - 200, T - 150, at(0, 0), appearance=seen_look(LOOK, 9, 0.3))
-    seed = _seed()
     settings = TraceSettings()
-    found = {
-        s.sighting.sighting_id
-        for s in extend_by_appearance([seed], [*after, before], cams, settings)
-    }
-    assert found == {"after-0.05", "before"}
-    every = dataclasses.replace(settings, appearance_best_only=False)
-    found_all = {
-        s.sighting.sighting_id for s in extend_by_appearance([seed], [*after, before], cams, every)
-    }
-    assert found_all == {"after-0.3", "after-0.05", "after-0.2", "before"}
+
+    def found(s: TraceSettings) -> set[str]:
+        return {x.sighting.sighting_id for x in extend_by_appearance([_seed()], cands, cams, s)}
+
+    assert found(settings) == {"b-close", "b-later"}
+    every = dataclasses.replace(settings, appearance_consistent_only=False)
+    assert found(every) == {"b-close", "d-less", "b-later"}
 
 
 def test_only_face_evidence_seeds_appearance() -> None:

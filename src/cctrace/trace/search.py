@@ -410,9 +410,10 @@ def extend_by_appearance(
     within ``appearance_max_gap_s``, is reachable at walking speed and looks alike; and
     it contradicts no face-confirmed seed (too far to walk in the time between them, in
     an unknown place at the same time, or a second person beside the patient in one
-    camera). With ``appearance_best_only`` a seed links only its most alike such
-    candidate after it, before it and during it. Its confidence is the best such
-    seed's, times the appearance factor and margin term.
+    camera). With ``appearance_consistent_only`` the candidates so linked must also be
+    possible together, as one person's route: best look first, each one kept only if it
+    contradicts none kept before it. Its confidence is the best such seed's, times the
+    appearance factor and margin term.
     """
     faces = [s for s in seeds if s.evidence == "face"]
     if not faces or not candidates:
@@ -433,20 +434,8 @@ def extend_by_appearance(
     link = ~same_cam & (gap <= settings.appearance_max_gap_s) & can_walk & alike
     conflict = _contradiction(same_cam, distance, gap, overlap, settings)
     link = link & ~np.asarray(conflict.any(axis=0), np.bool_)[None, :]
-    if settings.appearance_best_only:
-        # The patient is in one place at a time: right after (before, during) a face
-        # sighting there is one next (previous, parallel) place, so each seed keeps only
-        # its most alike candidate in each direction. In a dense city hundreds of
-        # strangers are reachable, and some pass any appearance threshold by chance.
-        after = c0[None, :] >= f1[:, None]
-        before = c1[None, :] <= f0[:, None]
-        during = ~after & ~before
-        alike_score = np.nan_to_num(looks, nan=-1.0)
-        link = (
-            _best_per_row(link & after, alike_score)
-            | _best_per_row(link & before, alike_score)
-            | _best_per_row(link & during, alike_score)
-        )
+    if settings.appearance_consistent_only:
+        link = link & _consistent_columns(link, looks, candidates, cameras, settings)[None, :]
     accepted = link.any(axis=0)
     seed_conf = np.array([s.confidence for s in faces])
     margin = margin_confidence(
@@ -468,6 +457,43 @@ def extend_by_appearance(
             )
         )
     return out
+
+
+def _consistent_columns(
+    link: NDArray[np.bool_],
+    looks: F64,
+    candidates: Sequence[Sighting],
+    cameras: CameraMap,
+    settings: TraceSettings,
+) -> NDArray[np.bool_]:
+    """(C,) the linked candidates one person could all have been: the patient is in one
+    place at a time, so of two look-alikes that contradict each other (at once in two
+    places, or too far apart to walk in the time between) only the more alike is kept,
+    greedily, best look first. In a dense city hundreds of strangers are reachable from
+    a face sighting and some pass any appearance threshold by chance; they seldom make
+    a walkable route together."""
+    linked = np.flatnonzero(link.any(axis=0))
+    keep = np.zeros(len(candidates), np.bool_)
+    if len(linked) < 2:
+        keep[linked] = True
+        return keep
+    sub = [candidates[i] for i in linked]
+    c0, c1 = sighting_intervals(sub)
+    cam = np.array([s.camera_id for s in sub], dtype=object)
+    clash = _contradiction(
+        cam[:, None] == cam[None, :],
+        cameras.distances_m(list(cam), list(cam)),
+        time_gap_s(c0, c1, c0, c1),
+        time_overlap_s(c0, c1, c0, c1),
+        settings,
+    )
+    best = np.nanmax(np.where(link[:, linked], looks[:, linked], np.nan), axis=0)
+    chosen: list[int] = []
+    for j in np.argsort(-best, kind="stable"):
+        if not any(clash[j, k] for k in chosen):
+            chosen.append(int(j))
+    keep[linked[chosen]] = True
+    return keep
 
 
 def _contradiction(

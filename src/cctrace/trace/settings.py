@@ -51,11 +51,11 @@ class TraceSettings:
     appearance_max_gap_s: float = 300.0
     """Farthest in time from a face-confirmed sighting that appearance alone may extend
     the route: clothing is not unique, and the longer the gap the more people qualify."""
-    appearance_best_only: bool = True
-    """Each face-confirmed sighting links by appearance only its most alike candidate
-    after it, before it and during it (the patient is in one place at a time). Without
-    it, in the 1 M-sighting scale city (about 200 reachable cameras per sighting) a few
-    patients' routes grew to 120-170 stays of chance look-alikes."""
+    appearance_consistent_only: bool = True
+    """Sightings joined by appearance must make one possible route together (the patient
+    is in one place at a time): of two that contradict each other, the more alike is
+    kept. Without it, in the 1 M-sighting scale city (about 200 reachable cameras per
+    sighting) a few patients' routes grew to 120-170 stays of chance look-alikes."""
     appearance_confidence_factor: float = 0.6
     """An appearance match's confidence is its seed's times this (times its margin term)."""
     appearance_full_confidence_margin: float = 0.08
