@@ -13,7 +13,8 @@ Two steps, each its own process so that peak memory (ru_maxrss) measures one thi
 The light city (the full `cctrace.sim.city` simulator spends its time on 4 Hz walking
 people and ground truth, and needs memory for all of it): ``sightings / (days x
 per_camera_day)`` cameras on a grid, each seeing ``per_camera_day`` sightings a day
-between 07:00 and 22:00 UTC, of people drawn from a pool of identities (20 sightings per
+between 07:00 and 22:00 UTC (written in time order, as ingestion commits them), of
+people drawn from a pool of identities (20 sightings per
 identity on average). A background sighting lasts 2 to 300 s (median 20 s) with a path at
 1 Hz (ingestion writes about 4 Hz: a quarter of the path bytes); 30 % carry a face
 (128-d, SFace-like spread, `cctrace.sim.city.face_photos`), all carry a 1320-d appearance
@@ -198,7 +199,10 @@ def _background(
     centres: F64,
 ) -> list[Sighting]:
     n = plan.per_camera_day
-    start = day_t0 + rng.uniform(7 * 3600, 22 * 3600, n)
+    # In time order, as ingestion commits a camera's sightings (tracks end in time order,
+    # each checkpoint commits the ones that ended): rows of one camera and hour then lie
+    # together in the database file, which is what a window read touches.
+    start = day_t0 + np.sort(rng.uniform(7 * 3600, 22 * 3600, n))
     dur = np.clip(rng.lognormal(math.log(20), 0.8, n), 2, 300)
     who = rng.integers(PATIENTS * 2, len(centres), n)  # patients and companions are planted
     has_face = rng.random(n) < 0.3

@@ -65,3 +65,12 @@ def test_sim_refuses_a_folder_with_real_footage(env: Env, clip: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "real footage" in result.stderr
     assert env.db_dump() == before
+
+
+def test_sim_refuses_a_folder_with_cameras_even_without_footage(env: Env) -> None:
+    # `env` holds one real camera and no footage: a real installation being set up.
+    before = env.db_dump()
+    result = _cctrace(env.home, "sim", "--cameras", "2", "--people", "4", "--hours", "0.2")
+    assert result.returncode == 2, result.stderr
+    assert "already has cameras (e.g. lobby)" in result.stderr
+    assert env.db_dump() == before

@@ -102,6 +102,7 @@ def write_world(world: SimWorld, root: Path, env: Mapping[str, str] | None = Non
                 tpath,
                 already_written=True,
             )
+        _refuse_a_folder_in_use(store, home)
         store.check_writable()
         store.add_cameras(
             [
@@ -141,6 +142,23 @@ def _refuse_real_footage(store: Store, home: Home) -> None:
                     f"{camera.camera_id}): a simulated city is never written next to real "
                     "people; choose an empty folder with --home"
                 )
+
+
+def _refuse_a_folder_in_use(store: Store, home: Home) -> None:
+    """A new simulated city goes only to a folder with no cameras and no cases: its
+    synthetic people must never sit beside a real installation's cameras or cases,
+    footage or not."""
+    cameras = store.list_cameras()
+    if cameras:
+        raise InputError(
+            f"{home.root} already has cameras (e.g. {cameras[0].camera_id}): a simulated city "
+            "is written only to an empty data folder; choose one with --home"
+        )
+    if store.count_cases() > 0:
+        raise InputError(
+            f"{home.root} already has cases: a simulated city is written only to an empty "
+            "data folder; choose one with --home"
+        )
 
 
 def _write_sightings(store: Store, index: FlatFaceIndex, world: SimWorld) -> int:

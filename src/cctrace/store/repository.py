@@ -460,6 +460,11 @@ class Store:
             session.flush()
             return _case_of(row)
 
+    def count_cases(self) -> int:
+        """Cases stored, open or closed."""
+        with self._sessions() as session:
+            return int(session.execute(select(func.count()).select_from(CaseRow)).scalar_one())
+
     def get_case(self, case_id: str) -> CaseRecord | None:
         with self._sessions() as session:
             row = session.get(CaseRow, case_id)
