@@ -134,6 +134,7 @@ class UserOut(_Out):
     user: str
     role: str
     token: str
+    expires: str | None = None  # ISO 8601 UTC; null: the token does not expire
 
 
 class CaseOut(_Out):

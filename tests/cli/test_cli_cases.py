@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Env, Env, Path]:
     root = tmp_path_factory.mktemp("cases")
     admin = new_env(root)
     inv = admin.json("users", "add", "dr-kim", "--role", "investigator")
-    assert set(inv) == {"user", "role", "token"} and inv["role"] == "investigator"
+    # The keys, plus "expires" (null: the token never expires).
+    assert set(inv) == {"user", "role", "token", "expires"} and inv["role"] == "investigator"
+    assert inv["expires"] is None
     consent = root / "consent.pdf"
     consent.write_bytes(b"%PDF-1.4 signed consent form scan")
     return admin, Env(admin.home, inv["token"]), consent
@@ -138,3 +141,25 @@ def test_revoked_token_stops_working_at_once(tmp_path: Path) -> None:
     # only an admin revokes
     other = Env(admin.home, admin.json("users", "add", "inv", "--role", "investigator")["token"])
     assert other.cli("users", "revoke", "inv", check=False).returncode == 4
+
+
+def test_a_token_can_be_made_to_expire(tmp_path: Path) -> None:
+    admin = new_env(tmp_path)
+    out = admin.json("users", "add", "short", "--role", "investigator", "--expires-in-days", "3e-5")
+    assert out["expires"] is not None and out["expires"].endswith("+00:00")
+    short = Env(admin.home, out["token"])
+    time.sleep(3.0)  # 3e-5 days is 2.6 s
+    result = short.cli("cameras", "list", check=False)
+    assert result.returncode == 4 and "expired" in result.stderr
+    lasting = admin.json("users", "add", "long", "--role", "auditor", "--expires-in-days", "30")
+    assert Env(admin.home, lasting["token"]).cli("audit", "verify", check=False).returncode == 0
+    for bad in ("0", "-1", "nan", "4000"):
+        r = admin.cli(
+            "users", "add", f"x{bad}", "--role", "auditor", "--expires-in-days", bad, check=False
+        )
+        assert r.returncode == 2 and "--expires-in-days" in r.stderr
+    with sqlite3.connect(admin.home / "cctrace.db") as conn:
+        outcomes = [
+            o for (o,) in conn.execute("SELECT outcome FROM audit WHERE action = 'add_user'")
+        ]
+    assert outcomes[0].startswith("created, expires ") and len(outcomes) == 2

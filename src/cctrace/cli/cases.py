@@ -41,20 +41,50 @@ def register(app: typer.Typer) -> None:
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[str, typer.Option(help="investigator, auditor, admin or ingest.")],
+    expires_in_days: Annotated[
+        float | None,
+        typer.Option(
+            "--expires-in-days",
+            help="The token stops working this many days from now (default: never).",
+        ),
+    ] = None,
     home: HomeOpt = None,
     token: TokenOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a user; the token is printed once and stored only as a hash."""
+    import math
+    from datetime import UTC, datetime, timedelta
+
     from cctrace.core.errors import InputError
     from cctrace.store.users import ROLES
 
     def work() -> UserOut:
         if role not in ROLES:
             raise InputError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        expires = None
+        if expires_in_days is not None:
+            if not (math.isfinite(expires_in_days) and 0 < expires_in_days <= 3650):
+                raise InputError(
+                    f"--expires-in-days {expires_in_days}: give a number of days above 0 "
+                    "and at most 3650"
+                )
+            expires = datetime.now(UTC) + timedelta(days=expires_in_days)
         with open_store(home, token, "manage_users") as session:
-            issued = session.store.create_user(name, role)
-        return UserOut(user=issued.user.name, role=issued.user.role, token=issued.token)
+            issued = session.store.create_user(name, role, expires_at=expires)
+            session.store.audit(
+                session.user.name,
+                session.user.role,
+                "add_user",
+                "created" if expires is None else f"created, expires {expires.isoformat()}",
+                target=f"{issued.user.name} ({issued.user.role})",
+            )
+        return UserOut(
+            user=issued.user.name,
+            role=issued.user.role,
+            token=issued.token,
+            expires=None if expires is None else expires.isoformat(),
+        )
 
     out = run(work)
     if json_out:
