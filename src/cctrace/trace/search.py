@@ -286,8 +286,10 @@ class SightingPool:
             return
         self.queries += 1
         rows = self._store.appearance_rows(spans)
-        cam_of = np.array(rows.camera_ids, dtype=object)
-        of_camera = {cam: np.flatnonzero(cam_of == cam) for cam in wanted}
+        grouped: dict[str, list[int]] = {}
+        for i, cam in enumerate(rows.camera_ids):
+            grouped.setdefault(cam, []).append(i)
+        of_camera = {cam: np.asarray(ix, np.intp) for cam, ix in grouped.items()}
         alike: set[str] = set()
         for windows, seeds in zip(windows_of, seeds_of, strict=True):
             seed_vectors = [s.appearance for s in seeds if s.appearance is not None]
