@@ -87,11 +87,10 @@ def evidence(
             refuse_if_closed(store, user, case_id)
             # Unknown cases and other investigators' cases are refused (and audited) before
             # the lock, whose file would otherwise be left behind by a refused attempt.
-            case_query(store, user, case_id, action="export_evidence")
+            query = case_query(store, user, case_id, action="export_evidence")
             # Held while writing: the case cannot be closed under an export being written.
             with case_export_lock(store.home, case_id, exclusive=False):
-                refuse_if_closed(store, user, case_id)
-                query = case_query(store, user, case_id, action="export_evidence")
+                refuse_if_closed(store, user, case_id)  # closed since the check above
                 folder = out or default_export_dir(store.home, case_id, export_id)
                 if out is None:
                     folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

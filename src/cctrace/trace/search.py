@@ -46,7 +46,7 @@ from cctrace.trace.plausibility import (
 )
 from cctrace.trace.settings import FaceFusion, TraceSettings
 from cctrace.trace.types import CaseQuery, Evidence
-from cctrace.vision.appearance import CNN_DIM, CNN_WEIGHT, COLOUR_DIM
+from cctrace.vision.appearance import CNN_DIM, COLOUR_DIM, appearance_vector_similarity
 
 INDEX_TOLERANCE = 1e-3
 """The index is asked for hits this far below the threshold; the exact score decides.
@@ -296,8 +296,8 @@ class SightingPool:
             if not seed_vectors or not windows or not len(rows):
                 continue
             ref = np.stack(seed_vectors).astype(np.float32)
-            if ref.shape[1] != rows.appearance.shape[1]:
-                continue
+            if ref.shape[1] != CNN_DIM + COLOUR_DIM or rows.appearance.shape[1] != ref.shape[1]:
+                continue  # another model's vectors: not comparable (NaN in the step itself)
             hits = [
                 idx[(rows.t_start_s[idx] <= w.t_to_s) & (rows.t_end_s[idx] >= w.t_from_s)]
                 for w in windows
@@ -306,7 +306,7 @@ class SightingPool:
             hit = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
             if not len(hit):
                 continue
-            sim = _appearance_similarity(ref, rows.appearance[hit])
+            sim = appearance_vector_similarity(ref, rows.appearance[hit])
             with np.errstate(invalid="ignore"):
                 keep = np.nanmax(sim, axis=0, initial=-1.0) >= threshold - INDEX_TOLERANCE
             alike.update(rows.sighting_ids[i] for i in hit[keep])
@@ -330,17 +330,6 @@ class SightingPool:
         starts, ends, every = cached
         stop = int(np.searchsorted(starts, w.t_to_s, side="right"))
         return [every[i] for i in np.flatnonzero(ends[:stop] >= w.t_from_s)]
-
-
-def _appearance_similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> F64:
-    """(A, B) combined appearance similarities of stored vectors, as
-    `cctrace.vision.appearance.appearance_similarity_matrix` computes them (NaN rows
-    stay NaN); vectors of another model's length compare as NaN."""
-    if a.shape[1] != CNN_DIM + COLOUR_DIM:
-        return np.full((len(a), len(b)), np.nan)
-    cnn = a[:, :CNN_DIM] @ b[:, :CNN_DIM].T
-    colour = a[:, CNN_DIM:] @ b[:, CNN_DIM:].T
-    return np.asarray(CNN_WEIGHT * cnn + (1.0 - CNN_WEIGHT) * colour, np.float64)
 
 
 # -- 1. face ---------------------------------------------------------------------------

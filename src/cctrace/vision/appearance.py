@@ -221,9 +221,31 @@ def appearance_similarity_matrix(
     """(N, M) combined similarities in [0, 1] (for unit-length, non-negative parts)."""
     if not a or not b:
         return np.zeros((len(a), len(b)), np.float32)
-    cnn = np.stack([d.cnn for d in a]) @ np.stack([d.cnn for d in b]).T
-    colour = np.stack([d.colour for d in a]) @ np.stack([d.colour for d in b]).T
-    return (cnn_weight * cnn + (1.0 - cnn_weight) * colour).astype(np.float32)
+    return _combined(
+        np.stack([d.cnn for d in a]),
+        np.stack([d.colour for d in a]),
+        np.stack([d.cnn for d in b]),
+        np.stack([d.colour for d in b]),
+        cnn_weight,
+    )
+
+
+def appearance_vector_similarity(
+    a: FloatArray, b: FloatArray, cnn_weight: float = CNN_WEIGHT
+) -> FloatArray:
+    """(N, M) combined similarities of stored vectors (`appearance_to_vector` rows), as
+    `appearance_similarity_matrix` computes them without building descriptors; a NaN
+    row stays NaN. Both must be (., CNN_DIM + COLOUR_DIM): ValueError otherwise."""
+    dim = CNN_DIM + COLOUR_DIM
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != dim or b.shape[1] != dim:
+        raise ValueError(f"appearance vectors must be (N, {dim}), got {a.shape} and {b.shape}")
+    return _combined(a[:, :CNN_DIM], a[:, CNN_DIM:], b[:, :CNN_DIM], b[:, CNN_DIM:], cnn_weight)
+
+
+def _combined(
+    cnn_a: FloatArray, colour_a: FloatArray, cnn_b: FloatArray, colour_b: FloatArray, w: float
+) -> FloatArray:
+    return (w * (cnn_a @ cnn_b.T) + (1.0 - w) * (colour_a @ colour_b.T)).astype(np.float32)
 
 
 def appearance_similarity(
