@@ -49,16 +49,19 @@ from cctrace.sim.city import (
     FACE_COMMON,
     FACE_DIM,
     SIM_PATH_SCHEME,
+    NoiseModel,
+    _appearance_centres,
     face_photos,
     sim_sighting_id,
     sim_video_id,
 )
+from cctrace.sim.city import _appearance as sim_appearance
 from cctrace.store.camera_import import camera_record
 from cctrace.store.home import Home, init_home
 from cctrace.store.records import VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import FlatFaceIndex
-from cctrace.trace.types import CaseQuery
+from cctrace.trace.types import CaseQuery, TraceResult
 
 F64 = NDArray[np.float64]
 COLOUR_DIM = 40
@@ -249,8 +252,14 @@ def _patients(
     day_t0: float,
     centres: F64,
 ) -> list[Sighting]:
-    """Each patient p (identity p) with companion (identity PATIENTS + p): 3 stays of 20 min."""
+    """Each patient p (identity p) with companion (identity PATIENTS + p): 3 stays of 20 min.
+
+    Each planted person wears one set of clothes all day: every piece's appearance is
+    drawn around that person's centre with the simulator's default noise (as
+    `cctrace.sim.city` draws a track's), so pieces without a face can be followed."""
     out: list[Sighting] = []
+    cnn_centres, colour_centres = _appearance_centres(rng, 2 * PATIENTS)
+    noise = NoiseModel.at(1.0)
     for p in range(PATIENTS):
         t = day_t0 + 9 * 3600 + rng.uniform(0, 6 * 3600)
         for stay in range(3):
@@ -294,7 +303,7 @@ def _patients(
                             20 if face is not None else 0,
                             0.9 if face is not None else 0.0,
                             face,
-                            _appearance(rng, 1)[0],
+                            sim_appearance(rng, cnn_centres[who], colour_centres[who], noise),
                             0.0 if face is not None else None,
                             None,
                         )
@@ -337,6 +346,7 @@ def trace(home_root: Path, policy_name: str) -> dict[str, object]:
                 "per_patient_s": dt / len(qs),
                 "stays": stays,
                 "contacts": contacts,
+                **_against_truth(store, home_root, results),
             }
             print(label, rows[label], file=sys.stderr, flush=True)
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -347,6 +357,53 @@ def trace(home_root: Path, policy_name: str) -> dict[str, object]:
         "rows": rows,
         "peak_rss_mib": rss1 / 1024,
         "rss_before_trace_mib": rss0 / 1024,
+    }
+
+
+def _planted(home_root: Path) -> dict[int, tuple[set[str], set[str]]]:
+    """Patient p's planted sightings and its companion's, from the videos `_patients`
+    wrote (path ``.../patient{p}/{stay}``): ids as ``sim_sighting_id(video, track)``."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{home_root / 'cctrace.db'}?mode=ro", uri=True)
+    try:
+        videos = db.execute("SELECT id, path FROM videos WHERE path LIKE '%/patient%/%'").fetchall()
+    finally:
+        db.close()
+    out: dict[int, tuple[set[str], set[str]]] = {}
+    for vid, path in videos:
+        p = int(str(path).rsplit("/", 2)[1].removeprefix("patient"))
+        mine, companion = out.setdefault(p, (set(), set()))
+        for piece in range(4):
+            mine.add(sim_sighting_id(vid, p * 10 + piece))
+            companion.add(sim_sighting_id(vid, (PATIENTS + p) * 10 + piece))
+    return out
+
+
+def _against_truth(store: Store, home_root: Path, results: list[TraceResult]) -> dict[str, float]:
+    """Route recall and precision (time-weighted over sightings) and companions found,
+    pooled over the traced patients: the threshold that makes a city-scale search fast
+    must not be what loses the patient."""
+    planted = _planted(home_root)
+    truth_s = found_true_s = found_s = 0.0
+    companions = companions_found = 0
+    for r in results:
+        mine, companion = planted[int(r.case_id.removeprefix("p"))]
+        route_ids = {i for stay in r.route for i in stay.sighting_ids}
+        contact_ids = {i for c in r.contacts for i in c.sighting_ids}
+        span = {
+            s.sighting_id: s.t_end_s - s.t_start_s
+            for s in store.get_sightings(sorted(route_ids | mine))
+        }
+        truth_s += sum(span[i] for i in mine)
+        found_true_s += sum(span[i] for i in route_ids & mine)
+        found_s += sum(span[i] for i in route_ids)
+        companions += 1
+        companions_found += bool(contact_ids & companion)
+    return {
+        "route_recall": found_true_s / truth_s if truth_s else math.nan,
+        "route_precision": found_true_s / found_s if found_s else math.nan,
+        "companions_found": companions_found / companions if companions else math.nan,
     }
 
 

@@ -10,7 +10,7 @@ import pytest
 from cctrace.config import get_policy
 from cctrace.core.types import FloatArray
 from cctrace.store.repository import Store
-from cctrace.store.vector_index import FlatFaceIndex, Match
+from cctrace.store.vector_index import FlatFaceIndex, Match, ScoreStats
 from cctrace.trace.engine import TraceSettings, trace_cases
 from cctrace.trace.search import SightingPool, find_patient_sightings
 from cctrace.trace.types import CaseQuery, TraceResult
@@ -27,12 +27,12 @@ class CountingIndex:
         self.days_searched: list[str] = []
         self.calls = 0
 
-    def search(
+    def search_with_stats(
         self, queries: FloatArray, days: Sequence[str], k: int, min_similarity: float | None = None
-    ) -> list[list[Match]]:
+    ) -> tuple[list[list[Match]], list[ScoreStats]]:
         self.calls += 1
         self.days_searched += list(days)
-        return self.inner.search(queries, days, k, min_similarity)
+        return self.inner.search_with_stats(queries, days, k, min_similarity)
 
 
 def _all_ids(result: TraceResult) -> set[str]:

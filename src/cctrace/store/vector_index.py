@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import secrets
@@ -66,6 +67,34 @@ class Match:
 
 
 @dataclass(frozen=True)
+class ScoreStats:
+    """Every score one query got in a search, summarised: how many faces were compared,
+    and the sum and sum of squares of their cosines. Nearly every face of a city's index
+    is someone else's, so this is the query's impostor distribution; summaries of
+    several searches add up (`plus`)."""
+
+    count: int = 0
+    total: float = 0.0
+    total_sq: float = 0.0
+
+    def plus(self, other: ScoreStats) -> ScoreStats:
+        return ScoreStats(
+            self.count + other.count, self.total + other.total, self.total_sq + other.total_sq
+        )
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    @property
+    def std(self) -> float:
+        if self.count < 2:
+            return 0.0
+        var = (self.total_sq - self.total * self.total / self.count) / (self.count - 1)
+        return math.sqrt(max(var, 0.0))
+
+
+@dataclass(frozen=True)
 class ReconcileReport:
     rebuilt: list[str]
     dropped: list[str]
@@ -91,6 +120,14 @@ class VectorIndex(Protocol):
         k: int,
         min_similarity: float | None = None,
     ) -> list[list[Match]]: ...
+
+    def search_with_stats(
+        self,
+        queries: FloatArray,
+        days: Sequence[str],
+        k: int,
+        min_similarity: float | None = None,
+    ) -> tuple[list[list[Match]], list[ScoreStats]]: ...
 
     def drop_day(self, day: str) -> int: ...
 
@@ -275,23 +312,42 @@ class FlatFaceIndex:
         Days with no partition contribute nothing. With ``min_similarity`` only hits at
         or above it are returned (possibly fewer than ``k``).
         """
+        return self.search_with_stats(queries, days, k, min_similarity)[0]
+
+    def search_with_stats(
+        self,
+        queries: FloatArray,
+        days: Sequence[str],
+        k: int,
+        min_similarity: float | None = None,
+    ) -> tuple[list[list[Match]], list[ScoreStats]]:
+        """`search`, plus each query's `ScoreStats` over every face compared (the same
+        matrix product: the statistics cost two sums per block)."""
         q = self._normalised(queries, None)
         best: list[list[Match]] = [[] for _ in range(len(q))]
-        if k <= 0 or not len(q):
-            return best
-        for day in dict.fromkeys(days):  # each day once, in the given order
-            _check_day(day)
-            loaded = self._loaded(day)
-            if not loaded.ids:
-                continue
-            for start in range(0, len(loaded.ids), _SEARCH_BLOCK):
-                block = loaded.vectors[start : start + _SEARCH_BLOCK]
-                scores = q @ block.T  # (Q, B)
-                for qi in range(len(q)):
-                    for j in _top_k(scores[qi], k, min_similarity):
-                        best[qi].append(Match(loaded.ids[start + int(j)], float(scores[qi, j])))
-            best = [sorted(b, key=lambda m: -m.similarity)[:k] for b in best]
-        return best
+        count = 0
+        total = np.zeros(len(q), np.float64)
+        total_sq = np.zeros(len(q), np.float64)
+        if k > 0 and len(q):
+            for day in dict.fromkeys(days):  # each day once, in the given order
+                _check_day(day)
+                loaded = self._loaded(day)
+                if not loaded.ids:
+                    continue
+                for start in range(0, len(loaded.ids), _SEARCH_BLOCK):
+                    block = loaded.vectors[start : start + _SEARCH_BLOCK]
+                    scores = q @ block.T  # (Q, B)
+                    count += scores.shape[1]
+                    total += scores.sum(axis=1, dtype=np.float64)
+                    total_sq += np.einsum("ij,ij->i", scores, scores, dtype=np.float64)
+                    for qi in range(len(q)):
+                        for j in _top_k(scores[qi], k, min_similarity):
+                            best[qi].append(Match(loaded.ids[start + int(j)], float(scores[qi, j])))
+                best = [sorted(b, key=lambda m: -m.similarity)[:k] for b in best]
+        stats = [
+            ScoreStats(count, float(a), float(b)) for a, b in zip(total, total_sq, strict=True)
+        ]
+        return best, stats
 
     # -- segments on disk ------------------------------------------------------------
 

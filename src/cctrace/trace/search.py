@@ -23,6 +23,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from statistics import NormalDist
 from typing import Protocol
 
 import numpy as np
@@ -32,7 +33,7 @@ from cctrace.core.errors import InputError
 from cctrace.core.types import Sighting
 from cctrace.store.records import CameraRecord
 from cctrace.store.repository import Store
-from cctrace.store.vector_index import Match
+from cctrace.store.vector_index import Match, ScoreStats
 from cctrace.trace.plausibility import (
     F64,
     CameraMap,
@@ -53,6 +54,9 @@ INDEX_TOLERANCE = 1e-3
 Matrix products round differently with the batch's shape, and a borderline hit must not
 depend on which other cases were traced with it."""
 _STORE_IN_CHUNK = 500
+_STATS_MIN_FACES = 100
+"""Fewer faces searched than this say too little about a query's strangers (and a
+handful of them cannot make a chance match likely at the fixed threshold anyway)."""
 _CLUSTER_MAX_S = 3600.0
 """Longest span one shared store query covers: joining spans saves queries but reads
 each camera over the whole union, so the union is kept short."""
@@ -63,13 +67,13 @@ EVIDENCE_RANK: dict[Evidence, int] = {"face": 2, "track": 1, "appearance": 0}
 class FaceSearcher(Protocol):
     """The one part of `cctrace.store.vector_index.VectorIndex` a trace needs."""
 
-    def search(
+    def search_with_stats(
         self,
         queries: NDArray[np.float32],
         days: Sequence[str],
         k: int,
         min_similarity: float | None = None,
-    ) -> list[list[Match]]: ...
+    ) -> tuple[list[list[Match]], list[ScoreStats]]: ...
 
 
 @dataclass(frozen=True)
@@ -352,23 +356,35 @@ def face_search(
         set(window_days(sc.t_from_s - settings.sighting_max_span_s, sc.t_to_s)) for sc in scopes
     ]
     hits: list[set[str]] = [set() for _ in scopes]
+    row_stats = [ScoreStats() for _ in range(len(stacked))]
     for day in sorted(set().union(*case_days)):
         rows = [r for r in range(len(stacked)) if day in case_days[owner[r]]]
-        matches = index.search(
+        matches, stats = index.search_with_stats(
             stacked[rows],
             [day],
             settings.face_max_hits_per_day,
             min_similarity=settings.face_threshold - INDEX_TOLERANCE,
         )
-        for r, found in zip(rows, matches, strict=True):
+        for r, found, st in zip(rows, matches, stats, strict=True):
             hits[owner[r]].update(m.sighting_id for m in found)
+            row_stats[r] = row_stats[r].plus(st)
+    thresholds = [
+        gallery_threshold(
+            [row_stats[r] for r in range(len(stacked)) if owner[r] == i],
+            settings.face_threshold,
+            settings.face_chance_matches,
+        )
+        for i in range(len(scopes))
+    ]
     every_hit = sorted(set().union(*hits))
     stored = {
         s.sighting_id: s
         for s in store.get_sightings(every_hit, with_biometrics=True, with_thumbnail=False)
     }
     out: list[list[ScoredSighting]] = []
-    for scope, queries, case_hits in zip(scopes, case_queries, hits, strict=True):
+    for scope, queries, case_hits, threshold in zip(
+        scopes, case_queries, hits, thresholds, strict=True
+    ):
         clipped = scope.clip_all(stored[i] for i in sorted(case_hits) if i in stored)
         with_face = [s for s in clipped if s.face_embedding is not None]
         if not with_face:
@@ -376,14 +392,35 @@ def face_search(
             continue
         faces = np.stack([np.asarray(s.face_embedding, np.float64) for s in with_face])
         sim = fused_similarity(queries, faces)
-        conf = margin_confidence(sim, settings.face_threshold, settings.face_full_confidence_margin)
+        conf = margin_confidence(sim, threshold, settings.face_full_confidence_margin)
         scored = [
             ScoredSighting(s, "face", float(c), float(v))
             for s, v, c in zip(with_face, sim, conf, strict=True)
-            if v >= settings.face_threshold
+            if v >= threshold
         ]
         out.append(sorted(scored, key=_by_time))
     return out
+
+
+def gallery_threshold(
+    stats: Sequence[ScoreStats], threshold: float, chance_matches: float | None
+) -> float:
+    """The face threshold of one case: ``threshold``, raised until the strangers among
+    the faces searched are expected to reach it ``chance_matches`` times at most.
+
+    ``stats`` are the case's index queries' scores over every face searched (one per
+    reference query; with "max" fusion a face is tested against each, so the chances
+    add up). Each query's strangers are taken as normal with its scores' mean and
+    standard deviation; the threshold is the highest of ``mean + z * std``, z the normal
+    quantile of ``chance_matches / (faces x queries)``.
+    """
+    if chance_matches is None or not stats:
+        return threshold
+    tries = sum(s.count for s in stats)
+    if tries <= chance_matches:
+        return threshold
+    z = -NormalDist().inv_cdf(chance_matches / tries)
+    return max([threshold, *(s.mean + z * s.std for s in stats if s.count >= _STATS_MIN_FACES)])
 
 
 # -- 2. appearance across cameras ---------------------------------------------------------

@@ -27,6 +27,19 @@ class TraceSettings:
     impostors than one comparison does. On the simulated city (seeds 0 and 1, default
     noise) 0.45 raised route precision from 0.91/0.87 to 0.99/0.92 at unchanged recall;
     real faces of the patient 24 px and wider score 0.42 and up (docs/benchmarks.md)."""
+    face_chance_matches: float | None = 1.0
+    """How many chance face matches (strangers scoring at or above the threshold) one
+    case's search may expect; the threshold rises above ``face_threshold`` until the
+    expectation is this low (None: the fixed threshold only). Searching N faces at a
+    fixed threshold meets N times its false-accept rate: among 3 M simulated faces one
+    patient had 125 face-confirmed stays at 0.45, three of them true. The impostor
+    distribution is the query's own scores against every face searched (nearly all are
+    strangers'; Z-score normalisation, as in speaker and face identification): the
+    threshold is their mean plus z standard deviations, z the normal quantile of
+    ``face_chance_matches / N``. A normal tail is an estimate; on the simulator's faces
+    it over-counts the strangers above 0.45 (6e-5 predicted, 2e-5 drawn), so it errs
+    strict. In a district of a few thousand faces it stays below ``face_threshold`` and
+    changes nothing (docs/benchmarks.md)."""
     face_fusion: FaceFusion = "mean"
     """How several reference photos become one score: the cosine to their renormalised
     mean ("mean"), or the best cosine to any of them ("max"). Mean measured better on
@@ -134,6 +147,8 @@ class TraceSettings:
                 raise ValueError(f"TraceSettings.{name} must be positive")
         if not self.path_smooth_s >= 0:
             raise ValueError("TraceSettings.path_smooth_s must be zero or positive")
+        if self.face_chance_matches is not None and not self.face_chance_matches > 0:
+            raise ValueError("TraceSettings.face_chance_matches must be positive or None")
         if self.face_max_hits_per_day < 1:
             raise ValueError("TraceSettings.face_max_hits_per_day must be at least 1")
         if self.face_fusion not in ("mean", "max"):
