@@ -42,6 +42,8 @@ def clean_path(t_s: ArrayLike, xy: ArrayLike) -> tuple[F64, F64]:
     if len(t_all) != len(p_all):
         raise ValueError(f"t_s has {len(t_all)} samples but xy has {len(p_all)}")
     ok = np.isfinite(t_all) & np.isfinite(p_all).all(axis=1)
+    if ok.all() and bool(np.all(t_all[1:] > t_all[:-1])):
+        return t_all, p_all  # already clean (as a stored track's path is): nothing to do
     t, p = t_all[ok], p_all[ok]
     unique_t, inverse, counts = np.unique(t, return_inverse=True, return_counts=True)
     summed = np.zeros((len(unique_t), 2))
@@ -75,7 +77,8 @@ def interpolate_path(
         # known positions whatever the gaps on either side.
         seg = np.clip(np.searchsorted(t, at, side="right") - 1, 0, len(t) - 2)
         long_gap = (t[seg + 1] - t[seg]) > max_gap_s
-        on_sample = np.isin(at, t)
+        # t[seg] <= at < t[seg + 1] (the last segment also holds t[-1] itself).
+        on_sample = (t[seg] == at) | (t[seg + 1] == at)
         inside &= ~long_gap | on_sample
     out[inside, 0] = np.interp(at[inside], t, p[:, 0])
     out[inside, 1] = np.interp(at[inside], t, p[:, 1])
