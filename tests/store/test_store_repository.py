@@ -176,3 +176,22 @@ def test_a_sighting_longer_than_an_hour_is_refused(store: Store, video: VideoRec
     with pytest.raises(ValueError, match="more than"):
         store.commit_checkpoint(VIDEO_ID, [too_long], 10.0, 3, 1)
     assert list(store.sightings()) == []
+
+
+def test_appearance_rows_over_many_spans_read_in_parallel(store: Store, video: VideoRecord) -> None:
+    """More spans than one query takes are read in chunks by several threads: each
+    sighting in some span comes back once, with its appearance, and nothing else."""
+    rows = [make_sighting(i, T0 + 10 * i) for i in range(600)]
+    store.bulk_insert_sightings(rows)
+    # 900 spans (several chunks): each covers one sighting's 4 s, three times over.
+    spans = [("cam-1", T0 + 10 * i + 1, T0 + 10 * i + 2) for i in range(300)] * 3
+    spans += [("cam-2", T0, T0 + 10_000)]  # another camera: nothing
+    got = store.appearance_rows(spans)
+    assert sorted(got.sighting_ids) == sorted(s.sighting_id for s in rows[:300])
+    assert set(got.camera_ids) == {"cam-1"}
+    by_id = {s.sighting_id: s for s in rows}
+    for i, sid in enumerate(got.sighting_ids):
+        expected = by_id[sid]
+        assert (got.t_start_s[i], got.t_end_s[i]) == (expected.t_start_s, expected.t_end_s)
+        assert expected.appearance is not None
+        np.testing.assert_allclose(got.appearance[i], expected.appearance, atol=2e-3)

@@ -13,6 +13,7 @@ import json
 import os
 import struct
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,10 @@ APPEARANCE = "appearance"
 THUMBNAIL = "thumbnail"
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's limits
 _SPANS_PER_QUERY = 200  # OR terms of 4 parameters each per query
+_READ_THREADS = 8
+"""Concurrent screening reads: a cold read waits on the disk, not the CPU (the database
+driver lets go of the GIL while it waits), and a disk serves several reads at once.
+Measured in docs/benchmarks.md ("Scale")."""
 
 
 MAX_SIGHTING_S = 3600.0
@@ -524,7 +529,20 @@ class Store:
         """Id, camera, interval and appearance of the sightings overlapping each
         ``(camera_id, t_from_s, t_to_s)`` span, each sighting once, and nothing else: no
         path, face or thumbnail is read or decrypted. A trace screens many candidates by
-        appearance this way and reads whole only the few alike."""
+        appearance this way and reads whole only the few alike.
+
+        The spans are read in chunks by up to `_READ_THREADS` threads, each with its own
+        connection: when the rows are not in memory the time is the disk's, one random
+        read after another, and a disk serves several at once."""
+        chunks = [
+            spans[start : start + _SPANS_PER_QUERY]
+            for start in range(0, len(spans), _SPANS_PER_QUERY)
+        ]
+        if len(chunks) > 1:
+            with ThreadPoolExecutor(min(_READ_THREADS, len(chunks))) as pool:
+                parts = list(pool.map(self._appearance_chunk, chunks))
+        else:
+            parts = [self._appearance_chunk(c) for c in chunks]
         ids: list[str] = []
         cams: list[str] = []
         t0: list[float] = []
@@ -532,28 +550,20 @@ class Store:
         vectors: list[FloatArray | None] = []
         seen: set[str] = set()
         dec = self.cipher
-        with self._sessions() as session:
-            for start in range(0, len(spans), _SPANS_PER_QUERY):
-                chunk = spans[start : start + _SPANS_PER_QUERY]
-                params: dict[str, object] = {}
-                for i, (cam, lo, hi) in enumerate(chunk):
-                    params.update(
-                        {f"c{i}": cam, f"h{i}": hi, f"b{i}": lo - MAX_SIGHTING_S, f"l{i}": lo}
-                    )
-                stmt = _spans_query(len(chunk))
-                for sid, cam, t_start, t_end, blob in session.execute(stmt, params):
-                    if sid in seen:
-                        continue
-                    seen.add(sid)
-                    ids.append(sid)
-                    cams.append(cam)
-                    t0.append(t_start)
-                    t1.append(t_end)
-                    vectors.append(
-                        None
-                        if blob is None
-                        else decode_appearance(sid, dec.decrypt_bytes(blob, sid, APPEARANCE))
-                    )
+        for part in parts:
+            for sid, cam, t_start, t_end, blob in part:
+                if sid in seen:
+                    continue
+                seen.add(sid)
+                ids.append(sid)
+                cams.append(cam)
+                t0.append(t_start)
+                t1.append(t_end)
+                vectors.append(
+                    None
+                    if blob is None
+                    else decode_appearance(sid, dec.decrypt_bytes(blob, sid, APPEARANCE))
+                )
         dim = next((len(v) for v in vectors if v is not None), 0)
         matrix = np.full((len(ids), dim), np.nan, np.float32)
         for i, v in enumerate(vectors):
@@ -562,6 +572,16 @@ class Store:
         return AppearanceRows(
             ids, cams, np.asarray(t0, np.float64), np.asarray(t1, np.float64), matrix
         )
+
+    def _appearance_chunk(
+        self, chunk: Sequence[tuple[str, float, float]]
+    ) -> list[tuple[str, str, float, float, bytes | None]]:
+        params: dict[str, object] = {}
+        for i, (cam, lo, hi) in enumerate(chunk):
+            params.update({f"c{i}": cam, f"h{i}": hi, f"b{i}": lo - MAX_SIGHTING_S, f"l{i}": lo})
+        with self._sessions() as session:
+            rows = session.execute(_spans_query(len(chunk)), params).all()
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def get_sightings(
         self,
