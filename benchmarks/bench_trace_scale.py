@@ -407,12 +407,29 @@ def _against_truth(store: Store, home_root: Path, results: list[TraceResult]) ->
     }
 
 
-def compare(homes: list[Path], policy_name: str) -> list[dict[str, object]]:
-    """`trace` on each home in a fresh process, then one table with ratios to the first."""
+def _drop_page_cache() -> None:
+    """Empty the OS page cache (Linux, root): the next trace reads the store from disk."""
+    import os
+
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError as e:
+        raise SystemExit(f"--cold needs root on Linux to empty the page cache: {e}") from None
+
+
+def compare(homes: list[Path], policy_name: str, cold: bool = False) -> list[dict[str, object]]:
+    """`trace` on each home in a fresh process, then one table with ratios to the first.
+
+    With ``cold`` the OS page cache is emptied before each process: "1 cold" then reads
+    the face index and the patient's rows from disk, and "10 warm" the nine other
+    patients' rows (only the first patient's are in memory)."""
     import subprocess
 
     results = []
     for home in homes:
+        if cold:
+            _drop_page_cache()
         proc = subprocess.run(
             [sys.executable, __file__, "trace", "--home", str(home), "--policy", policy_name],
             capture_output=True,
@@ -425,9 +442,9 @@ def compare(homes: list[Path], policy_name: str) -> list[dict[str, object]]:
     print(
         "| sightings | faces | 1 patient cold s | 1 warm s | 10 warm s | 10 again s | "
         "s per patient (10 again) | peak RSS MiB | x sightings | x time (10 warm) | "
-        "x time (10 again) |"
+        "x time (10 again) | route recall / precision (10) | companions found |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         rows = cast(dict[str, dict[str, float]], r["rows"])
         size_ratio = float(cast(float, r["sightings"])) / float(cast(float, base["sightings"]))
@@ -438,7 +455,9 @@ def compare(homes: list[Path], policy_name: str) -> list[dict[str, object]]:
             f"{rows['1 warm']['total_s']:.2f} | {rows['10 warm']['total_s']:.2f} | "
             f"{rows['10 again']['total_s']:.2f} | {rows['10 again']['per_patient_s']:.3f} | "
             f"{float(cast(float, r['peak_rss_mib'])):.0f} | {size_ratio:.1f} | {time_ratio:.2f} | "
-            f"{again_ratio:.2f} |"
+            f"{again_ratio:.2f} | {rows['10 again']['route_recall']:.3f} / "
+            f"{rows['10 again']['route_precision']:.3f} | "
+            f"{rows['10 again']['companions_found']:.2f} |"
         )
     return results
 
@@ -460,9 +479,10 @@ def main() -> None:
     c = sub.add_parser("compare", help="trace several homes, one table with ratios")
     c.add_argument("--home", type=Path, action="append", required=True)
     c.add_argument("--policy", default="kdca-2022")
+    c.add_argument("--cold", action="store_true", help="empty the OS page cache before each (root)")
     args = ap.parse_args()
     if args.cmd == "compare":
-        compare(args.home, args.policy)
+        compare(args.home, args.policy, args.cold)
         return
     if args.cmd == "build":
         plan = Plan(args.sightings, args.days, args.per_camera_day, args.seed, args.appearance)
