@@ -211,6 +211,17 @@ def merge_intervals(
     return out
 
 
+def merged_windows(windows: Iterable[Window]) -> dict[str, list[tuple[float, float]]]:
+    """Per camera, the union of ``windows``' spans (sorted, disjoint; empty spans
+    dropped): a sighting overlaps some window exactly when it overlaps the union, and
+    the windows of one stay's seeds overlap each other almost wholly."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for w in windows:
+        if w.t_to_s >= w.t_from_s:
+            spans.setdefault(w.camera_id, []).append((w.t_from_s, w.t_to_s))
+    return {cam: merge_intervals(v) for cam, v in spans.items()}
+
+
 def _clusters(
     spans: Sequence[tuple[float, float, str]], max_span_s: float
 ) -> list[tuple[float, float, list[str]]]:
@@ -280,12 +291,11 @@ class SightingPool:
         and decoding them whole was most of a trace's time. Nothing the appearance step
         could accept is left out: it needs that similarity to link a candidate at all.
         """
-        wanted: dict[str, list[tuple[float, float]]] = {}
-        for windows in windows_of:
-            for w in windows:
-                if w.t_to_s >= w.t_from_s:
-                    wanted.setdefault(w.camera_id, []).append((w.t_from_s, w.t_to_s))
-        spans = [(cam, lo, hi) for cam, v in wanted.items() for lo, hi in merge_intervals(v)]
+        spans = [
+            (cam, lo, hi)
+            for cam, v in merged_windows(w for windows in windows_of for w in windows).items()
+            for lo, hi in v
+        ]
         if not spans:
             return
         self.queries += 1
@@ -302,11 +312,19 @@ class SightingPool:
             ref = np.stack(seed_vectors).astype(np.float32)
             if ref.shape[1] != CNN_DIM + COLOUR_DIM or rows.appearance.shape[1] != ref.shape[1]:
                 continue  # another model's vectors: not comparable (NaN in the step itself)
-            hits = [
-                idx[(rows.t_start_s[idx] <= w.t_to_s) & (rows.t_end_s[idx] >= w.t_from_s)]
-                for w in windows
-                for idx in (of_camera.get(w.camera_id, np.zeros(0, np.intp)),)
-            ]
+            hits = []
+            for cam, union in merged_windows(windows).items():
+                idx = of_camera.get(cam)
+                if idx is None:
+                    continue
+                lo = np.array([u[0] for u in union])
+                hi = np.array([u[1] for u in union])
+                # The union is sorted and disjoint: the last span starting at or before
+                # a row's end is the only one it can overlap with a later end.
+                k = np.searchsorted(lo, rows.t_end_s[idx], side="right") - 1
+                ok = k >= 0
+                ok[ok] = hi[k[ok]] >= rows.t_start_s[idx[ok]]
+                hits.append(idx[ok])
             hit = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
             if not len(hit):
                 continue
@@ -777,12 +795,13 @@ def _candidates(
     found: dict[str, ScoredSighting],
 ) -> list[Sighting]:
     seen: dict[str, Sighting] = {}
-    for w in windows:
-        for s in pool.in_window(w):
-            if s.sighting_id not in found and s.sighting_id not in seen:
-                clipped = scope.clip(s)
-                if clipped is not None and clipped.t_start_s <= w.t_to_s:
-                    seen[s.sighting_id] = clipped
+    for cam, union in merged_windows(windows).items():
+        for lo, hi in union:
+            for s in pool.in_window(Window(cam, lo, hi)):
+                if s.sighting_id not in found and s.sighting_id not in seen:
+                    clipped = scope.clip(s)
+                    if clipped is not None and clipped.t_start_s <= hi:
+                        seen[s.sighting_id] = clipped
     return sorted(seen.values(), key=lambda s: (s.t_start_s, s.sighting_id))
 
 
