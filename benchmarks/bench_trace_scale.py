@@ -19,7 +19,7 @@ identity on average). A background sighting lasts 2 to 300 s (median 20 s) with 
 1 Hz (ingestion writes about 4 Hz: a quarter of the path bytes); 30 % carry a face
 (128-d, SFace-like spread, `cctrace.sim.city.face_photos`), all carry a 1320-d appearance
 vector unless ``--appearance none``. Planted on the middle day: 10 patients, each with
-three 20-minute stays at random cameras (4 Hz paths, cut every 5 minutes as ingestion
+three 20-minute stays, 10 minutes' walk apart (4 Hz paths, cut every 5 minutes as ingestion
 does, faces in 60 % of the pieces) and a companion 1 m away at each stay. Each patient's
 case window is the whole simulated period (``days`` days), so every day's face
 partition is searched.
@@ -69,6 +69,8 @@ T0 = datetime(2024, 3, 4, tzinfo=UTC).timestamp()  # midnight UTC, a Monday
 DAY_S = 86400.0
 CAMERA_SPACING_M = 40.0
 PATIENTS = 10
+STAY_GAP_S = 600.0  # between a planted patient's stays
+WALK_MPS = 1.0  # the planted patient's pace between stays (slower than the trace's 1.4)
 BATCH = 20000
 META = "scale-bench.json"
 
@@ -262,8 +264,14 @@ def _patients(
     noise = NoiseModel.at(1.0)
     for p in range(PATIENTS):
         t = day_t0 + 9 * 3600 + rng.uniform(0, 6 * 3600)
+        c = int(rng.integers(len(cam_ids)))
         for stay in range(3):
-            c = int(rng.integers(len(cam_ids)))
+            if stay:
+                # The next place is one a person can walk to in the 10 minutes between
+                # stays (a random camera of a 2 km city often is not: the trace would
+                # rightly refuse that route as impossible).
+                near = np.flatnonzero(np.hypot(*(cam_xy - cam_xy[c]).T) <= STAY_GAP_S * WALK_MPS)
+                c = int(rng.choice(near[near != c]))
             vid = sim_video_id(plan.seed + 1, f"{cam_ids[c]}-p{p}-s{stay}", 0)
             store.begin_video(
                 VideoRecord(
@@ -311,7 +319,7 @@ def _patients(
             store.bulk_insert_sightings(batch)
             store.finish_video(vid)
             out += batch
-            t += 1200 + 600
+            t += 1200 + STAY_GAP_S
     return out
 
 
