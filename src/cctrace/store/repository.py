@@ -533,42 +533,41 @@ class Store:
 
         The spans are read in chunks by up to `_READ_THREADS` threads, each with its own
         connection: when the rows are not in memory the time is the disk's, one random
-        read after another, and a disk serves several at once."""
+        read after another, and a disk serves several at once. Each chunk is decrypted
+        as it arrives, while the threads read on."""
         chunks = [
             spans[start : start + _SPANS_PER_QUERY]
             for start in range(0, len(spans), _SPANS_PER_QUERY)
         ]
-        if len(chunks) > 1:
-            with ThreadPoolExecutor(min(_READ_THREADS, len(chunks))) as pool:
-                parts = list(pool.map(self._appearance_chunk, chunks))
-        else:
-            parts = [self._appearance_chunk(c) for c in chunks]
         ids: list[str] = []
         cams: list[str] = []
         t0: list[float] = []
         t1: list[float] = []
-        vectors: list[FloatArray | None] = []
+        vectors: list[NDArray[np.float16] | None] = []
         seen: set[str] = set()
         dec = self.cipher
-        for part in parts:
-            for sid, cam, t_start, t_end, blob in part:
-                if sid in seen:
-                    continue
-                seen.add(sid)
-                ids.append(sid)
-                cams.append(cam)
-                t0.append(t_start)
-                t1.append(t_end)
-                vectors.append(
-                    None
-                    if blob is None
-                    else decode_appearance(sid, dec.decrypt_bytes(blob, sid, APPEARANCE))
-                )
+        with ThreadPoolExecutor(max(1, min(_READ_THREADS, len(chunks)))) as pool:
+            for part in pool.map(self._appearance_chunk, chunks):
+                for sid, cam, t_start, t_end, blob in part:
+                    if sid in seen:
+                        continue
+                    seen.add(sid)
+                    ids.append(sid)
+                    cams.append(cam)
+                    t0.append(t_start)
+                    t1.append(t_end)
+                    vectors.append(
+                        None
+                        if blob is None
+                        else _appearance_f16(sid, dec.decrypt_bytes(blob, sid, APPEARANCE))
+                    )
         dim = next((len(v) for v in vectors if v is not None), 0)
-        matrix = np.full((len(ids), dim), np.nan, np.float32)
-        for i, v in enumerate(vectors):
-            if v is not None and len(v) == dim:
-                matrix[i] = v
+        nan_row = np.full((dim,), np.nan, np.float16)
+        matrix = (
+            np.stack([v if v is not None and len(v) == dim else nan_row for v in vectors])
+            if vectors
+            else np.zeros((0, dim), np.float16)
+        )
         return AppearanceRows(
             ids, cams, np.asarray(t0, np.float64), np.asarray(t1, np.float64), matrix
         )
@@ -579,8 +578,16 @@ class Store:
         params: dict[str, object] = {}
         for i, (cam, lo, hi) in enumerate(chunk):
             params.update({f"c{i}": cam, f"h{i}": hi, f"b{i}": lo - MAX_SIGHTING_S, f"l{i}": lo})
-        with self._sessions() as session:
-            rows = session.execute(_spans_query(len(chunk)), params).all()
+        query = _spans_query(len(chunk))
+        with self._engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # The driver's own cursor: SQLAlchemy's row objects cost more than the
+                # read itself for these tens of thousands of narrow rows.
+                raw = conn.connection.driver_connection
+                assert raw is not None
+                rows = raw.execute(query.text, params).fetchall()
+            else:
+                rows = [tuple(r) for r in conn.execute(query, params)]
         return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
 
     def get_sightings(
@@ -1012,6 +1019,17 @@ def encode_appearance(vector: FloatArray) -> bytes:
     if not np.all(np.isfinite(v)):
         raise ValueError("appearance vectors must be finite")
     return _F16_MAGIC + v.astype("<f2").tobytes()
+
+
+def _appearance_f16(sighting_id: str, raw: bytes) -> NDArray[np.float16]:
+    """A stored appearance vector as float16 (screening precision): float16 rows as they
+    are, older float32 rows rounded (cosines move by about 1e-4)."""
+    if raw[:4] == _F16_MAGIC:
+        body = raw[4:]
+        if len(body) % 2:
+            raise CorruptDataError(f"appearance of sighting {sighting_id} is damaged")
+        return np.frombuffer(body, "<f2")
+    return decode_appearance(sighting_id, raw).astype(np.float16)
 
 
 def decode_appearance(sighting_id: str, raw: bytes) -> FloatArray:

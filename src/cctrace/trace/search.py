@@ -328,9 +328,7 @@ class SightingPool:
             hit = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
             if not len(hit):
                 continue
-            sim = appearance_vector_similarity(ref, rows.appearance[hit])
-            with np.errstate(invalid="ignore"):
-                keep = np.nanmax(sim, axis=0, initial=-1.0) >= threshold - INDEX_TOLERANCE
+            keep = _alike(ref, rows.appearance, hit, threshold - INDEX_TOLERANCE)
             alike.update(rows.sighting_ids[i] for i in hit[keep])
         have = {i for by_id in self._by_camera.values() for i in by_id}
         missing = sorted(alike - have)
@@ -341,17 +339,60 @@ class SightingPool:
 
     def in_window(self, w: Window) -> list[Sighting]:
         """Fetched sightings of ``w.camera_id`` overlapping ``w``'s span, by start time."""
-        cached = self._sorted.get(w.camera_id)
+        starts, ends, every = self._camera_sorted(w.camera_id)
+        stop = int(np.searchsorted(starts, w.t_to_s, side="right"))
+        return [every[i] for i in np.flatnonzero(ends[:stop] >= w.t_from_s)]
+
+    def in_spans(self, camera_id: str, spans: Sequence[tuple[float, float]]) -> list[Sighting]:
+        """Fetched sightings of ``camera_id`` overlapping any of ``spans`` (sorted and
+        disjoint, as `merge_intervals` gives them), by start time: one binary search
+        for all of them."""
+        starts, ends, every = self._camera_sorted(camera_id)
+        if not every or not spans:
+            return []
+        lo = np.array([sp[0] for sp in spans])
+        hi = np.array([sp[1] for sp in spans])
+        # The last span starting at or before a sighting's end is the only one it can
+        # overlap with a later end (the spans are sorted and disjoint).
+        k = np.searchsorted(lo, ends, side="right") - 1
+        ok = k >= 0
+        ok[ok] = hi[k[ok]] >= starts[ok]
+        return [every[i] for i in np.flatnonzero(ok)]
+
+    def _camera_sorted(self, camera_id: str) -> tuple[F64, F64, list[Sighting]]:
+        cached = self._sorted.get(camera_id)
         if cached is None:
             every = sorted(
-                self._by_camera.get(w.camera_id, {}).values(),
+                self._by_camera.get(camera_id, {}).values(),
                 key=lambda s: (s.t_start_s, s.sighting_id),
             )
             starts, ends = sighting_intervals(every)
-            cached = self._sorted[w.camera_id] = (starts, ends, every)
-        starts, ends, every = cached
-        stop = int(np.searchsorted(starts, w.t_to_s, side="right"))
-        return [every[i] for i in np.flatnonzero(ends[:stop] >= w.t_from_s)]
+            cached = self._sorted[camera_id] = (starts, ends, every)
+        return cached
+
+
+_SCREEN_BLOCK = 4096
+
+
+def _alike(
+    ref: NDArray[np.float32], vectors: NDArray[np.float16], rows: NDArray[np.intp], at_least: float
+) -> NDArray[np.bool_]:
+    """(len(rows),) whether each of ``vectors[rows]`` is at least ``at_least`` alike to
+    some row of ``ref``. Rows are widened to float32 a block at a time into one reused
+    buffer: tens of thousands of fresh 5 KB rows cost more in page faults than in
+    arithmetic."""
+    out = np.zeros(len(rows), np.bool_)
+    half = np.empty((min(_SCREEN_BLOCK, len(rows)), vectors.shape[1]), np.float16)
+    wide = np.empty(half.shape, np.float32)
+    for start in range(0, len(rows), _SCREEN_BLOCK):
+        block = rows[start : start + _SCREEN_BLOCK]
+        n = len(block)
+        np.take(vectors, block, axis=0, out=half[:n])
+        wide[:n] = half[:n]
+        sim = appearance_vector_similarity(ref, wide[:n])
+        with np.errstate(invalid="ignore"):
+            out[start : start + n] = np.nanmax(sim, axis=0, initial=-1.0) >= at_least
+    return out
 
 
 # -- 1. face ---------------------------------------------------------------------------
@@ -763,14 +804,17 @@ def appearance_windows(
     starts = np.array([lo for lo, _ in presence])
     windows = []
     for s in seeds:
+        p_lo, p_hi = presence[int(np.searchsorted(starts, s.t_start_s, side="right")) - 1]
+        # A seed more than `gap` inside its presence at both ends has no edge to read in
+        # any camera beyond the slack (see below): only the overlapping views are left.
+        inside = s.t_start_s - gap >= p_lo and s.t_end_s + gap <= p_hi
         near = [
             c
-            for c in cameras.within(s.camera_id, reach_m)
+            for c in cameras.within(s.camera_id, settings.reach_slack_m if inside else reach_m)
             if c != s.camera_id and scope.admits_camera(c)
         ]
         if not near:
             continue
-        p_lo, p_hi = presence[int(np.searchsorted(starts, s.t_start_s, side="right")) - 1]
         lo, hi = max(s.t_start_s - gap, scope.t_from_s), min(s.t_end_s + gap, scope.t_to_s)
         distance = cameras.distances_m([s.camera_id], near)[0]
         for cam, d in zip(near, distance, strict=True):
@@ -796,12 +840,11 @@ def _candidates(
 ) -> list[Sighting]:
     seen: dict[str, Sighting] = {}
     for cam, union in merged_windows(windows).items():
-        for lo, hi in union:
-            for s in pool.in_window(Window(cam, lo, hi)):
-                if s.sighting_id not in found and s.sighting_id not in seen:
-                    clipped = scope.clip(s)
-                    if clipped is not None and clipped.t_start_s <= hi:
-                        seen[s.sighting_id] = clipped
+        for s in pool.in_spans(cam, union):
+            if s.sighting_id not in found and s.sighting_id not in seen:
+                clipped = scope.clip(s)
+                if clipped is not None:
+                    seen[s.sighting_id] = clipped
     return sorted(seen.values(), key=lambda s: (s.t_start_s, s.sighting_id))
 
 
