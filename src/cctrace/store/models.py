@@ -104,7 +104,7 @@ class SightingRow(Base):
     # Route, contact and appearance reads ask for a few cameras over a time span: one
     # range scan per camera (the single-column indexes scan every camera's rows, or the
     # camera's whole history).
-    __table_args__ = (Index("ix_sightings_camera_t", "camera_id", "t_start_s"),)
+    __table_args__ = (Index("ix_sightings_camera_t_end", "camera_id", "t_start_s", "t_end_s"),)
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id"), index=True)
