@@ -176,6 +176,10 @@ class TraceOut(_Out):
     elapsed_s: float
     route: list[StayOut]
     contacts: list[ContactOut]
+    face_threshold: float
+    """The face similarity the patient's sightings had to reach: the configured one,
+    raised with the number of faces searched so chance matches stay rare."""
+    faces_searched: int
 
 
 class TraceBatchOut(_Out):

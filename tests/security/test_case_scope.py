@@ -182,6 +182,10 @@ def test_a_trace_never_leaves_its_window_and_region(
     trace = _trace(sec, case_id)
     spans = _spans(trace)
     assert trace["route"], "the patient is inside the scope once"
+    # How strict the face search was is part of the answer (a small index: the setting).
+    doc: dict[str, object] = dict(trace)
+    assert doc["face_threshold"] == 0.45
+    assert isinstance(doc["faces_searched"], int) and doc["faces_searched"] > 0
     for cam, start, end in spans:
         assert cameras is None or cam in cameras
         assert window[0] <= start <= end <= window[1]

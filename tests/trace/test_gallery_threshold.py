@@ -107,3 +107,32 @@ def test_max_fusion_counts_every_reference_query() -> None:
 def test_setting_must_be_positive() -> None:
     with pytest.raises(ValueError, match="face_chance_matches"):
         TraceSettings(face_chance_matches=0.0)
+
+
+def test_a_trace_reports_the_threshold_it_used(tmp_path: Path) -> None:
+    """The engine passes each case's threshold and gallery size on to its result."""
+    from cctrace.config import get_policy
+    from cctrace.store.home import Home, init_home
+    from cctrace.store.repository import Store
+    from cctrace.trace.engine import trace_cases
+    from cctrace.trace.types import CaseQuery
+
+    init_home(tmp_path / "home", env={})
+    home = Home.at(tmp_path / "home", env={})
+    rng = np.random.default_rng(2)
+    with Store.open(home) as store:
+        index = FlatFaceIndex(home.faces_index_dir, store.cipher)
+        # 20,000 strangers in the index (none needs a stored sighting: none matches).
+        index.add(
+            "2024-03-05",
+            [f"s{i}" for i in range(20_000)],
+            face_photos(rng, _centres(rng, 20_000), 1.0, False),
+        )
+        refs = face_photos(rng, _centres(rng, 1), 1.0, False)
+        t0 = 1_709_629_200.0  # 2024-03-05 09:00 UTC
+        (result,) = trace_cases(
+            store, index, [CaseQuery("c", refs, t0, t0 + 3600)], get_policy("kdca-2022")
+        )
+    assert result.faces_searched == 20_000
+    assert result.face_threshold >= BASE
+    assert result.route == ()

@@ -257,7 +257,8 @@ def trace(
                     "trace",
                     "done",
                     r.case_id,
-                    f"policy {chosen.name}; {len(r.route)} stays, {len(r.contacts)} contacts",
+                    f"policy {chosen.name}; {len(r.route)} stays, {len(r.contacts)} contacts; "
+                    f"face threshold {r.face_threshold:.3f} over {r.faces_searched} faces",
                 )
         return [
             TraceOut(
@@ -299,6 +300,8 @@ def trace(
                     )
                     for c in r.contacts
                 ],
+                face_threshold=round(r.face_threshold, 4),
+                faces_searched=r.faces_searched,
             )
             for r in results
         ]
@@ -309,7 +312,10 @@ def trace(
         return
     console = Console()
     for r in results:
-        console.print(f"[bold]case {r.case_id}[/] ({r.policy}, {r.elapsed_s:.2f} s)")
+        console.print(
+            f"[bold]case {r.case_id}[/] ({r.policy}, {r.elapsed_s:.2f} s; face threshold "
+            f"{r.face_threshold:.3f} over {r.faces_searched:,} faces)"
+        )
         route = Table(
             "camera", "site", "from", "to", "confidence", "masked", "evidence", title="route"
         )

@@ -93,7 +93,8 @@ def trace_html(
 <style>{_CSS}</style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>Case <b>{html.escape(result.case_id)}</b>, policy <b>{html.escape(result.policy)}</b>,
-traced in {result.elapsed_s:.2f} s.</p>
+traced in {result.elapsed_s:.2f} s; the patient's face had to reach a similarity of
+{result.face_threshold:.3f} (set over {result.faces_searched:,} faces searched).</p>
 <h2>Route</h2>
 <table><tr><th>camera</th><th>site</th><th>from (UTC)</th><th>to (UTC)</th>
 <th>confidence</th><th>masked</th><th>evidence</th></tr>{rows}</table>

@@ -19,6 +19,7 @@ from cctrace.trace.route import build_route
 from cctrace.trace.search import (
     CaseScope,
     FaceSearcher,
+    FaceThreshold,
     SightingPool,
     Window,
     find_patient_sightings,
@@ -42,8 +43,15 @@ def trace_cases(
     settings = settings or TraceSettings()
     cameras = CameraMap(store.list_cameras())
     pool = SightingPool(store)
+    thresholds: dict[str, FaceThreshold] = {}
     found = find_patient_sightings(
-        store, index, queries, settings, cameras=list(cameras.cameras.values()), pool=pool
+        store,
+        index,
+        queries,
+        settings,
+        cameras=list(cameras.cameras.values()),
+        pool=pool,
+        thresholds=thresholds,
     )
     routes = {
         q.case_id: build_route(found[q.case_id], cameras.cameras, settings.route_merge_gap_s)
@@ -75,6 +83,14 @@ def trace_cases(
         contacts[q.case_id] = find_contacts(presences, policy, settings, cameras)
     elapsed = time.perf_counter() - started
     return [
-        TraceResult(q.case_id, policy.name, elapsed, routes[q.case_id], contacts[q.case_id])
+        TraceResult(
+            q.case_id,
+            policy.name,
+            elapsed,
+            routes[q.case_id],
+            contacts[q.case_id],
+            thresholds[q.case_id].threshold,
+            thresholds[q.case_id].faces_searched,
+        )
         for q in queries
     ]

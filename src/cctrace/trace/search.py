@@ -92,6 +92,15 @@ class ScoredSighting:
 
 
 @dataclass(frozen=True)
+class FaceThreshold:
+    """The face threshold one case's search used, and over how many faces (index
+    entries times reference queries) it was set."""
+
+    threshold: float
+    faces_searched: int
+
+
+@dataclass(frozen=True)
 class CaseScope:
     """What one case may see: its time window and, optionally, its cameras."""
 
@@ -404,11 +413,12 @@ def face_search(
     scopes: Sequence[CaseScope],
     references: Sequence[NDArray[np.floating]],
     settings: TraceSettings,
-) -> list[list[ScoredSighting]]:
-    """Face-confirmed sightings of each case (same order as ``scopes``), by start time."""
+) -> tuple[list[list[ScoredSighting]], list[FaceThreshold]]:
+    """Face-confirmed sightings of each case (same order as ``scopes``), by start time,
+    and the threshold each case's faces had to reach (`gallery_threshold`)."""
     case_queries = [reference_queries(r, settings.face_fusion) for r in references]
     if not case_queries:
-        return []
+        return [], []
     stacked = np.concatenate(case_queries).astype(np.float32)
     owner = np.concatenate([np.full(len(q), i) for i, q in enumerate(case_queries)])
     case_days = [
@@ -435,6 +445,10 @@ def face_search(
         )
         for i in range(len(scopes))
     ]
+    searched = [
+        sum(row_stats[r].count for r in range(len(stacked)) if owner[r] == i)
+        for i in range(len(scopes))
+    ]
     every_hit = sorted(set().union(*hits))
     stored = {
         s.sighting_id: s
@@ -458,7 +472,7 @@ def face_search(
             if v >= threshold
         ]
         out.append(sorted(scored, key=_by_time))
-    return out
+    return out, [FaceThreshold(t, n) for t, n in zip(thresholds, searched, strict=True)]
 
 
 def gallery_threshold(
@@ -721,11 +735,13 @@ def find_patient_sightings(
     *,
     cameras: Sequence[CameraRecord] | None = None,
     pool: SightingPool | None = None,
+    thresholds: dict[str, FaceThreshold] | None = None,
 ) -> dict[str, list[ScoredSighting]]:
     """Each case's sightings (face, then appearance, then track evidence), by start time.
 
     One index pass and shared store reads serve the whole batch; ``pool`` lets a caller
-    reuse those reads for contacts.
+    reuse those reads for contacts. ``thresholds``, if given, receives each case's face
+    threshold (what an investigator should know about how strict the search was).
     """
     settings = settings or TraceSettings()
     ids = [q.case_id for q in queries]
@@ -734,7 +750,11 @@ def find_patient_sightings(
     scopes = [CaseScope.of(q) for q in queries]
     pool = pool or SightingPool(store)
     camera_map = CameraMap(store.list_cameras() if cameras is None else cameras)
-    faces = face_search(store, index, scopes, [q.reference_embeddings for q in queries], settings)
+    faces, used = face_search(
+        store, index, scopes, [q.reference_embeddings for q in queries], settings
+    )
+    if thresholds is not None:
+        thresholds.update((q.case_id, t) for q, t in zip(queries, used, strict=True))
     found: list[dict[str, ScoredSighting]] = [
         {s.sighting.sighting_id: s for s in case} for case in faces
     ]
@@ -877,6 +897,7 @@ def _by_time(s: ScoredSighting) -> tuple[float, str]:
 
 __all__ = [
     "CaseScope",
+    "FaceThreshold",
     "ScoredSighting",
     "SightingPool",
     "Window",

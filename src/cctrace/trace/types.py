@@ -75,3 +75,7 @@ class TraceResult:
     elapsed_s: float
     route: tuple[Stay, ...]
     contacts: tuple[Contact, ...]
+    face_threshold: float = float("nan")
+    """The face similarity this case's sightings had to reach: the configured threshold,
+    raised for a large gallery (`TraceSettings.face_chance_matches`)."""
+    faces_searched: int = 0
