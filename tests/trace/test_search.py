@@ -331,3 +331,35 @@ def test_a_clearly_different_face_vetoes_appearance_and_track_evidence(
     cand = sighting("c", "cam-a", 0.0, 10.0, at(0, 0), face=face, mask_ratio=mask_ratio)
     refs = reference_queries(face_photo(patient, 7)[None], "mean")
     assert (not_vetoed([cand], refs, TraceSettings()) == [cand]) is kept
+
+
+def test_screening_by_colour_bound_keeps_exactly_the_alike_rows() -> None:
+    """`_alike` skips the CNN part where colour alone cannot reach the threshold: the
+    rows it keeps are exactly those the full similarity keeps (float16 storage)."""
+    from cctrace.trace.search import _alike
+    from cctrace.vision.appearance import CNN_DIM, appearance_vector_similarity
+
+    rng = np.random.default_rng(4)
+
+    def people(n: int) -> np.ndarray:  # type: ignore[type-arg]
+        cnn = np.abs(rng.gamma(0.5, 1.0, (n, CNN_DIM)) + 1.0)
+        colour = rng.dirichlet(np.full(40, 0.3), n) ** 0.5
+        cnn /= np.linalg.norm(cnn, axis=1, keepdims=True)
+        colour /= np.linalg.norm(colour, axis=1, keepdims=True)
+        return np.concatenate([cnn, colour], axis=1)
+
+    ref = people(3).astype(np.float32)
+    stored = people(9000)
+    stored[::7, CNN_DIM:] = ref[0, CNN_DIM:]  # same colours: only the CNN decides these
+    stored[5] = ref[1]  # the patient again
+    stored[11] = np.nan  # no appearance
+    vectors = stored.astype(np.float16)
+    rows = np.array([*range(0, 9000, 2), 5, 11], dtype=np.intp)
+    for threshold in (0.75, 0.8, 0.87, 0.95):
+        got = _alike(ref, vectors, rows, threshold)
+        full = appearance_vector_similarity(ref, vectors[rows].astype(np.float32))
+        with np.errstate(invalid="ignore"):
+            expected = np.nanmax(full, axis=0, initial=-1.0) >= threshold
+        assert np.array_equal(got, expected), threshold
+        assert got[-2] and not got[-1]
+    assert 0 < _alike(ref, vectors, rows, 0.8).sum() < len(rows)  # it decides something

@@ -47,7 +47,12 @@ from cctrace.trace.plausibility import (
 )
 from cctrace.trace.settings import FaceFusion, TraceSettings
 from cctrace.trace.types import CaseQuery, Evidence
-from cctrace.vision.appearance import CNN_DIM, COLOUR_DIM, appearance_vector_similarity
+from cctrace.vision.appearance import (
+    CNN_DIM,
+    CNN_WEIGHT,
+    COLOUR_DIM,
+    appearance_vector_similarity,
+)
 
 INDEX_TOLERANCE = 1e-3
 """The index is asked for hits this far below the threshold; the exact score decides.
@@ -387,20 +392,34 @@ def _alike(
     ref: NDArray[np.float32], vectors: NDArray[np.float16], rows: NDArray[np.intp], at_least: float
 ) -> NDArray[np.bool_]:
     """(len(rows),) whether each of ``vectors[rows]`` is at least ``at_least`` alike to
-    some row of ``ref``. Rows are widened to float32 a block at a time into one reused
-    buffer: tens of thousands of fresh 5 KB rows cost more in page faults than in
-    arithmetic."""
+    some row of ``ref`` (`appearance_vector_similarity`).
+
+    The combined similarity is ``w * cnn + (1 - w) * colour`` with both cosines of
+    non-negative unit vectors at most 1, so a row whose colour alone cannot reach
+    ``at_least`` even with a perfect CNN match is not alike: the 40 colour numbers
+    decide most rows, and only the rest are widened to float32 (a block at a time, into
+    one reused buffer) for the 1,280-d CNN part.
+    """
     out = np.zeros(len(rows), np.bool_)
     half = np.empty((min(_SCREEN_BLOCK, len(rows)), vectors.shape[1]), np.float16)
     wide = np.empty(half.shape, np.float32)
+    ref_colour = ref[:, CNN_DIM:]
     for start in range(0, len(rows), _SCREEN_BLOCK):
         block = rows[start : start + _SCREEN_BLOCK]
         n = len(block)
         np.take(vectors, block, axis=0, out=half[:n])
-        wide[:n] = half[:n]
-        sim = appearance_vector_similarity(ref, wide[:n])
+        colour = ref_colour @ half[:n, CNN_DIM:].astype(np.float32).T
         with np.errstate(invalid="ignore"):
-            out[start : start + n] = np.nanmax(sim, axis=0, initial=-1.0) >= at_least
+            # A CNN cosine of unit rows is at most 1; 1.01 allows for float16 norms.
+            bound = CNN_WEIGHT * 1.01 + (1.0 - CNN_WEIGHT) * colour
+            maybe = np.flatnonzero((bound >= at_least).any(axis=0))
+        if not len(maybe):
+            continue
+        m = len(maybe)
+        wide[:m] = half[maybe]
+        sim = appearance_vector_similarity(ref, wide[:m])
+        with np.errstate(invalid="ignore"):
+            out[start + maybe] = np.nanmax(sim, axis=0, initial=-1.0) >= at_least
     return out
 
 
