@@ -38,8 +38,10 @@ class TraceSettings:
     threshold is their mean plus z standard deviations, z the normal quantile of
     ``face_chance_matches / N``. A normal tail is an estimate; on the simulator's faces
     it over-counts the strangers above 0.45 (6e-5 predicted, 2e-5 drawn), so it errs
-    strict. In a district of a few thousand faces it stays below ``face_threshold`` and
-    changes nothing (docs/benchmarks.md)."""
+    strict there; real impostor scores may have a heavier tail than a normal one, which
+    nobody has measured here on a real gallery of millions. In a district of a few
+    thousand faces it stays below ``face_threshold`` and changes nothing
+    (docs/benchmarks.md)."""
     face_fusion: FaceFusion = "mean"
     """How several reference photos become one score: the cosine to their renormalised
     mean ("mean"), or the best cosine to any of them ("max"). Mean measured better on
