@@ -2,13 +2,19 @@
 
 Two steps, each its own process so that peak memory (ru_maxrss) measures one thing:
 
-    # write a light city of 1 M sightings (about 10 minutes and 7 GB on the dev VM)
+    # write a light city of 1 M sightings (about 4 minutes and 4.6 GB on the dev VM;
+    # 10 M: 37 minutes and 46 GB)
     .venv/bin/python benchmarks/bench_trace_scale.py build --home /tmp/scale-1m --sightings 1000000
-    # trace 1 and 10 patients, cold (first call: index partitions decrypted) and warm
+    # trace 1 and 10 patients, cold (first call: index partitions decrypted) and warm,
+    # scored against the planted patients
     .venv/bin/python benchmarks/bench_trace_scale.py trace --home /tmp/scale-1m
-    # several sizes side by side, with ratios (each traced in its own process)
-    .venv/bin/python benchmarks/bench_trace_scale.py compare --home /tmp/scale-1m \
+    # several sizes side by side, with ratios (each traced in its own process); with
+    # --cold the OS page cache is emptied before each (root)
+    .venv/bin/python benchmarks/bench_trace_scale.py compare [--cold] --home /tmp/scale-1m \
         --home /tmp/scale-10m
+
+A store built before schema 0007 is upgraded by ``cctrace init --home DIR`` (about a
+minute at 10 M: the window index is rebuilt).
 
 The light city (the full `cctrace.sim.city` simulator spends its time on 4 Hz walking
 people and ground truth, and needs memory for all of it): ``sightings / (days x
