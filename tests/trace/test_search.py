@@ -363,3 +363,20 @@ def test_screening_by_colour_bound_keeps_exactly_the_alike_rows() -> None:
         assert np.array_equal(got, expected), threshold
         assert got[-2] and not got[-1]
     assert 0 < _alike(ref, vectors, rows, 0.8).sum() < len(rows)  # it decides something
+
+
+def test_overlaps_union_matches_testing_every_span() -> None:
+    from cctrace.trace.search import overlaps_union
+
+    rng = np.random.default_rng(9)
+    for _ in range(50):
+        lows, lengths = rng.uniform(0, 1000, 8), rng.uniform(0, 80, 8)
+        raw = [(a, a + b) for a, b in zip(lows, lengths, strict=True)]
+        union = merge_intervals(raw)
+        starts = rng.uniform(-50, 1100, 300)
+        ends = starts + rng.uniform(0, 60, 300)
+        expected = np.array(
+            [any(s <= hi and e >= lo for lo, hi in raw) for s, e in zip(starts, ends, strict=True)]
+        )
+        assert np.array_equal(overlaps_union(union, starts, ends), expected)
+    assert not overlaps_union([], np.zeros(3), np.ones(3)).any()

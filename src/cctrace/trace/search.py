@@ -236,6 +236,23 @@ def merged_windows(windows: Iterable[Window]) -> dict[str, list[tuple[float, flo
     return {cam: merge_intervals(v) for cam, v in spans.items()}
 
 
+def overlaps_union(
+    union: Sequence[tuple[float, float]], starts: F64, ends: F64
+) -> NDArray[np.bool_]:
+    """(N,) whether each interval ``[starts[i], ends[i]]`` overlaps some span of
+    ``union`` (sorted and disjoint, as `merge_intervals` gives it): one binary search.
+    The last span starting at or before an interval's end is the one with the latest
+    end among those it could overlap."""
+    if not union:
+        return np.zeros(len(starts), np.bool_)
+    lo = np.array([u[0] for u in union])
+    hi = np.array([u[1] for u in union])
+    k = np.searchsorted(lo, ends, side="right") - 1
+    ok = k >= 0
+    ok[ok] = hi[k[ok]] >= starts[ok]
+    return ok
+
+
 def _clusters(
     spans: Sequence[tuple[float, float, str]], max_span_s: float
 ) -> list[tuple[float, float, list[str]]]:
@@ -331,14 +348,7 @@ class SightingPool:
                 idx = of_camera.get(cam)
                 if idx is None:
                     continue
-                lo = np.array([u[0] for u in union])
-                hi = np.array([u[1] for u in union])
-                # The union is sorted and disjoint: the last span starting at or before
-                # a row's end is the only one it can overlap with a later end.
-                k = np.searchsorted(lo, rows.t_end_s[idx], side="right") - 1
-                ok = k >= 0
-                ok[ok] = hi[k[ok]] >= rows.t_start_s[idx[ok]]
-                hits.append(idx[ok])
+                hits.append(idx[overlaps_union(union, rows.t_start_s[idx], rows.t_end_s[idx])])
             hit = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
             if not len(hit):
                 continue
@@ -364,14 +374,7 @@ class SightingPool:
         starts, ends, every = self._camera_sorted(camera_id)
         if not every or not spans:
             return []
-        lo = np.array([sp[0] for sp in spans])
-        hi = np.array([sp[1] for sp in spans])
-        # The last span starting at or before a sighting's end is the only one it can
-        # overlap with a later end (the spans are sorted and disjoint).
-        k = np.searchsorted(lo, ends, side="right") - 1
-        ok = k >= 0
-        ok[ok] = hi[k[ok]] >= starts[ok]
-        return [every[i] for i in np.flatnonzero(ok)]
+        return [every[i] for i in np.flatnonzero(overlaps_union(spans, starts, ends))]
 
     def _camera_sorted(self, camera_id: str) -> tuple[F64, F64, list[Sighting]]:
         cached = self._sorted.get(camera_id)
