@@ -1053,7 +1053,7 @@ def decode_appearance(sighting_id: str, raw: bytes) -> FloatArray:
 @functools.lru_cache(maxsize=8)
 def _spans_query(n: int) -> TextClause:
     """Sightings overlapping n ``(camera, from, to)`` spans: one OR term per span, each a
-    range scan of the (camera, start) index. Plain SQL text, cached per span count:
+    range scan of the (camera, start, end) index. Plain SQL text, cached per span count:
     building and parsing the statement for every read cost more than running it."""
     terms = " OR ".join(
         f"(camera_id = :c{i} AND t_start_s <= :h{i} AND t_start_s >= :b{i} AND t_end_s >= :l{i})"
