@@ -23,11 +23,9 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import cv2
 import numpy as np
 import pytest
@@ -43,6 +41,7 @@ from cctrace.sim.render import (
     FigureTruth,
     Recording,
     calibration_points,
+    encode_h264,
     make_demo_scenario,
 )
 from cctrace.video.frames import iter_frames
@@ -114,29 +113,14 @@ def _render_footage(scenario: DemoScenario, path: Path) -> datetime:
     background). Returns the UTC time of the first frame."""
     renderer = CameraRenderer(scenario, CAMERA)
     n_frames = math.floor((SPAN_S[1] - SPAN_S[0]) * scenario.fps)
-    time_base = Fraction(1, 1000)
-    w, h = renderer.camera.image_size_px
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(
-            "libx264",
-            rate=Fraction(scenario.fps).limit_denominator(1000),
-            options={"preset": "veryfast", "crf": "24", "g": str(round(scenario.fps * 4))},
-        )
-        stream.width, stream.height = w, h
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = time_base
-        stream.codec_context.time_base = time_base
+
+    def frames() -> Iterator[ImageBGR]:
         for i in range(n_frames):
             frame = renderer.render(SPAN_S[0] + i / scenario.fps, i, with_truth=True)
             _TRUTHS[(id(scenario), i)] = frame.figures
-            vf = av.VideoFrame.from_ndarray(frame.image_bgr, format="bgr24")
-            vf.pts = round(i / scenario.fps * 1000)
-            vf.time_base = time_base
-            for packet in stream.encode(vf):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+            yield frame.image_bgr
+
+    encode_h264(path, scenario.fps, renderer.camera.image_size_px, frames())
     return scenario.start_utc + timedelta(seconds=SPAN_S[0])
 
 

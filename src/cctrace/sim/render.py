@@ -30,7 +30,7 @@ import functools
 import itertools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -1463,6 +1463,42 @@ class RenderedVideo:
     """Seconds it took to render and encode."""
 
 
+def encode_h264(
+    path: Path,
+    fps: float,
+    size_px: tuple[int, int],
+    frames: Iterable[ImageBGR],
+    creation_time: datetime | None = None,
+) -> None:
+    """Write BGR ``frames`` of ``size_px`` (width, height) as an H.264 mp4 at ``path``:
+    frame ``i`` is presented at ``i / fps`` seconds (millisecond time base), and
+    ``creation_time`` goes into the file's tag."""
+    import av
+
+    time_base = Fraction(1, 1000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        if creation_time is not None:
+            container.metadata["creation_time"] = creation_time.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stream = container.add_stream(
+            "libx264",
+            rate=Fraction(fps).limit_denominator(1000),
+            options={"preset": "veryfast", "crf": "24", "g": str(round(fps * 4))},
+        )
+        stream.width, stream.height = size_px
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = time_base
+        stream.codec_context.time_base = time_base
+        for i, image in enumerate(frames):
+            vf = av.VideoFrame.from_ndarray(image, format="bgr24")
+            vf.pts = round(i / fps * 1000)
+            vf.time_base = time_base
+            for packet in stream.encode(vf):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
 def render_video(
     scenario: DemoScenario,
     camera_id: str,
@@ -1471,39 +1507,20 @@ def render_video(
 ) -> RenderedVideo:
     """One camera's recording as an H.264 mp4 at ``path``; frame ``i`` is presented at
     ``i / fps`` seconds (millisecond time base)."""
-    import av
 
     t0 = time.perf_counter()
     renderer = CameraRenderer(scenario, camera_id)
     rec = scenario.recording(camera_id)
     n_frames = math.floor((rec.t_end_s - rec.t_start_s) * scenario.fps)
     start_utc = scenario.start_utc + timedelta(seconds=rec.t_start_s)
-    time_base = Fraction(1, 1000)
-    w, h = renderer.camera.image_size_px
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), mode="w") as container:
-        container.metadata["creation_time"] = start_utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        stream = container.add_stream(
-            "libx264",
-            rate=Fraction(scenario.fps).limit_denominator(1000),
-            options={"preset": "veryfast", "crf": "24", "g": str(round(scenario.fps * 4))},
-        )
-        stream.width, stream.height = w, h
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = time_base
-        stream.codec_context.time_base = time_base
+
+    def frames() -> Iterator[ImageBGR]:
         for i in range(n_frames):
-            t_s = rec.t_start_s + i / scenario.fps
-            frame = renderer.render(t_s, i)
-            vf = av.VideoFrame.from_ndarray(frame.image_bgr, format="bgr24")
-            vf.pts = round(i / scenario.fps * 1000)
-            vf.time_base = time_base
-            for packet in stream.encode(vf):
-                container.mux(packet)
+            yield renderer.render(rec.t_start_s + i / scenario.fps, i).image_bgr
             if progress is not None:
                 progress(i + 1, n_frames)
-        for packet in stream.encode():
-            container.mux(packet)
+
+    encode_h264(path, scenario.fps, renderer.camera.image_size_px, frames(), start_utc)
     return RenderedVideo(
         camera_id,
         path,
