@@ -40,7 +40,7 @@ from cctrace.privacy.exports import (
 from cctrace.store.crypto import overwrite_and_unlink
 from cctrace.store.db import WalBusyError
 from cctrace.store.maintenance import maintenance_lock
-from cctrace.store.records import User
+from cctrace.store.records import CaseExport, User
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import FlatFaceIndex
 
@@ -232,42 +232,31 @@ def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseCl
     # 1. Every recorded export that is provably ours (wherever --out put it) is destroyed.
     destroyed, gone, export_files = 0, 0, 0
     left: list[str] = []
+
+    def record(export: CaseExport, outcome: str | None, what: str) -> None:
+        """Settle ``export`` (unless ``outcome`` is None) and audit what became of it."""
+        if outcome is not None:
+            store.settle_case_export(export.export_id, outcome)
+        target = f"export {export.export_id} at {export.path}"
+        store.audit(user.name, user.role, "destroy_export", what, case_id, target)
+
     for export in store.case_exports(case_id):
         if export.outcome is not None:
             continue  # settled by an earlier run
         found = inspect_export(export)
-        target = f"export {export.export_id} at {export.path}"
         if found.state == "ours":
             n = destroy_export(found)
             export_files += n
             destroyed += 1
-            store.settle_case_export(export.export_id, "destroyed")
-            store.audit(
-                user.name, user.role, "destroy_export", f"destroyed: {n} files", case_id, target
-            )
+            record(export, "destroyed", f"destroyed: {n} files")
         elif found.state == "gone":
             gone += 1
-            store.settle_case_export(export.export_id, "gone")
-            store.audit(
-                user.name,
-                user.role,
-                "destroy_export",
-                "already gone: the folder was moved off or deleted",
-                case_id,
-                target,
-            )
+            record(export, "gone", "already gone: the folder was moved off or deleted")
         elif Path(export.path).is_relative_to(exports):
             pass  # inside the case's own exports folder: wiped with it below
         else:
             left.append(export.path)
-            store.audit(
-                user.name,
-                user.role,
-                "destroy_export",
-                "left alone: its manifest does not name this case and export",
-                case_id,
-                target,
-            )
+            record(export, None, "left alone: its manifest does not name this case and export")
     # 2. The case's references go and it is marked closed, with a summary.
     files = _files_under(exports)
     refs = 0
@@ -284,15 +273,7 @@ def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseCl
     for export in store.case_exports(case_id):
         if export.outcome is None and Path(export.path).is_relative_to(exports):
             destroyed += 1
-            store.settle_case_export(export.export_id, "destroyed")
-            store.audit(
-                user.name,
-                user.role,
-                "destroy_export",
-                "destroyed with the case's exports folder",
-                case_id,
-                f"export {export.export_id} at {export.path}",
-            )
+            record(export, "destroyed", "destroyed with the case's exports folder")
     remove_lock(store.home, case_id)
     try:
         store.wipe_free_space()
