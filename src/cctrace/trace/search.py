@@ -459,17 +459,12 @@ def face_search(
         for r, found, st in zip(rows, matches, stats, strict=True):
             hits[owner[r]].update(m.sighting_id for m in found)
             row_stats[r] = row_stats[r].plus(st)
-    thresholds = [
-        gallery_threshold(
-            [row_stats[r] for r in range(len(stacked)) if owner[r] == i],
-            settings.face_threshold,
-            settings.face_chance_matches,
-        )
-        for i in range(len(scopes))
+    case_stats = [
+        [row_stats[r] for r in range(len(stacked)) if owner[r] == i] for i in range(len(scopes))
     ]
-    searched = [
-        sum(row_stats[r].count for r in range(len(stacked)) if owner[r] == i)
-        for i in range(len(scopes))
+    thresholds = [
+        gallery_threshold(stats, settings.face_threshold, settings.face_chance_matches)
+        for stats in case_stats
     ]
     every_hit = sorted(set().union(*hits))
     stored = {
@@ -494,7 +489,10 @@ def face_search(
             if v >= threshold
         ]
         out.append(sorted(scored, key=_by_time))
-    return out, [FaceThreshold(t, n) for t, n in zip(thresholds, searched, strict=True)]
+    return out, [
+        FaceThreshold(t, sum(st.count for st in stats))
+        for t, stats in zip(thresholds, case_stats, strict=True)
+    ]
 
 
 def gallery_threshold(
