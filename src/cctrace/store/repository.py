@@ -1030,24 +1030,25 @@ def encode_appearance(vector: FloatArray) -> bytes:
 
 def _appearance_f16(sighting_id: str, raw: bytes) -> NDArray[np.float16]:
     """A stored appearance vector as float16 (screening precision): float16 rows as they
-    are, older float32 rows rounded (cosines move by about 1e-4)."""
+    are (no copy), older float32 rows rounded (cosines move by about 1e-4)."""
+    return _stored_appearance(sighting_id, raw).astype(np.float16, copy=False)
+
+
+def decode_appearance(sighting_id: str, raw: bytes) -> FloatArray:
+    return _stored_appearance(sighting_id, raw).astype(np.float32)
+
+
+def _stored_appearance(sighting_id: str, raw: bytes) -> NDArray[np.floating[Any]]:
+    """The vector in a decrypted appearance blob, as stored: float16 behind the marker,
+    else float32 (rows written before float16 storage)."""
     if raw[:4] == _F16_MAGIC:
         body = raw[4:]
         if len(body) % 2:
             raise CorruptDataError(f"appearance of sighting {sighting_id} is damaged")
         return np.frombuffer(body, "<f2")
-    return decode_appearance(sighting_id, raw).astype(np.float16)
-
-
-def decode_appearance(sighting_id: str, raw: bytes) -> FloatArray:
-    if raw[:4] == _F16_MAGIC:
-        body = raw[4:]
-        if len(body) % 2:
-            raise CorruptDataError(f"appearance of sighting {sighting_id} is damaged")
-        return np.frombuffer(body, "<f2").astype(np.float32)
     if len(raw) % 4:
         raise CorruptDataError(f"appearance of sighting {sighting_id} is not a float32 vector")
-    return np.frombuffer(raw, "<f4").astype(np.float32)
+    return np.frombuffer(raw, "<f4")
 
 
 @functools.lru_cache(maxsize=8)
