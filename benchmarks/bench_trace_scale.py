@@ -13,8 +13,9 @@ Two steps, each its own process so that peak memory (ru_maxrss) measures one thi
     .venv/bin/python benchmarks/bench_trace_scale.py compare [--cold] --home /tmp/scale-1m \
         --home /tmp/scale-10m
 
-A store built before schema 0007 is upgraded by ``cctrace init --home DIR`` (about a
-minute at 10 M: the window index is rebuilt).
+A store built before schema 0008 is upgraded by ``cctrace init --home DIR`` (about 10
+minutes at 10 M: the window index is rebuilt with the colour sketch, then every row's
+sketch is filled in).
 
 The light city (the full `cctrace.sim.city` simulator spends its time on 4 Hz walking
 people and ground truth, and needs memory for all of it): ``sightings / (days x
@@ -329,7 +330,22 @@ def _patients(
     return out
 
 
-def trace(home_root: Path, policy_name: str) -> dict[str, object]:
+def trace(home_root: Path, policy_name: str, sketch: bool = True) -> dict[str, object]:
+    """Trace 1 then 10 patients, twice each; ``sketch=False`` is the ablation of the
+    colour sketch: appearance screening then keeps every row of the window index and
+    reads each from the table, as before schema 0008 (same results, more reads)."""
+    from cctrace.trace import search
+
+    screen = search.colour_screen
+    if not sketch:
+        search.colour_screen = _keep_every_row  # type: ignore[assignment]
+    try:
+        return _trace(home_root, policy_name, sketch)
+    finally:
+        search.colour_screen = screen
+
+
+def _trace(home_root: Path, policy_name: str, sketch: bool) -> dict[str, object]:
     from cctrace.trace.engine import trace_cases
 
     meta = json.loads((home_root / META).read_text())
@@ -365,6 +381,7 @@ def trace(home_root: Path, policy_name: str) -> dict[str, object]:
             print(label, rows[label], file=sys.stderr, flush=True)
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
+        "sketch": sketch,
         "sightings": meta["sightings"],
         "faces": meta["faces"],
         "cameras": meta["cameras"],
@@ -372,6 +389,10 @@ def trace(home_root: Path, policy_name: str) -> dict[str, object]:
         "peak_rss_mib": rss1 / 1024,
         "rss_before_trace_mib": rss0 / 1024,
     }
+
+
+def _keep_every_row(cases: object, at_least: float) -> object:
+    return lambda rows: np.ones(len(rows), np.bool_)
 
 
 def _planted(home_root: Path) -> dict[int, tuple[set[str], set[str]]]:
@@ -432,40 +453,48 @@ def _drop_page_cache() -> None:
         raise SystemExit(f"--cold needs root on Linux to empty the page cache: {e}") from None
 
 
-def compare(homes: list[Path], policy_name: str, cold: bool = False) -> list[dict[str, object]]:
+def compare(
+    homes: list[Path],
+    policy_name: str,
+    cold: bool = False,
+    ablate_sketch: bool = False,
+    repeat: int = 1,
+) -> list[dict[str, object]]:
     """`trace` on each home in a fresh process, then one table with ratios to the first.
 
     With ``cold`` the OS page cache is emptied before each process: "1 cold" then reads
     the face index and the patient's rows from disk, and "10 warm" the nine other
-    patients' rows (only the first patient's are in memory)."""
+    patients' rows (only the first patient's are in memory). With ``ablate_sketch``
+    each home is also traced without the colour sketch, in alternation with the
+    default, ``repeat`` times each (a shared VM's noise is as large as the effect)."""
     import subprocess
 
     results = []
     for home in homes:
-        if cold:
-            _drop_page_cache()
-        proc = subprocess.run(
-            [sys.executable, __file__, "trace", "--home", str(home), "--policy", policy_name],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results.append(json.loads(proc.stdout))
+        for _ in range(repeat):
+            for sketch in (True, False) if ablate_sketch else (True,):
+                if cold:
+                    _drop_page_cache()
+                cmd = [sys.executable, __file__, "trace", "--home", str(home)]
+                cmd += ["--policy", policy_name] + ([] if sketch else ["--no-sketch"])
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                results.append(json.loads(proc.stdout))
     base = results[0]
     base_rows = cast(dict[str, dict[str, float]], base["rows"])
     print(
-        "| sightings | faces | 1 patient cold s | 1 warm s | 10 warm s | 10 again s | "
+        "| sightings | sketch | faces | 1 patient cold s | 1 warm s | 10 warm s | 10 again s | "
         "s per patient (10 again) | peak RSS MiB | x sightings | x time (10 warm) | "
         "x time (10 again) | route recall / precision (10) | companions found |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         rows = cast(dict[str, dict[str, float]], r["rows"])
         size_ratio = float(cast(float, r["sightings"])) / float(cast(float, base["sightings"]))
         time_ratio = rows["10 warm"]["total_s"] / base_rows["10 warm"]["total_s"]
         again_ratio = rows["10 again"]["total_s"] / base_rows["10 again"]["total_s"]
         print(
-            f"| {r['sightings']:,} | {r['faces']:,} | {rows['1 cold']['total_s']:.2f} | "
+            f"| {r['sightings']:,} | {'yes' if r['sketch'] else 'no'} | {r['faces']:,} | "
+            f"{rows['1 cold']['total_s']:.2f} | "
             f"{rows['1 warm']['total_s']:.2f} | {rows['10 warm']['total_s']:.2f} | "
             f"{rows['10 again']['total_s']:.2f} | {rows['10 again']['per_patient_s']:.3f} | "
             f"{float(cast(float, r['peak_rss_mib'])):.0f} | {size_ratio:.1f} | {time_ratio:.2f} | "
@@ -490,13 +519,18 @@ def main() -> None:
     t.add_argument("--home", type=Path, required=True)
     t.add_argument("--policy", default="kdca-2022")
     t.add_argument("--json", type=Path)
+    t.add_argument("--no-sketch", action="store_true", help="ablation: screen without it")
     c = sub.add_parser("compare", help="trace several homes, one table with ratios")
     c.add_argument("--home", type=Path, action="append", required=True)
     c.add_argument("--policy", default="kdca-2022")
     c.add_argument("--cold", action="store_true", help="empty the OS page cache before each (root)")
+    c.add_argument(
+        "--ablate-sketch", action="store_true", help="also trace without the colour sketch"
+    )
+    c.add_argument("--repeat", type=int, default=1, help="processes per home (and variant)")
     args = ap.parse_args()
     if args.cmd == "compare":
-        compare(args.home, args.policy, args.cold)
+        compare(args.home, args.policy, args.cold, args.ablate_sketch, args.repeat)
         return
     if args.cmd == "build":
         plan = Plan(args.sightings, args.days, args.per_camera_day, args.seed, args.appearance)
@@ -504,7 +538,7 @@ def main() -> None:
         meta.pop("references")
         print(json.dumps(meta, indent=1))
     else:
-        out = trace(args.home, args.policy)
+        out = trace(args.home, args.policy, sketch=not args.no_sketch)
         print(json.dumps(out, indent=1))
         if args.json:
             args.json.write_text(json.dumps(out, indent=1))

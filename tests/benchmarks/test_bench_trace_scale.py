@@ -26,3 +26,10 @@ def test_small_scale_city_builds_and_traces_its_planted_patients(tmp_path: Path)
     assert ten["route_precision"] >= 0.9
     assert ten["companions_found"] == 1.0
     assert rows["10 warm"]["route_recall"] == ten["route_recall"]  # repeatable
+    # The colour sketch only saves reads: without it (every row read whole) the same
+    # stays, contacts and scores come out.
+    without = trace(home, "kdca-2022", sketch=False)["rows"]
+    assert isinstance(without, dict)
+    for label in ("1 warm", "10 again"):
+        keys = ("stays", "contacts", "route_recall", "route_precision", "companions_found")
+        assert {k: without[label][k] for k in keys} == {k: rows[label][k] for k in keys}

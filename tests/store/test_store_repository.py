@@ -171,6 +171,28 @@ def test_window_query_finds_long_sightings_that_started_before_the_window(
     assert list(store.sightings(t_from_s=T0 + 3001, t_to_s=T0 + 4000)) == []
 
 
+def test_window_reads_scan_back_only_as_far_as_the_longest_stored_sighting(
+    store: Store, video: VideoRecord
+) -> None:
+    """The scan bound is the longest sighting stored, raised in the inserting
+    transaction: a 4 s store scans 4 s back, and a later 40-minute sighting is still
+    found by both window reads from a window near its end."""
+    from cctrace.store.repository import LONGEST_SIGHTING
+
+    store.bulk_insert_sightings([make_sighting(i, T0 + 10 * i) for i in range(3)])
+    assert store.get_setting(LONGEST_SIGHTING) == "3.0"
+    long_one = dataclasses.replace(make_sighting(9), t_start_s=T0 + 100, t_end_s=T0 + 2500.0)
+    store.commit_checkpoint(VIDEO_ID, [long_one], 10.0, 10, 1)
+    assert store.get_setting(LONGEST_SIGHTING) == "2400.0"
+    store.commit_checkpoint(VIDEO_ID, [make_sighting(10, T0 + 3000)], 20.0, 11, 2)
+    assert store.get_setting(LONGEST_SIGHTING) == "2400.0"  # never lowered
+    window = (T0 + 2400, T0 + 2450)
+    assert [s.sighting_id for s in store.sightings(t_from_s=window[0], t_to_s=window[1])] == [
+        long_one.sighting_id
+    ]
+    assert store.appearance_rows([("cam-1", *window)]).sighting_ids == [long_one.sighting_id]
+
+
 def test_a_sighting_longer_than_an_hour_is_refused(store: Store, video: VideoRecord) -> None:
     too_long = dataclasses.replace(make_sighting(2), t_end_s=T0 + 3601.0)
     with pytest.raises(ValueError, match="more than"):

@@ -365,6 +365,63 @@ def test_screening_by_colour_bound_keeps_exactly_the_alike_rows() -> None:
     assert 0 < _alike(ref, vectors, rows, 0.8).sum() < len(rows)  # it decides something
 
 
+def test_colour_screen_drops_only_rows_the_full_similarity_would_drop() -> None:
+    """The index-only screen (`colour_screen`, on the stored colour sketch) keeps every
+    row `_alike` keeps, for each case's own windows, and every row without a sketch in
+    a window; rows outside all windows go."""
+    from cctrace.store.records import SketchRows
+    from cctrace.trace.search import _alike, colour_screen
+    from cctrace.vision.appearance import CNN_DIM
+
+    rng = np.random.default_rng(5)
+
+    def people(n: int) -> np.ndarray:  # type: ignore[type-arg]
+        cnn = np.abs(rng.gamma(0.5, 1.0, (n, CNN_DIM)) + 1.0)
+        colour = rng.dirichlet(np.full(40, 0.3), n) ** 0.5
+        cnn /= np.linalg.norm(cnn, axis=1, keepdims=True)
+        colour /= np.linalg.norm(colour, axis=1, keepdims=True)
+        return np.concatenate([cnn, colour], axis=1)
+
+    n = 6000
+    stored = people(n).astype(np.float16)
+    refs = [people(2).astype(np.float32), people(3).astype(np.float32)]
+    stored[7] = refs[0][1]  # case 0's patient, in case 0's window
+    stored[5000] = refs[1][0]  # case 1's patient, only in case 1's window
+    cams = [f"cam-{i % 3}" for i in range(n)]
+    t0 = np.arange(n, dtype=np.float64)
+    t1 = t0 + 5.0
+    colour = stored[:, CNN_DIM:].copy()
+    colour[12] = np.nan  # written before schema 0008: no sketch (cam-0, in case 0's window)
+    colour[14] = np.nan  # no sketch, but outside every window (cam-2 at 14 s)
+    rows = SketchRows([f"s{i}" for i in range(n)], cams, t0, t1, colour)
+    windows = [
+        {"cam-0": [(0.0, 3000.0)], "cam-1": [(0.0, 3000.0)]},
+        {"cam-1": [(2000.0, 5500.0)], "cam-2": [(4000.0, 5500.0)]},
+    ]
+    for threshold in (0.75, 0.8, 0.87):
+        cases = [(w, r[:, CNN_DIM:]) for w, r in zip(windows, refs, strict=True)]
+        keep = colour_screen(cases, threshold)(rows)
+        assert keep[12] and keep[7] and keep[5000] and not keep[14]
+        for w, ref in zip(windows, refs, strict=True):
+            inside = np.array(
+                [
+                    any(lo <= t1[i] and t0[i] <= hi for lo, hi in w.get(cams[i], []))
+                    for i in range(n)
+                ]
+            )
+            idx = np.flatnonzero(inside)
+            alike = idx[_alike(ref, stored, idx, threshold)]
+            assert keep[alike].all(), threshold
+        outside = ~np.array(
+            [
+                any(lo <= t1[i] and t0[i] <= hi for w in windows for lo, hi in w.get(cams[i], []))
+                for i in range(n)
+            ]
+        )
+        assert not keep[outside].any()
+        assert 0 < keep.sum() < n - outside.sum()  # it rules rows out
+
+
 def test_overlaps_union_matches_testing_every_span() -> None:
     from cctrace.trace.search import overlaps_union
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -43,11 +43,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(index_app, name="index")
 
 
+if TYPE_CHECKING:
+    from cctrace.store.home import Home
+    from cctrace.store.records import ResealCounts
+
+
 def init(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     """Create the data folder, database, encryption key and first admin account."""
     from cctrace.store.home import init_home, resolve_home
 
     result = run(lambda: init_home(resolve_home(home)))
+    filled = run(lambda: _fill_upgrade(result.home))
     out = InitOut(
         home=str(result.home.root), admin_token=result.admin_token, created=result.created
     )
@@ -56,11 +62,34 @@ def init(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
         return
     console = Console()
     console.print(result.message)
+    if filled is not None:
+        console.print(
+            f"{filled:,} sightings given their encrypted colour sketch (schema 0008"
+            + ("" if result.upgraded_from is not None else "; an earlier run was interrupted")
+            + ")"
+        )
     if out.admin_token:
         console.print(
             "admin token (shown only this once; keep it safe, e.g. export CCTRACE_TOKEN=...):"
         )
         typer.echo(out.admin_token)
+
+
+def _fill_upgrade(home: Home) -> int | None:
+    """Data an upgrade added a place for and `init_home` could not fill without the key."""
+    from cctrace.store.maintenance import fill_colour_sketches
+    from cctrace.store.repository import Store
+
+    console = Console(stderr=True)
+    last = [time.monotonic()]
+
+    def progress(what: str, counts: ResealCounts) -> None:
+        if time.monotonic() - last[0] >= 10.0:  # minutes at city scale: say it is alive
+            last[0] = time.monotonic()
+            console.print(f"{what}: {counts.scanned:,} sightings read, {counts.resealed:,} filled")
+
+    with Store.open(home) as store:
+        return fill_colour_sketches(store, progress=progress)
 
 
 def _camera_out(c: object) -> CameraOut:

@@ -15,6 +15,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float32]
+
+# Layout of a stored appearance vector (`cctrace.vision.appearance`): the CNN embedding,
+# then the colour histograms. The store keeps the colour part a second time, encrypted,
+# in its window index (the screening sketch), so it must know where that part lies.
+APPEARANCE_CNN_DIM = 1280
+APPEARANCE_COLOUR_DIM = 40
 ImageBGR = NDArray[np.uint8]
 """An image as OpenCV holds it: (H, W, 3) uint8, channels blue, green, red."""
 

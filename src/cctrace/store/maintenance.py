@@ -1,4 +1,5 @@
-"""Maintenance that rewrites stored data: the lock it holds, and key rotation.
+"""Maintenance that rewrites stored data: the lock it holds, key rotation, and filling in
+what a schema upgrade added (`fill_colour_sketches`).
 
 Key rotation (`rotate_keys`), resumable at every step:
 
@@ -36,7 +37,7 @@ from cctrace.store.crypto import (
 )
 from cctrace.store.home import Home
 from cctrace.store.records import ResealCounts
-from cctrace.store.repository import Store
+from cctrace.store.repository import COLOUR_SKETCH_BACKFILL, Store
 from cctrace.store.vector_index import FlatFaceIndex
 
 MAX_PASSES = 5
@@ -135,6 +136,21 @@ def rotate_keys(
         index_days=totals["index_days"],
         passes=passes,
     )
+
+
+def fill_colour_sketches(
+    store: Store, batch: int = 2000, progress: Progress | None = None
+) -> int | None:
+    """Give the sightings an upgrade to schema 0008 found their colour sketch (see
+    `Store.backfill_colour_sketches`); returns how many were written, or None when
+    nothing was pending. Holds the maintenance lock, so no purge or key rotation runs
+    meanwhile; an interrupted run leaves the mark, and the next one goes on."""
+    if store.get_setting(COLOUR_SKETCH_BACKFILL) != "pending":
+        return None
+    with maintenance_lock(store.home):
+        filled = _drain(store.backfill_colour_sketches(batch), "colour sketches", progress)
+        store.set_setting(COLOUR_SKETCH_BACKFILL, "done", "cctrace init")
+    return filled
 
 
 def _drain(counts: Iterator[ResealCounts], what: str, progress: Progress | None) -> int:

@@ -103,8 +103,19 @@ class SightingRow(Base):
     __tablename__ = "sightings"
     # Route, contact and appearance reads ask for a few cameras over a time span: one
     # range scan per camera (the single-column indexes scan every camera's rows, or the
-    # camera's whole history).
-    __table_args__ = (Index("ix_sightings_camera_t_end", "camera_id", "t_start_s", "t_end_s"),)
+    # camera's whole history). The index also holds the id and the encrypted colour
+    # sketch, so that appearance screening reads the index alone for the many rows whose
+    # colour rules them out (`Store.appearance_rows`; schema 0008).
+    __table_args__ = (
+        Index(
+            "ix_sightings_screen",
+            "camera_id",
+            "t_start_s",
+            "t_end_s",
+            "id",
+            "appearance_colour_enc",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     video_id: Mapped[str] = mapped_column(ForeignKey("videos.id"), index=True)
@@ -124,6 +135,11 @@ class SightingRow(Base):
     mask_ratio: Mapped[float | None] = mapped_column(Double(), nullable=True)
     face_embedding_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
     appearance_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
+    # The colour part of ``appearance_enc`` (the last 40 numbers, float16), encrypted on
+    # its own: the screening sketch. NULL where there is no appearance, where it has
+    # another layout, or on rows written before schema 0008 that `cctrace init` has not
+    # filled in yet (screening then reads the whole vector).
+    appearance_colour_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
     thumbnail_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

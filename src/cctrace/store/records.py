@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -117,6 +118,28 @@ class AppearanceRows:
 
     def __len__(self) -> int:
         return len(self.sighting_ids)
+
+
+@dataclass(frozen=True)
+class SketchRows:
+    """What appearance screening reads from the window index alone: ``sighting_ids``,
+    ``camera_ids`` (N,), ``t_start_s``/``t_end_s`` (N,) float64 and ``colour`` (N, 40)
+    float16, each row the sighting's colour sketch (the colour part of its appearance
+    vector) or NaN where none is stored (no appearance, another layout, or a row of an
+    older schema not yet filled in: such a row must be read whole to be judged)."""
+
+    sighting_ids: list[str]
+    camera_ids: list[str]
+    t_start_s: NDArray[np.float64] = field(repr=False)
+    t_end_s: NDArray[np.float64] = field(repr=False)
+    colour: NDArray[np.float16] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.sighting_ids)
+
+
+SketchScreen = Callable[[SketchRows], NDArray[np.bool_]]
+"""Which `SketchRows` to read whole (see `Store.appearance_rows`)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sqlite3
 import struct
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -22,13 +23,31 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import CursorResult, Engine, delete, func, insert, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Double,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import TextClause
 
 from cctrace.core.errors import CorruptDataError, InputError
-from cctrace.core.types import FloatArray, Sighting
+from cctrace.core.types import (
+    APPEARANCE_CNN_DIM,
+    APPEARANCE_COLOUR_DIM,
+    FloatArray,
+    Sighting,
+)
 from cctrace.store import db
 from cctrace.store.crypto import Cipher, KeyFiles, blob_key_id
 from cctrace.store.home import Home
@@ -54,6 +73,8 @@ from cctrace.store.records import (
     PurgeCounts,
     ResealCounts,
     Role,
+    SketchRows,
+    SketchScreen,
     User,
     VideoRecord,
 )
@@ -66,20 +87,28 @@ if TYPE_CHECKING:
 FACE = "face_embedding"
 APPEARANCE = "appearance"
 THUMBNAIL = "thumbnail"
+COLOUR_SKETCH = "appearance_colour"
+COLOUR_SKETCH_BACKFILL = "colour_sketch_backfill"  # setting: schema 0008 left rows to fill
+LONGEST_SIGHTING = "longest_sighting_s"
+"""Setting: the longest sighting stored, in seconds (schema 0008; raised by every insert
+in the same transaction). Window reads scan the index from this far before a window."""
 _IN_CHUNK = 500  # ids per IN (...) clause: well under SQLite's and PostgreSQL's limits
 _SPANS_PER_QUERY = 200  # OR terms of 4 parameters each per query
 _READ_THREADS = max(2, min(8, os.cpu_count() or 2))
 """Concurrent screening reads, one per core (2 to 8): a cold read waits on the disk, not
 the CPU (the database driver lets go of the GIL while it waits), and a disk serves
 several reads at once; with the rows in memory, more threads than cores only fight over
-the GIL. On the 2-core VM, 10 patients at 10 M sightings: page cache emptied 3.52 s
-with 1 thread, 2.86 s with 2, 2.79 s with 4, 2.92 s with 8; rows in memory 1.65-1.88 s
-with 1 or 2, 1.91-2.16 s with 4 or 8 (docs/benchmarks.md, "Scale")."""
+the GIL. On the 2-core VM, 10 patients at 10 M sightings (schema 0007, before the
+colour sketch): page cache emptied 3.52 s with 1 thread, 2.86 s with 2, 2.79 s with 4,
+2.92 s with 8; rows in memory 1.65-1.88 s with 1 or 2, 1.91-2.16 s with 4 or 8
+(docs/benchmarks.md, "Scale")."""
 
 
 MAX_SIGHTING_S = 3600.0
 """No sighting may last longer: ingestion ends every track at a checkpoint, at most
-every hour of video, so time-window queries can bound their scan."""
+every hour of video. Time-window queries bound their scan by the longest sighting
+actually stored (`LONGEST_SIGHTING`: with the default 5-minute checkpoint, 300 s), and
+by this only on a store that has no such setting."""
 
 
 def check_duration(s: Sighting) -> None:
@@ -356,6 +385,7 @@ class Store:
                     f"video {video_id} is not being ingested (unknown, or already done): "
                     "call begin_video first"
                 )
+            _raise_longest(session, sightings)
             existing = self._existing_ids(session, [s.sighting_id for s in sightings])
             inserted: list[str] = []
             for s in sightings:
@@ -394,6 +424,7 @@ class Store:
                     )
             rows = [self._row_values(s) for s in sightings]
             if rows:
+                _raise_longest(session, sightings)
                 session.execute(insert(SightingRow), rows)
         return len(sightings)
 
@@ -520,28 +551,39 @@ class Store:
             stmt = stmt.where(SightingRow.camera_id.in_(list(camera_ids)))
         if t_to_s is not None:
             stmt = stmt.where(SightingRow.t_start_s <= t_to_s)
-        if t_from_s is not None:
-            # The lower bound on the start lets the index on t_start_s bound the scan, so a
-            # window costs the same however much older footage the index holds; it is exact
-            # because no sighting lasts longer than MAX_SIGHTING_S (checked on insert).
-            stmt = stmt.where(
-                SightingRow.t_end_s >= t_from_s,
-                SightingRow.t_start_s >= t_from_s - MAX_SIGHTING_S,
-            )
         with self._sessions() as session:
+            if t_from_s is not None:
+                # The lower bound on the start lets the index bound the scan, so a window
+                # costs the same however much older footage the index holds; it is exact
+                # because no stored sighting lasts longer (read in this transaction).
+                stmt = stmt.where(
+                    SightingRow.t_end_s >= t_from_s,
+                    SightingRow.t_start_s >= t_from_s - _longest(session),
+                )
             for row in session.execute(stmt.execution_options(yield_per=500)):
                 yield self._sighting_of(row, with_biometrics, thumb)
 
-    def appearance_rows(self, spans: Sequence[tuple[str, float, float]]) -> AppearanceRows:
+    def appearance_rows(
+        self,
+        spans: Sequence[tuple[str, float, float]],
+        screen: SketchScreen | None = None,
+    ) -> AppearanceRows:
         """Id, camera, interval and appearance of the sightings overlapping each
         ``(camera_id, t_from_s, t_to_s)`` span, each sighting once, and nothing else: no
         path, face or thumbnail is read or decrypted. A trace screens many candidates by
         appearance this way and reads whole only the few alike.
 
+        With ``screen``, the rows are first read from the window index alone (id, times,
+        colour sketch: `SketchRows`), and only those ``screen`` keeps are looked up in
+        the table for their appearance vector; the others are left out of the result.
+        A row without a sketch has a NaN colour row, and ``screen`` must keep it (its
+        colour is unknown). When the rows are not in memory, the table read (a random
+        page per row) is what a trace waits for, and colour alone rules most rows out.
+
         The spans are read in chunks by up to `_READ_THREADS` threads, each with its own
-        connection: when the rows are not in memory the time is the disk's, one random
-        read after another, and a disk serves several at once. Each chunk is decrypted
-        as it arrives, while the threads read on."""
+        connection and one read transaction (the index and table reads of a chunk see
+        the same rows): a disk serves several random reads at once.
+        """
         chunks = [
             spans[start : start + _SPANS_PER_QUERY]
             for start in range(0, len(spans), _SPANS_PER_QUERY)
@@ -552,10 +594,9 @@ class Store:
         t1: list[float] = []
         vectors: list[NDArray[np.float16] | None] = []
         seen: set[str] = set()
-        dec = self.cipher
         with ThreadPoolExecutor(max(1, min(_READ_THREADS, len(chunks)))) as pool:
-            for part in pool.map(self._appearance_chunk, chunks):
-                for sid, cam, t_start, t_end, blob in part:
+            for part in pool.map(lambda c: self._appearance_chunk(c, screen), chunks):
+                for sid, cam, t_start, t_end, vector in part:
                     if sid in seen:
                         continue
                     seen.add(sid)
@@ -563,11 +604,7 @@ class Store:
                     cams.append(cam)
                     t0.append(t_start)
                     t1.append(t_end)
-                    vectors.append(
-                        None
-                        if blob is None
-                        else _appearance_f16(sid, dec.decrypt_bytes(blob, sid, APPEARANCE))
-                    )
+                    vectors.append(vector)
         dim = next((len(v) for v in vectors if v is not None), 0)
         nan_row = np.full((dim,), np.nan, np.float16)
         matrix = (
@@ -580,22 +617,78 @@ class Store:
         )
 
     def _appearance_chunk(
-        self, chunk: Sequence[tuple[str, float, float]]
-    ) -> list[tuple[str, str, float, float, bytes | None]]:
+        self, chunk: Sequence[tuple[str, float, float]], screen: SketchScreen | None
+    ) -> list[tuple[str, str, float, float, NDArray[np.float16] | None]]:
         params: dict[str, object] = {}
         for i, (cam, lo, hi) in enumerate(chunk):
-            params.update({f"c{i}": cam, f"h{i}": hi, f"b{i}": lo - MAX_SIGHTING_S, f"l{i}": lo})
-        query = _spans_query(len(chunk))
+            params.update({f"c{i}": cam, f"h{i}": hi, f"l{i}": lo})
+        dec = self.cipher
+        blobs: dict[Any, tuple[str, bytes | None]]
         with self._engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
                 # The driver's own cursor: SQLAlchemy's row objects cost more than the
-                # read itself for these tens of thousands of narrow rows.
+                # read itself for these tens of thousands of narrow rows. An explicit
+                # read transaction: the rowids of the index read stay valid for the
+                # table read (a VACUUM may renumber them between transactions).
                 raw = conn.connection.driver_connection
-                assert raw is not None
-                rows = raw.execute(query.text, params).fetchall()
+                assert isinstance(raw, sqlite3.Connection)
+                raw.execute("BEGIN")
+                try:
+                    found = raw.execute(
+                        "SELECT value FROM settings WHERE key = ?", (LONGEST_SIGHTING,)
+                    ).fetchone()
+                    _start_bounds(params, chunk, _longest_of(found))
+                    index_rows = raw.execute(_sketch_query(len(chunk)).text, params).fetchall()
+                    kept = self._screened(index_rows, screen)
+                    blobs = _rows_by_rowid(raw, [r[0] for r in kept])
+                finally:
+                    raw.execute("COMMIT")
             else:
-                rows = [tuple(r) for r in conn.execute(query, params)]
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+                with conn.begin():
+                    found = conn.execute(
+                        select(SettingRow.value).where(SettingRow.key == LONGEST_SIGHTING)
+                    ).first()
+                    _start_bounds(params, chunk, _longest_of(found))
+                    query = _sketch_query(len(chunk), "id")
+                    index_rows = [tuple(r) for r in conn.execute(query, params)]
+                    kept = self._screened(index_rows, screen)
+                    blobs = _rows_by_id(conn, [r[1] for r in kept])
+        out: list[tuple[str, str, float, float, NDArray[np.float16] | None]] = []
+        for key, sid, cam, t_start, t_end, _ in kept:
+            blob = blobs.get(key)
+            if blob is None or blob[0] != sid:
+                continue  # gone between the two reads: cannot happen in one transaction
+            vector = (
+                None
+                if blob[1] is None
+                else _appearance_f16(sid, dec.decrypt_bytes(blob[1], sid, APPEARANCE))
+            )
+            out.append((sid, cam, t_start, t_end, vector))
+        return out
+
+    def _screened(self, rows: list[Any], screen: SketchScreen | None) -> list[Any]:
+        """The index rows ``screen`` keeps (all of them without one), sketches decrypted."""
+        if screen is None or not rows:
+            return rows
+        dec = self.cipher
+        colour = np.full((len(rows), APPEARANCE_COLOUR_DIM), np.nan, np.float16)
+        for i, (_, sid, _, _, _, blob) in enumerate(rows):
+            if blob is not None:
+                sketch = _appearance_f16(sid, dec.decrypt_bytes(blob, sid, COLOUR_SKETCH))
+                if len(sketch) == APPEARANCE_COLOUR_DIM:
+                    colour[i] = sketch
+        sketches = SketchRows(
+            [r[1] for r in rows],
+            [r[2] for r in rows],
+            np.fromiter((r[3] for r in rows), np.float64, len(rows)),
+            np.fromiter((r[4] for r in rows), np.float64, len(rows)),
+            colour,
+        )
+        keep = np.asarray(screen(sketches), np.bool_)
+        if keep.shape != (len(rows),):
+            raise ValueError(f"a screen must return ({len(rows)},) booleans, got {keep.shape}")
+        return [rows[i] for i in np.flatnonzero(keep)]
 
     def get_sightings(
         self,
@@ -778,6 +871,7 @@ class Store:
         columns = [
             SightingRow.face_embedding_enc,
             SightingRow.appearance_enc,
+            SightingRow.appearance_colour_enc,
             SightingRow.thumbnail_enc,
             CaseReferenceRow.embedding_enc,
         ]
@@ -802,10 +896,65 @@ class Store:
         cols = (
             SightingRow.face_embedding_enc,
             SightingRow.appearance_enc,
+            SightingRow.appearance_colour_enc,
             SightingRow.thumbnail_enc,
         )
-        fields = (FACE, APPEARANCE, THUMBNAIL)
+        fields = (FACE, APPEARANCE, COLOUR_SKETCH, THUMBNAIL)
         yield from self._reseal(SightingRow.__table__, SightingRow.id, cols, fields, batch)
+
+    def backfill_colour_sketches(self, batch: int = 2000) -> Iterator[ResealCounts]:
+        """Give every sighting with an appearance vector and no colour sketch its sketch
+        (rows written before schema 0008), ``batch`` rows per committed transaction, in
+        the table's storage order (one sequential pass); yields running counts (rows
+        looked at, sketches written) after each batch. Resumable: a row that has its
+        sketch is skipped. The caller holds the maintenance lock, so that no purge
+        renumbers rows during the pass (`maintenance.fill_colour_sketches`)."""
+        sqlite = self._engine.dialect.name == "sqlite"
+        key: Any = literal_column("rowid") if sqlite else SightingRow.id
+        scanned = filled = 0
+        last: Any = -1 if sqlite else ""
+        while True:
+            with self._sessions() as session:
+                rows = session.execute(
+                    select(
+                        key,
+                        SightingRow.id,
+                        SightingRow.appearance_enc,
+                        SightingRow.appearance_colour_enc.is_(None),
+                    )
+                    .where(key > last)
+                    .order_by(key)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            scanned += len(rows)
+            values = []
+            for rkey, sid, blob, missing in rows:
+                if blob is None or not missing:
+                    continue
+                vector = decode_appearance(sid, self.cipher.decrypt_bytes(blob, sid, APPEARANCE))
+                sealed = _sealed_sketch(self.cipher, sid, vector)
+                if sealed is not None:
+                    values.append({"k": rkey, "sid": sid, "sketch": sealed})
+            if values:
+                table: Any = SightingRow.__table__
+                where: list[Any] = [
+                    table.c.id == bindparam("sid"),
+                    table.c.appearance_colour_enc.is_(None),
+                ]
+                if sqlite:  # the row itself, not a look-up through the id index
+                    where.append(text("rowid = :k"))
+                with self._write() as session:
+                    session.execute(
+                        update(table)
+                        .where(*where)
+                        .values(appearance_colour_enc=bindparam("sketch")),
+                        values,
+                    )
+                filled += len(values)
+            yield ResealCounts(scanned=scanned, resealed=filled)
 
     def reseal_case_references(self, batch: int = 500) -> Iterator[ResealCounts]:
         """`reseal_sightings` for the cases' reference embeddings."""
@@ -888,6 +1037,7 @@ class Store:
             appearance_enc=None
             if s.appearance is None
             else enc.encrypt_bytes(encode_appearance(s.appearance), sid, APPEARANCE),
+            appearance_colour_enc=_sealed_sketch(enc, sid, s.appearance),
             thumbnail_enc=None
             if s.thumbnail_jpeg is None
             else enc.encrypt_bytes(s.thumbnail_jpeg, sid, THUMBNAIL),
@@ -933,6 +1083,7 @@ def _purge_counts(session: Session, older: Any) -> PurgeCounts:
     blob_len = (
         func.coalesce(func.length(SightingRow.face_embedding_enc), 0)
         + func.coalesce(func.length(SightingRow.appearance_enc), 0)
+        + func.coalesce(func.length(SightingRow.appearance_colour_enc), 0)
         + func.coalesce(func.length(SightingRow.thumbnail_enc), 0)
     )
     stmt = select(
@@ -950,6 +1101,44 @@ def _purge_counts(session: Session, older: Any) -> PurgeCounts:
         total += int(n)
         blob_bytes += int(nbytes)
     return PurgeCounts(sightings=total, blob_bytes=blob_bytes, faces_by_day=days)
+
+
+def _raise_longest(session: Session, sightings: Sequence[Sighting]) -> None:
+    """Raise the `LONGEST_SIGHTING` setting to the longest of ``sightings`` if they hold
+    a longer one: one conditional UPDATE, no read, in the inserting transaction (so a
+    reader that sees a row sees a bound that covers it)."""
+    if not sightings:
+        return
+    longest = max(float(s.t_end_s - s.t_start_s) for s in sightings)
+    session.execute(
+        update(SettingRow)
+        .where(
+            SettingRow.key == LONGEST_SIGHTING,
+            cast_(SettingRow.value, Double()) < longest,
+        )
+        .values(value=repr(longest), updated_at=utc_now(), updated_by="ingestion")
+    )
+
+
+def _longest(session: Session) -> float:
+    """The longest stored sighting (`LONGEST_SIGHTING`), read in ``session``'s transaction."""
+    return _longest_of(
+        session.execute(select(SettingRow.value).where(SettingRow.key == LONGEST_SIGHTING)).first()
+    )
+
+
+def _longest_of(found: Any) -> float:
+    """A `LONGEST_SIGHTING` row's value; without one (a store whose schema 0008 did not
+    set it), the longest any sighting may last."""
+    return MAX_SIGHTING_S if found is None else float(found[0])
+
+
+def _start_bounds(
+    params: dict[str, object], chunk: Sequence[tuple[str, float, float]], longest: float
+) -> None:
+    """The earliest start of a sighting overlapping each span of ``chunk``."""
+    for i, (_, lo, _) in enumerate(chunk):
+        params[f"b{i}"] = lo - longest
 
 
 def _put_setting(session: Session, key: str, value: str, by: str) -> None:
@@ -1028,6 +1217,25 @@ def encode_appearance(vector: FloatArray) -> bytes:
     return _F16_MAGIC + v.astype("<f2").tobytes()
 
 
+def colour_sketch(appearance: FloatArray | None) -> FloatArray | None:
+    """The screening sketch of an appearance vector: its colour part (the last
+    `APPEARANCE_COLOUR_DIM` numbers), or None where the vector has another layout."""
+    if appearance is None:
+        return None
+    v = np.asarray(appearance).reshape(-1)
+    if len(v) != APPEARANCE_CNN_DIM + APPEARANCE_COLOUR_DIM:
+        return None
+    return v[APPEARANCE_CNN_DIM:].astype(np.float32)
+
+
+def _sealed_sketch(cipher: Cipher, sighting_id: str, appearance: FloatArray | None) -> bytes | None:
+    """`colour_sketch`, stored as appearance vectors are (float16), encrypted."""
+    sketch = colour_sketch(appearance)
+    if sketch is None:
+        return None
+    return cipher.encrypt_bytes(encode_appearance(sketch), sighting_id, COLOUR_SKETCH)
+
+
 def _appearance_f16(sighting_id: str, raw: bytes) -> NDArray[np.float16]:
     """A stored appearance vector as float16 (screening precision): float16 rows as they
     are (no copy), older float32 rows rounded (cosines move by about 1e-4)."""
@@ -1052,17 +1260,43 @@ def _stored_appearance(sighting_id: str, raw: bytes) -> NDArray[np.floating[Any]
 
 
 @functools.lru_cache(maxsize=8)
-def _spans_query(n: int) -> TextClause:
-    """Sightings overlapping n ``(camera, from, to)`` spans: one OR term per span, each a
-    range scan of the (camera, start, end) index. Plain SQL text, cached per span count:
-    building and parsing the statement for every read cost more than running it."""
+def _sketch_query(n: int, dialect_rowid: str = "rowid") -> TextClause:
+    """Sightings overlapping n ``(camera, from, to)`` spans, from the window index alone
+    (it holds every column asked for): one OR term per span, each a range scan. Plain
+    SQL text, cached per span count: building and parsing the statement for every read
+    cost more than running it. The first column is SQLite's rowid, for the table read."""
     terms = " OR ".join(
         f"(camera_id = :c{i} AND t_start_s <= :h{i} AND t_start_s >= :b{i} AND t_end_s >= :l{i})"
         for i in range(n)
     )
     return text(
-        f"SELECT id, camera_id, t_start_s, t_end_s, appearance_enc FROM sightings WHERE {terms}"
+        f"SELECT {dialect_rowid}, id, camera_id, t_start_s, t_end_s, appearance_colour_enc "
+        f"FROM sightings WHERE {terms}"
     )
+
+
+def _rows_by_rowid(
+    conn: sqlite3.Connection, rowids: Sequence[int]
+) -> dict[int, tuple[str, bytes | None]]:
+    """Id and appearance blob of SQLite rows by rowid: one table lookup each."""
+    out: dict[int, tuple[str, bytes | None]] = {}
+    for start in range(0, len(rowids), _IN_CHUNK):
+        part = rowids[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(part))
+        query = f"SELECT rowid, id, appearance_enc FROM sightings WHERE rowid IN ({marks})"
+        for rowid, sid, blob in conn.execute(query, part):
+            out[rowid] = (sid, blob)
+    return out
+
+
+def _rows_by_id(conn: Any, ids: Sequence[str]) -> dict[str, tuple[str, bytes | None]]:
+    """`_rows_by_rowid` for other databases: by primary key."""
+    out: dict[str, tuple[str, bytes | None]] = {}
+    for part in _chunks(list(ids)):
+        stmt = select(SightingRow.id, SightingRow.appearance_enc).where(SightingRow.id.in_(part))
+        for sid, blob in conn.execute(stmt):
+            out[sid] = (sid, blob)
+    return out
 
 
 def _read_columns(with_thumbnail: bool) -> list[Any]:

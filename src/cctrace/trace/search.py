@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from cctrace.core.errors import InputError
 from cctrace.core.types import Sighting
-from cctrace.store.records import CameraRecord
+from cctrace.store.records import CameraRecord, SketchRows, SketchScreen
 from cctrace.store.repository import Store
 from cctrace.store.vector_index import Match, ScoreStats
 from cctrace.trace.plausibility import (
@@ -319,8 +319,11 @@ class SightingPool:
 
         Screening reads ids, times and appearance vectors only (`Store.appearance_rows`):
         in a dense city most candidates of the appearance step look like someone else,
-        and decoding them whole was most of a trace's time. Nothing the appearance step
-        could accept is left out: it needs that similarity to link a candidate at all.
+        and decoding them whole was most of a trace's time. It goes in two steps: the
+        window index's colour sketches rule out the rows whose colour alone cannot reach
+        the threshold (`colour_screen`), and only the others' vectors are read from the
+        table (`_alike`). Nothing the appearance step could accept is left out: it needs
+        that similarity to link a candidate at all.
         """
         spans = [
             (cam, lo, hi)
@@ -330,21 +333,27 @@ class SightingPool:
         if not spans:
             return
         self.queries += 1
-        rows = self._store.appearance_rows(spans)
+        at_least = threshold - INDEX_TOLERANCE
+        # Per case: its windows' union per camera and its seeds' vectors. A case whose
+        # vectors are another model's is not comparable (NaN in the step itself).
+        cases = [
+            (merged_windows(windows), np.stack(vs).astype(np.float32))
+            for windows, seeds in zip(windows_of, seeds_of, strict=True)
+            if (vs := [s.appearance for s in seeds if s.appearance is not None])
+            and all(v.shape == (CNN_DIM + COLOUR_DIM,) for v in vs)
+        ]
+        screen = colour_screen([(u, ref[:, CNN_DIM:]) for u, ref in cases], at_least)
+        rows = self._store.appearance_rows(spans, screen=screen)
+        if not len(rows) or rows.appearance.shape[1] != CNN_DIM + COLOUR_DIM:
+            return
         grouped: dict[str, list[int]] = {}
         for i, cam in enumerate(rows.camera_ids):
             grouped.setdefault(cam, []).append(i)
         of_camera = {cam: np.asarray(ix, np.intp) for cam, ix in grouped.items()}
         alike: set[str] = set()
-        for windows, seeds in zip(windows_of, seeds_of, strict=True):
-            seed_vectors = [s.appearance for s in seeds if s.appearance is not None]
-            if not seed_vectors or not windows or not len(rows):
-                continue
-            ref = np.stack(seed_vectors).astype(np.float32)
-            if ref.shape[1] != CNN_DIM + COLOUR_DIM or rows.appearance.shape[1] != ref.shape[1]:
-                continue  # another model's vectors: not comparable (NaN in the step itself)
+        for unions, ref in cases:
             hits = []
-            for cam, union in merged_windows(windows).items():
+            for cam, union in unions.items():
                 idx = of_camera.get(cam)
                 if idx is None:
                     continue
@@ -352,7 +361,7 @@ class SightingPool:
             hit = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
             if not len(hit):
                 continue
-            keep = _alike(ref, rows.appearance, hit, threshold - INDEX_TOLERANCE)
+            keep = _alike(ref, rows.appearance, hit, at_least)
             alike.update(rows.sighting_ids[i] for i in hit[keep])
         have = {i for by_id in self._by_camera.values() for i in by_id}
         missing = sorted(alike - have)
@@ -389,6 +398,43 @@ class SightingPool:
 
 
 _SCREEN_BLOCK = 4096
+
+
+def colour_screen(
+    cases: Sequence[tuple[dict[str, list[tuple[float, float]]], NDArray[np.float32]]],
+    at_least: float,
+) -> SketchScreen:
+    """A `Store.appearance_rows` screen: keep a row if, for some case whose windows
+    (merged, per camera) it overlaps, its colour sketch could still reach ``at_least``
+    with a perfect CNN match against one of the case's seed colours (rows of
+    ``(seeds, COLOUR_DIM)``), or it has no sketch (NaN: unknown, so it is read whole).
+
+    The same exact bound as `_alike`, before anything but the index is read: the rows
+    it drops `_alike` would drop too."""
+
+    def screen(rows: SketchRows) -> NDArray[np.bool_]:
+        keep = np.zeros(len(rows), np.bool_)
+        unknown = np.isnan(rows.colour[:, 0]) if len(rows) else keep
+        grouped: dict[str, list[int]] = {}
+        for i, cam in enumerate(rows.camera_ids):
+            grouped.setdefault(cam, []).append(i)
+        colour = rows.colour.astype(np.float32)
+        for unions, ref_colour in cases:
+            hits = []
+            for cam, ix in grouped.items():
+                union = unions.get(cam)
+                if union:
+                    idx = np.asarray(ix, np.intp)
+                    hits.append(idx[overlaps_union(union, rows.t_start_s[idx], rows.t_end_s[idx])])
+            hit = np.concatenate(hits) if hits else np.zeros(0, np.intp)
+            if not len(hit):
+                continue
+            with np.errstate(invalid="ignore"):
+                bound = CNN_WEIGHT * 1.01 + (1.0 - CNN_WEIGHT) * (ref_colour @ colour[hit].T)
+                keep[hit[(bound >= at_least).any(axis=0) | unknown[hit]]] = True
+        return keep
+
+    return screen
 
 
 def _alike(

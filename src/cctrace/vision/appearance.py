@@ -30,10 +30,16 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 
 from cctrace.core.errors import ModelError
-from cctrace.core.types import Detections, FloatArray, ImageBGR
+from cctrace.core.types import (
+    APPEARANCE_CNN_DIM,
+    APPEARANCE_COLOUR_DIM,
+    Detections,
+    FloatArray,
+    ImageBGR,
+)
 from cctrace.vision.models import model_path
 
-CNN_DIM = 1280
+CNN_DIM = APPEARANCE_CNN_DIM
 INPUT_SIZE_PX = 224
 IMAGENET_MEAN_RGB = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD_RGB = np.array([0.229, 0.224, 0.225], np.float32)
@@ -49,6 +55,7 @@ CHROMA_MIN_VALUE = 40
 """OpenCV value (0-255) under which a pixel is too dark for its hue to mean anything."""
 COLOUR_BINS_PER_HALF = HUE_BINS * SAT_BINS + VALUE_BINS
 COLOUR_DIM = 2 * COLOUR_BINS_PER_HALF
+assert COLOUR_DIM == APPEARANCE_COLOUR_DIM, "the store's screening sketch follows this layout"
 
 # Fractions of the person box each half covers. The side margins drop the background
 # that a loose or jittering box lets in; the top skips the head (hair, not clothing) and
