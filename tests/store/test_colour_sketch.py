@@ -92,6 +92,28 @@ def test_screening_reads_sketches_from_the_index_and_only_kept_rows_whole(
         store.appearance_rows(spans, screen=lambda r: np.ones(len(r) + 1, np.bool_))
 
 
+def test_a_row_renumbered_between_the_two_reads_is_found_by_its_id(
+    store: Store, video: VideoRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table read looks rows up by the rowid the index read gave, and checks the
+    id: a VACUUM in between (a purge) may renumber rows, and then the id decides."""
+    rows = _sightings(30)
+    store.bulk_insert_sightings(rows)
+    spans = [("cam-1", T0, T0 + 1000)]
+    expected = store.appearance_rows(spans, screen=lambda r: np.ones(len(r), np.bool_))
+    real = Store._blob_chunk
+
+    def shuffled(self: Store, keys: list[int]) -> dict[int, tuple[str, bytes | None]]:
+        found = real(self, keys)
+        ordered = sorted(found)  # every rowid now points at its neighbour's row
+        return {k: found[ordered[(i + 1) % len(ordered)]] for i, k in enumerate(ordered)}
+
+    monkeypatch.setattr(Store, "_blob_chunk", shuffled)
+    got = store.appearance_rows(spans, screen=lambda r: np.ones(len(r), np.bool_))
+    assert got.sighting_ids == expected.sighting_ids
+    np.testing.assert_array_equal(got.appearance, expected.appearance)
+
+
 def test_the_sketch_is_in_the_index_and_never_in_clear(
     store: Store, video: VideoRecord, initialised: InitResult
 ) -> None:

@@ -580,31 +580,56 @@ class Store:
         colour is unknown). When the rows are not in memory, the table read (a random
         page per row) is what a trace waits for, and colour alone rules most rows out.
 
-        The spans are read in chunks by up to `_READ_THREADS` threads, each with its own
-        connection and one read transaction (the index and table reads of a chunk see
-        the same rows): a disk serves several random reads at once.
+        Both reads run in chunks on up to `_READ_THREADS` threads, each with its own
+        connection, and do nothing but SQL (the driver lets go of the GIL): a disk
+        serves several random reads at once. Decryption and the screen run here, on
+        the caller's thread, once over all rows: in two threads they fought over the
+        GIL. The table read looks rows up by rowid and checks their id; a row whose
+        rowid a VACUUM changed in between is looked up by id instead.
         """
         chunks = [
             spans[start : start + _SPANS_PER_QUERY]
             for start in range(0, len(spans), _SPANS_PER_QUERY)
         ]
+        if not chunks:
+            return AppearanceRows([], [], np.zeros(0), np.zeros(0), np.zeros((0, 0), np.float16))
+        index_rows: list[Any] = []
+        seen: set[str] = set()
+        with ThreadPoolExecutor(max(1, min(_READ_THREADS, len(chunks)))) as pool:
+            for part in pool.map(self._index_chunk, chunks):
+                for row in part:
+                    if row[1] not in seen:
+                        seen.add(row[1])
+                        index_rows.append(row)
+            kept = self._screened(index_rows, screen)
+            keys = [r[0] for r in kept]
+            parts = [keys[i : i + _IN_CHUNK] for i in range(0, len(keys), _IN_CHUNK)]
+            blobs: dict[Any, tuple[str, bytes | None]] = {}
+            for found in pool.map(self._blob_chunk, parts):
+                blobs.update(found)
+        moved = [r[1] for r in kept if (b := blobs.get(r[0])) is None or b[0] != r[1]]
+        by_id = self._blobs_by_id(moved) if moved else {}
+        dec = self.cipher
         ids: list[str] = []
         cams: list[str] = []
         t0: list[float] = []
         t1: list[float] = []
         vectors: list[NDArray[np.float16] | None] = []
-        seen: set[str] = set()
-        with ThreadPoolExecutor(max(1, min(_READ_THREADS, len(chunks)))) as pool:
-            for part in pool.map(lambda c: self._appearance_chunk(c, screen), chunks):
-                for sid, cam, t_start, t_end, vector in part:
-                    if sid in seen:
-                        continue
-                    seen.add(sid)
-                    ids.append(sid)
-                    cams.append(cam)
-                    t0.append(t_start)
-                    t1.append(t_end)
-                    vectors.append(vector)
+        for key, sid, cam, t_start, t_end, _ in kept:
+            blob = blobs.get(key)
+            if blob is None or blob[0] != sid:
+                blob = by_id.get(sid)
+                if blob is None:
+                    continue  # deleted (a purge) between the two reads
+            ids.append(sid)
+            cams.append(cam)
+            t0.append(t_start)
+            t1.append(t_end)
+            vectors.append(
+                None
+                if blob[1] is None
+                else _appearance_f16(sid, dec.decrypt_bytes(blob[1], sid, APPEARANCE))
+            )
         dim = next((len(v) for v in vectors if v is not None), 0)
         nan_row = np.full((dim,), np.nan, np.float16)
         matrix = (
@@ -616,21 +641,17 @@ class Store:
             ids, cams, np.asarray(t0, np.float64), np.asarray(t1, np.float64), matrix
         )
 
-    def _appearance_chunk(
-        self, chunk: Sequence[tuple[str, float, float]], screen: SketchScreen | None
-    ) -> list[tuple[str, str, float, float, NDArray[np.float16] | None]]:
+    def _index_chunk(self, chunk: Sequence[tuple[str, float, float]]) -> list[Any]:
+        """``(key, id, camera, start, end, sealed sketch)`` of the sightings overlapping
+        ``chunk``'s spans, from the window index alone; ``key`` is SQLite's rowid (the
+        id elsewhere). The scan bound is read in the same transaction."""
         params: dict[str, object] = {}
         for i, (cam, lo, hi) in enumerate(chunk):
             params.update({f"c{i}": cam, f"h{i}": hi, f"l{i}": lo})
-        dec = self.cipher
-        blobs: dict[Any, tuple[str, bytes | None]]
         with self._engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
+            if conn.dialect.name == "sqlite":
                 # The driver's own cursor: SQLAlchemy's row objects cost more than the
-                # read itself for these tens of thousands of narrow rows. An explicit
-                # read transaction: the rowids of the index read stay valid for the
-                # table read (a VACUUM may renumber them between transactions).
+                # read itself for these tens of thousands of narrow rows.
                 raw = conn.connection.driver_connection
                 assert isinstance(raw, sqlite3.Connection)
                 raw.execute("BEGIN")
@@ -639,33 +660,29 @@ class Store:
                         "SELECT value FROM settings WHERE key = ?", (LONGEST_SIGHTING,)
                     ).fetchone()
                     _start_bounds(params, chunk, _longest_of(found))
-                    index_rows = raw.execute(_sketch_query(len(chunk)).text, params).fetchall()
-                    kept = self._screened(index_rows, screen)
-                    blobs = _rows_by_rowid(raw, [r[0] for r in kept])
+                    return raw.execute(_sketch_query(len(chunk)).text, params).fetchall()
                 finally:
                     raw.execute("COMMIT")
-            else:
-                with conn.begin():
-                    found = conn.execute(
-                        select(SettingRow.value).where(SettingRow.key == LONGEST_SIGHTING)
-                    ).first()
-                    _start_bounds(params, chunk, _longest_of(found))
-                    query = _sketch_query(len(chunk), "id")
-                    index_rows = [tuple(r) for r in conn.execute(query, params)]
-                    kept = self._screened(index_rows, screen)
-                    blobs = _rows_by_id(conn, [r[1] for r in kept])
-        out: list[tuple[str, str, float, float, NDArray[np.float16] | None]] = []
-        for key, sid, cam, t_start, t_end, _ in kept:
-            blob = blobs.get(key)
-            if blob is None or blob[0] != sid:
-                continue  # gone between the two reads: cannot happen in one transaction
-            vector = (
-                None
-                if blob[1] is None
-                else _appearance_f16(sid, dec.decrypt_bytes(blob[1], sid, APPEARANCE))
-            )
-            out.append((sid, cam, t_start, t_end, vector))
-        return out
+            with conn.begin():
+                found = conn.execute(
+                    select(SettingRow.value).where(SettingRow.key == LONGEST_SIGHTING)
+                ).first()
+                _start_bounds(params, chunk, _longest_of(found))
+                query = _sketch_query(len(chunk), "id")
+                return [tuple(r) for r in conn.execute(query, params)]
+
+    def _blob_chunk(self, keys: Sequence[Any]) -> dict[Any, tuple[str, bytes | None]]:
+        """Id and sealed appearance of rows by `_index_chunk` key."""
+        with self._engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                raw = conn.connection.driver_connection
+                assert isinstance(raw, sqlite3.Connection)
+                return _rows_by_rowid(raw, keys)
+            return _rows_by_id(conn, keys)
+
+    def _blobs_by_id(self, ids: Sequence[str]) -> dict[str, tuple[str, bytes | None]]:
+        with self._engine.connect() as conn:
+            return _rows_by_id(conn, ids)
 
     def _screened(self, rows: list[Any], screen: SketchScreen | None) -> list[Any]:
         """The index rows ``screen`` keeps (all of them without one), sketches decrypted."""
