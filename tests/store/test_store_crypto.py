@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,21 @@ def test_large_payload_is_chunked_and_chunks_are_bound(
         cipher.decrypt_large(sealed[:-1], "faces/2024-03-05/a.seg", "idx")
     with pytest.raises(CorruptDataError):
         cipher.decrypt_large(sealed, "faces/2024-03-06/a.seg", "idx")
+    # Two chunks swapped (each authentic on its own): their positions are authenticated.
+    n = struct.unpack_from("<Q", sealed, 0)[0]
+    assert n == 8
+    pieces, pos = [], 8
+    for _ in range(n):
+        (size,) = struct.unpack_from("<Q", sealed, pos)
+        pieces.append(sealed[pos : pos + 8 + size])
+        pos += 8 + size
+    swapped = sealed[:8] + pieces[1] + pieces[0] + b"".join(pieces[2:])
+    with pytest.raises(CorruptDataError, match="integrity"):
+        cipher.decrypt_large(swapped, "faces/2024-03-05/a.seg", "idx")
+    # A chunk too short to hold its own header and tag is refused before any decryption.
+    short = sealed[:8] + struct.pack("<Q", 4) + b"abcd" + b"".join(pieces[1:])
+    with pytest.raises(CorruptDataError, match="truncated"):
+        cipher.decrypt_large(short, "faces/2024-03-05/a.seg", "idx")
 
 
 def test_key_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
