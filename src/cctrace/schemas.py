@@ -86,6 +86,9 @@ class CameraOut(_Out):
     y_m: float | None
     calibrated: bool
     reprojection_error_m: float | None
+    floor_frame: str | None = None
+    """The floor plan its calibration names: cameras naming one plan are compared for
+    contacts across their views."""
 
 
 class CamerasOut(_Out):

@@ -45,8 +45,17 @@ def test_add_with_calibration_reports_its_error(env: Env, tmp_path: Path) -> Non
     )
     assert out["calibrated"] is True
     assert 0 <= out["reprojection_error_m"] < 0.5
+    assert out["floor_frame"] is None  # its positions are compared only with its own
     listed = env.json("cameras", "list")["cameras"]
     assert {c["id"] for c in listed} == {"gate", "lobby"}
+    # A second camera of the same concourse names the plan its points were measured on.
+    hall = tmp_path / "hall.json"
+    hall.write_text(json.dumps({**CALIBRATION, "floor_frame": "station/concourse"}))
+    out = env.json("cameras", "add", "hall", "--name", "Hall", "--calibration", str(hall))
+    assert out["floor_frame"] == "station/concourse"
+    listed = {c["id"]: c for c in env.json("cameras", "list")["cameras"]}
+    assert listed["hall"]["floor_frame"] == "station/concourse"
+    assert listed["gate"]["floor_frame"] is None
 
 
 def test_degenerate_calibration_is_refused_and_nothing_added(env: Env, tmp_path: Path) -> None:

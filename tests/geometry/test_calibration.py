@@ -345,15 +345,48 @@ def test_missing_or_unknown_files_are_refused(tmp_path: Path, name: str, message
         load_calibration(tmp_path / name)
 
 
+def test_floor_frame_is_kept_through_json_and_refused_when_not_a_name(tmp_path: Path) -> None:
+    """`floor_frame` names the plan the floor points are in (cameras naming the same
+    one have comparable positions); it survives the stored JSON and a stream rescale,
+    and anything but a short non-empty name is refused naming the file."""
+    from cctrace.geometry.calibration import calibration_from_json, rescale_calibration
+
+    image = [[444.5, 859.5], [1475.5, 859.5], [1191.5, 390.0], [728.5, 390.0], [960.0, 571.5]]
+    floor = [[0.0, 0.0], [4.0, 0.0], [4.0, 6.0], [0.0, 6.0], [2.0, 2.4]]
+    doc = {
+        "points": [{"image": i, "floor": f} for i, f in zip(image, floor, strict=True)],
+        "image_size": [1920, 1080],
+        "max_error_m": 1.0,
+        "floor_frame": "  station/concourse ",
+    }
+    cal = calibration_from_json(doc, "cam.json")
+    assert cal.floor_frame == "station/concourse"
+    again = calibration_from_json(json.loads(json.dumps(calibration_to_json(cal))), "stored")
+    assert again.floor_frame == "station/concourse"
+    assert rescale_calibration(cal, (960, 540)).floor_frame == "station/concourse"
+    assert calibration_from_json({**doc, "floor_frame": None}, "cam.json").floor_frame is None
+    assert "floor_frame" not in calibration_to_json(
+        calibration_from_json({k: v for k, v in doc.items() if k != "floor_frame"}, "x")
+    )
+    for bad in ("", "   ", 7, ["a"], "x" * 201):
+        with pytest.raises(InputError, match=r"cam\.json: \"floor_frame\" must be"):
+            calibration_from_json({**doc, "floor_frame": bad}, "cam.json")
+    two = tmp_path / "two.csv"
+    two.write_text("# floor_frame: a\n# floor_frame: b\nu,v,x_m,y_m\n1,1,0,0\n")
+    with pytest.raises(InputError, match="at most one"):
+        load_calibration(two)
+
+
 def test_module_docstring_examples_load(tmp_path: Path) -> None:
     import cctrace.geometry.calibration as module
 
     doc = module.__doc__ or ""
     json_text = doc[doc.index("JSON::") + len("JSON::") : doc.index("``image``")]
-    csv_block = doc[doc.index("comments)::") + len("comments)::") : doc.index("With exactly")]
+    csv_block = doc[doc.index("floor frame)::") + len("floor frame)::") : doc.index("With exactly")]
     (tmp_path / "doc.json").write_text(json_text)
     (tmp_path / "doc.csv").write_text("\n".join(line.strip() for line in csv_block.splitlines()))
     from_json = load_calibration(tmp_path / "doc.json")
     from_csv = load_calibration(tmp_path / "doc.csv")
     assert from_json.image_size_px == (1920, 1080)
+    assert from_json.floor_frame == from_csv.floor_frame == "central-station/concourse"
     np.testing.assert_allclose(from_json.homography, from_csv.homography, rtol=1e-9)

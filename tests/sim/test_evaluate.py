@@ -273,8 +273,8 @@ def test_contacts_and_exposure_at_default_noise(mid_report: EvalReport) -> None:
 
 
 @pytest.mark.xfail(
-    reason="contact F1 0.95 not met on every city: near-threshold distances, meetings "
-    "across two cameras' views, masked look-alikes (docs/benchmarks.md)",
+    reason="contact F1 0.95 not met on every city (kdca-2022 0.947 on 50 simulated "
+    "patients): near-threshold distances, look-alike route extensions (docs/benchmarks.md)",
     strict=False,
 )
 def test_contact_f1_target_at_default_noise(mid_report: EvalReport) -> None:

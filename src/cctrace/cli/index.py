@@ -93,6 +93,7 @@ def _fill_upgrade(home: Home) -> int | None:
 
 
 def _camera_out(c: object) -> CameraOut:
+    from cctrace.geometry.calibration import stored_floor_frame
     from cctrace.store.records import CameraRecord
 
     assert isinstance(c, CameraRecord)
@@ -106,6 +107,7 @@ def _camera_out(c: object) -> CameraOut:
         y_m=c.y_m,
         calibrated=c.calibration_json is not None,
         reprojection_error_m=c.reprojection_error_m,
+        floor_frame=stored_floor_frame(c.calibration_json),
     )
 
 
@@ -203,6 +205,8 @@ def cameras_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt
             else "-"
         )
         cal = f"{c.reprojection_error_m:.3f} m" if c.reprojection_error_m is not None else "none"
+        if c.floor_frame is not None:
+            cal += f", plan {c.floor_frame}"
         table.add_row(c.id, c.name, c.site, pos, cal)
     Console().print(table)
 

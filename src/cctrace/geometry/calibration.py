@@ -18,7 +18,8 @@ JSON::
         {"image": [728.5, 390.0], "floor": [0.0, 6.0]}
       ],
       "image_size": [1920, 1080],
-      "max_error_m": 0.5
+      "max_error_m": 0.5,
+      "floor_frame": "central-station/concourse"
     }
 
 ``image`` is ``[u, v]`` in pixels (origin top-left, v down) of the image the points were
@@ -26,12 +27,19 @@ clicked in; ``floor`` is ``[x_m, y_m]``. ``image_size`` (``[width, height]`` px)
 optional but recommended: it lets cctrace refuse points outside the image and rescale
 the calibration to a lower-resolution stream of the same camera. ``max_error_m`` is
 optional (default 0.5): the largest floor error accepted at any point after fitting.
-The keys ``homography`` and ``reprojection_error_m`` written by
+``floor_frame`` is optional: the name of the plan the floor points are measured in.
+Cameras whose calibrations name the same frame measure positions in one coordinate
+system, so contacts are measured across their views (a patient seen by one camera,
+the person beside them by the next); name one frame only for views of one open space
+(not through walls). Without it a camera's floor positions are compared only with its
+own. The keys ``homography`` and ``reprojection_error_m`` written by
 :func:`calibration_to_json` are accepted and ignored: the homography is always refitted
 from the points, so a hand-edited file cannot carry a stale matrix.
 
-CSV (header required, ``#`` lines are comments)::
+CSV (header required, ``#`` lines are comments; a ``# floor_frame: NAME`` line sets
+the floor frame)::
 
+    # floor_frame: central-station/concourse
     u,v,x_m,y_m
     444.5,859.5,0.0,0.0
     1475.5,859.5,4.0,0.0
@@ -75,7 +83,16 @@ COLLINEAR_FRACTION = 0.01
 line: the fit is then so ill-conditioned that a pixel of click error moves distant floor
 points by metres."""
 CSV_COLUMNS = ("u", "v", "x_m", "y_m")
-_JSON_KEYS = {"points", "image_size", "max_error_m", "homography", "reprojection_error_m"}
+_JSON_KEYS = {
+    "points",
+    "image_size",
+    "max_error_m",
+    "homography",
+    "reprojection_error_m",
+    "floor_frame",
+}
+MAX_FRAME_CHARS = 200
+_CSV_FRAME = "# floor_frame:"
 
 
 @dataclass(frozen=True)
@@ -88,7 +105,9 @@ class Calibration:
     distance between each fitted point and its measured floor point;
     reprojection_error_m: RMS of point_errors_m; max_error_m: the limit every point
     passed;
-    image_size_px: (width, height) of the calibration image, when known.
+    image_size_px: (width, height) of the calibration image, when known;
+    floor_frame: the name of the floor plan the points are in, shared by cameras whose
+    positions may be compared (None: this camera's own).
     """
 
     image_xy_px: F64
@@ -98,6 +117,7 @@ class Calibration:
     max_error_m: float
     point_errors_m: F64
     image_size_px: tuple[int, int] | None = field(default=None)
+    floor_frame: str | None = field(default=None)
 
     def __post_init__(self) -> None:
         image = np.asarray(self.image_xy_px, dtype=np.float64)
@@ -134,6 +154,7 @@ class CalibrationJSON(TypedDict):
     homography: NotRequired[list[list[float]]]
     reprojection_error_m: NotRequired[float]
     image_size: NotRequired[list[int]]
+    floor_frame: NotRequired[str]
 
 
 def foot_point_xy(box_xyxy: ArrayLike) -> F64:
@@ -172,6 +193,7 @@ def fit_calibration(
     image_size_px: tuple[int, int] | None = None,
     source: str = "calibration",
     point_labels: Sequence[str] | None = None,
+    floor_frame: str | None = None,
 ) -> Calibration:
     """Fit the image-to-floor homography of N >= 4 correspondences.
 
@@ -186,6 +208,7 @@ def fit_calibration(
     """
     image = _as_points(image_xy_px, "image", source)
     floor = _as_points(floor_xy_m, "floor", source)
+    frame = _frame_name(floor_frame, source)
     n = len(image)
     labels = list(point_labels) if point_labels is not None else _default_labels(n)
     if len(floor) != n or len(labels) != n:
@@ -259,6 +282,7 @@ def fit_calibration(
         image_size_px=None
         if image_size_px is None
         else (int(image_size_px[0]), int(image_size_px[1])),
+        floor_frame=frame,
     )
 
 
@@ -289,6 +313,7 @@ def rescale_calibration(calibration: Calibration, image_size_px: tuple[int, int]
         max_error_m=calibration.max_error_m,
         point_errors_m=calibration.point_errors_m,
         image_size_px=(int(new_w), int(new_h)),
+        floor_frame=calibration.floor_frame,
     )
 
 
@@ -305,6 +330,8 @@ def calibration_to_json(calibration: Calibration) -> CalibrationJSON:
     }
     if calibration.image_size_px is not None:
         data["image_size"] = list(calibration.image_size_px)
+    if calibration.floor_frame is not None:
+        data["floor_frame"] = calibration.floor_frame
     return data
 
 
@@ -365,6 +392,7 @@ def calibration_from_json(
         threshold,
         image_size_px=image_size_px,
         source=source,
+        floor_frame=_frame_name(data.get("floor_frame"), source),
     )
 
 
@@ -416,6 +444,13 @@ def load_calibration(path: Path, max_error_m: float | None = None) -> Calibratio
 
 
 def _calibration_from_csv(text: str, source: str, max_error_m: float) -> Calibration:
+    frames = [
+        line.strip()[len(_CSV_FRAME) :].strip()
+        for line in text.splitlines()
+        if line.strip().lower().startswith(_CSV_FRAME)
+    ]
+    if len(frames) > 1:
+        raise InputError(f"{source}: {len(frames)} '{_CSV_FRAME}' lines; give at most one")
     lines = [
         (n, line)
         for n, line in enumerate(text.splitlines(), start=1)
@@ -447,8 +482,38 @@ def _calibration_from_csv(text: str, source: str, max_error_m: float) -> Calibra
         labels.append(f"point {len(labels) + 1} (line {line_no})")
     table = np.array(values, dtype=np.float64).reshape(-1, 4)
     return fit_calibration(
-        table[:, :2], table[:, 2:], max_error_m, source=source, point_labels=labels
+        table[:, :2],
+        table[:, 2:],
+        max_error_m,
+        source=source,
+        point_labels=labels,
+        floor_frame=frames[0] if frames else None,
     )
+
+
+def stored_floor_frame(calibration_json: str | None) -> str | None:
+    """The floor frame a stored calibration (`calibration_to_json`, as text) names; None
+    without a calibration, without a frame, or for text that is not one (a damaged
+    calibration is refused where its homography is used)."""
+    if not calibration_json:
+        return None
+    try:
+        frame = json.loads(calibration_json).get("floor_frame")
+    except (ValueError, AttributeError):
+        return None
+    return frame if isinstance(frame, str) and frame else None
+
+
+def _frame_name(value: object, source: str) -> str | None:
+    """A floor frame name as given (surrounding spaces dropped), or None."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_FRAME_CHARS:
+        raise InputError(
+            f'{source}: "floor_frame" must be a non-empty name of at most {MAX_FRAME_CHARS} '
+            f"characters (the floor plan the points are measured in), got {json.dumps(value)[:80]}"
+        )
+    return value.strip()
 
 
 def _as_points(xy: ArrayLike, side: str, source: str) -> F64:

@@ -397,7 +397,9 @@ def build_site(n_cameras: int, seed: int) -> tuple[tuple[Place, ...], tuple[SimC
                 x0 + (j + 1) * CAMERA_VIEW_W_M,
                 y0 + PLACE_DEPTH_M,
             )
-            cam_xy, calibration = pinhole_calibration(view)
+            # The views of one place share its floor plan (site metres): contacts are
+            # measured across them, as a site would calibrate one open space.
+            cam_xy, calibration = pinhole_calibration(view, floor_frame=name)
             cameras.append(
                 SimCamera(
                     cid, f"{name} camera {j + 1}", name, cam_xy[0], cam_xy[1], view, calibration
@@ -415,6 +417,7 @@ def pinhole_calibration(
     setback_m: float = 4.0,
     tilt_deg: float = 30.0,
     hfov_deg: float = 90.0,
+    floor_frame: str | None = None,
 ) -> tuple[tuple[float, float], Calibration]:
     """A camera ``height_m`` up, ``setback_m`` in front of the view's near edge (lower y),
     looking along +y: its site position and the calibration fitted from six floor points
@@ -434,7 +437,9 @@ def pinhole_calibration(
     world = np.column_stack([floor, np.zeros(len(floor))])
     uvw = ((world - cam) @ rot.T) @ k.T
     image = uvw[:, :2] / uvw[:, 2:3]
-    calibration = fit_calibration(image, floor, image_size_px=IMAGE_SIZE_PX, source="sim camera")
+    calibration = fit_calibration(
+        image, floor, image_size_px=IMAGE_SIZE_PX, source="sim camera", floor_frame=floor_frame
+    )
     return (float(cam[0]), float(cam[1])), calibration
 
 

@@ -57,10 +57,17 @@ def trace_cases(
         q.case_id: build_route(found[q.case_id], cameras.cameras, settings.route_merge_gap_s)
         for q in queries
     }
+
+    # A stay's contacts are in its camera's view and, where calibrations share a floor
+    # frame, in the views beside it (distances in one plan): read those cameras too.
+    def views(camera_id: str) -> tuple[str, ...]:
+        return (camera_id, *cameras.sharing_frame(camera_id, settings.shared_frame_radius_m))
+
     pool.fetch(
-        Window(stay.camera_id, stay.t_start_s, stay.t_end_s)
+        Window(cam, stay.t_start_s, stay.t_end_s)
         for route in routes.values()
         for stay in route
+        for cam in views(stay.camera_id)
     )
     contacts = {}
     for q in queries:
@@ -72,8 +79,9 @@ def trace_cases(
                 tuple(mine[i] for i in stay.sighting_ids),
                 tuple(
                     s
+                    for cam in views(stay.camera_id)
                     for s in scope.clip_all(
-                        pool.in_window(Window(stay.camera_id, stay.t_start_s, stay.t_end_s))
+                        pool.in_window(Window(cam, stay.t_start_s, stay.t_end_s))
                     )
                     if s.sighting_id not in mine
                 ),

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cctrace.core.types import Sighting
+from cctrace.geometry.calibration import stored_floor_frame
 from cctrace.store.records import CameraRecord
 from cctrace.vision.appearance import (
     CNN_DIM,
@@ -165,6 +166,7 @@ class CameraMap:
         self.positions = CameraPositions.of(list(self.cameras.values()))
         self._row = {cid: i for i, cid in enumerate(self.positions.camera_ids)}
         self._within_cache: dict[tuple[str, float], tuple[str, ...]] = {}
+        self._frames: dict[str, str | None] | None = None
 
     def _subset(self, camera_ids: Sequence[str]) -> CameraPositions:
         rows = [self._row.get(c, -1) for c in camera_ids]
@@ -187,6 +189,27 @@ class CameraMap:
     def distances_m(self, a_ids: Sequence[str], b_ids: Sequence[str]) -> F64:
         """(A, B) metres between the cameras named; NaN where unknown."""
         return camera_distance_matrix_m(self._subset(a_ids), self._subset(b_ids))
+
+    def floor_frame(self, camera_id: str) -> str | None:
+        """The floor plan ``camera_id``'s calibration names (`Calibration.floor_frame`)."""
+        if self._frames is None:
+            self._frames = {
+                cid: stored_floor_frame(c.calibration_json) for cid, c in self.cameras.items()
+            }
+        return self._frames.get(camera_id)
+
+    def sharing_frame(self, camera_id: str, radius_m: float) -> tuple[str, ...]:
+        """Other cameras whose calibration names ``camera_id``'s floor frame (none when it
+        names none), except those known to be more than ``radius_m`` away: their floor
+        positions are comparable with this camera's."""
+        frame = self.floor_frame(camera_id)
+        if frame is None:
+            return ()
+        same = [c for c in self.cameras if c != camera_id and self.floor_frame(c) == frame]
+        if not same:
+            return ()
+        d = self.distances_m([camera_id], same)[0]
+        return tuple(c for c, m in zip(same, d, strict=True) if not m > radius_m)
 
     def within(self, camera_id: str, radius_m: float) -> tuple[str, ...]:
         """Cameras (itself included) whose known distance to ``camera_id`` is at most

@@ -128,6 +128,12 @@ class TraceSettings:
     differently (appearance below `track_appearance_threshold`): a duplicate box of one
     body shows the same clothes, and two people walking in through one door side by
     side can measure that close on the floor."""
+    shared_frame_radius_m: float = 60.0
+    """Cameras whose calibrations name one floor frame (`Calibration.floor_frame`: views
+    of one open space) and stand at most this far apart are read for contacts across
+    their views: the patient in one view, the person beside them in the next. Farther
+    cameras of the same plan see other parts of it, where nobody is within a policy's
+    2 m of a person in this view."""
     masked_min_ratio: float = 0.5
     """A sighting counts as masked when at least this share of its faces wore a mask."""
     contact_face_threshold: float = SFACE_COSINE_THRESHOLD
@@ -143,6 +149,7 @@ class TraceSettings:
             "distance_step_s",
             "path_max_gap_s",
             "same_body_max_m",
+            "shared_frame_radius_m",
         )
         for name in positive:
             if not getattr(self, name) > 0:
