@@ -43,17 +43,20 @@ def store(initialised: InitResult) -> Iterator[Store]:
 @pytest.fixture
 def video(store: Store) -> VideoRecord:
     store.add_camera(CameraRecord("cam-1", "Main entrance", site="Station"))
-    return store.begin_video(
-        VideoRecord(
-            video_id=VIDEO_ID,
-            camera_id="cam-1",
-            path="/footage/cam-1.mp4",
-            start_utc=datetime.fromtimestamp(T0, UTC),
-            duration_s=600.0,
-            fps=25.0,
-            width=1920,
-            height=1080,
-        )
+    return store.begin_video(video_record())
+
+
+def video_record() -> VideoRecord:
+    """The 10-minute video of cam-1 the store tests ingest into."""
+    return VideoRecord(
+        video_id=VIDEO_ID,
+        camera_id="cam-1",
+        path="/footage/cam-1.mp4",
+        start_utc=datetime.fromtimestamp(T0, UTC),
+        duration_s=600.0,
+        fps=25.0,
+        width=1920,
+        height=1080,
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ from cctrace.store.records import CameraRecord, SketchRows, VideoRecord
 from cctrace.store.repository import COLOUR_SKETCH_BACKFILL, LONGEST_SIGHTING, Store
 from cctrace.store.vector_index import FlatFaceIndex
 from tests.store.bytescan import found
-from tests.store.conftest import T0, VIDEO_ID, make_sighting
+from tests.store.conftest import T0, make_sighting, video_record
 
 DIM = APPEARANCE_CNN_DIM + APPEARANCE_COLOUR_DIM
 
@@ -147,7 +146,7 @@ def test_an_upgraded_store_gets_its_sketches_filled_in_resumably(
     rows = _sightings(30)
     with Store.open(home) as store:
         store.add_camera(CameraRecord("cam-1", "Main entrance", site="Station"))
-        store.begin_video(_video())
+        store.begin_video(video_record())
         store.bulk_insert_sightings(rows)
         fresh = _sketches(store, [("cam-1", T0, T0 + 1000)])
     engine = db.make_engine(home.database_url)
@@ -201,16 +200,3 @@ def test_key_rotation_reencrypts_the_sketches(store: Store, video: VideoRecord) 
     assert len(sealed) == len(rows) and set(sealed) == {report.new_key_id}
     after = _sketches(store, [("cam-1", T0, T0 + 1000)])
     np.testing.assert_array_equal(before.colour, after.colour)
-
-
-def _video() -> VideoRecord:
-    return VideoRecord(
-        video_id=VIDEO_ID,
-        camera_id="cam-1",
-        path="/footage/cam-1.mp4",
-        start_utc=datetime.fromtimestamp(T0, UTC),
-        duration_s=600.0,
-        fps=25.0,
-        width=1920,
-        height=1080,
-    )

@@ -333,6 +333,18 @@ def test_a_clearly_different_face_vetoes_appearance_and_track_evidence(
     assert (not_vetoed([cand], refs, TraceSettings()) == [cand]) is kept
 
 
+def _appearances(rng: np.random.Generator, n: int) -> np.ndarray:  # type: ignore[type-arg]
+    """``n`` appearance vectors laid out as stored: a unit non-negative CNN part, then a
+    unit colour part of square-rooted histograms."""
+    from cctrace.vision.appearance import CNN_DIM
+
+    cnn = np.abs(rng.gamma(0.5, 1.0, (n, CNN_DIM)) + 1.0)
+    colour = rng.dirichlet(np.full(40, 0.3), n) ** 0.5
+    cnn /= np.linalg.norm(cnn, axis=1, keepdims=True)
+    colour /= np.linalg.norm(colour, axis=1, keepdims=True)
+    return np.concatenate([cnn, colour], axis=1)
+
+
 def test_screening_by_colour_bound_keeps_exactly_the_alike_rows() -> None:
     """`_alike` skips the CNN part where colour alone cannot reach the threshold: the
     rows it keeps are exactly those the full similarity keeps (float16 storage)."""
@@ -342,11 +354,7 @@ def test_screening_by_colour_bound_keeps_exactly_the_alike_rows() -> None:
     rng = np.random.default_rng(4)
 
     def people(n: int) -> np.ndarray:  # type: ignore[type-arg]
-        cnn = np.abs(rng.gamma(0.5, 1.0, (n, CNN_DIM)) + 1.0)
-        colour = rng.dirichlet(np.full(40, 0.3), n) ** 0.5
-        cnn /= np.linalg.norm(cnn, axis=1, keepdims=True)
-        colour /= np.linalg.norm(colour, axis=1, keepdims=True)
-        return np.concatenate([cnn, colour], axis=1)
+        return _appearances(rng, n)
 
     ref = people(3).astype(np.float32)
     stored = people(9000)
@@ -376,11 +384,7 @@ def test_colour_screen_drops_only_rows_the_full_similarity_would_drop() -> None:
     rng = np.random.default_rng(5)
 
     def people(n: int) -> np.ndarray:  # type: ignore[type-arg]
-        cnn = np.abs(rng.gamma(0.5, 1.0, (n, CNN_DIM)) + 1.0)
-        colour = rng.dirichlet(np.full(40, 0.3), n) ** 0.5
-        cnn /= np.linalg.norm(cnn, axis=1, keepdims=True)
-        colour /= np.linalg.norm(colour, axis=1, keepdims=True)
-        return np.concatenate([cnn, colour], axis=1)
+        return _appearances(rng, n)
 
     n = 6000
     stored = people(n).astype(np.float16)
