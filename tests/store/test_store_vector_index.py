@@ -165,3 +165,40 @@ def test_no_temp_files_left_by_normal_writes(index: FlatFaceIndex) -> None:
     names = [p.name for p in (index.root / DAY1).iterdir()]
     assert len(names) == 3 and all(n.endswith(".seg") and not n.startswith(".") for n in names)
     assert [p.name for p in index.root.iterdir()] == [DAY1]
+
+
+def test_prefetch_loads_several_days_at_once_and_search_agrees(
+    index: FlatFaceIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`prefetch` decrypts the days a search will read on several threads; the search
+    then finds what it finds without it, reads no day twice, and a day added later
+    (a new segment) is read again."""
+    days = [f"2024-03-{d:02d}" for d in range(5, 10)]
+    for n, day in enumerate(days):
+        index.add(day, [f"{day}-{i}" for i in range(40)], vectors(40, seed=n + 1))
+    queries = vectors(3, seed=3)
+    cold = FlatFaceIndex(tmp_path / "faces", index._cipher)
+    expected = cold.search_with_stats(queries, days, k=5)
+
+    warm = FlatFaceIndex(tmp_path / "faces", index._cipher, max_cached_days=4)
+    loads: list[str] = []
+    real = FlatFaceIndex._load
+
+    def counted(self: FlatFaceIndex, day: str, names: tuple[str, ...]) -> object:
+        loads.append(day)
+        return real(self, day, names)
+
+    monkeypatch.setattr(FlatFaceIndex, "_load", counted)
+    warm.prefetch([*days, days[0]])
+    assert sorted(loads) == days[:4]  # as many as the cache holds, each once
+    got = warm.search_with_stats(queries, days, k=5)
+    assert loads.count(days[4]) == 1 and len(loads) == 5  # the fifth, by the search itself
+    assert [[m.sighting_id for m in q] for q in got[0]] == [
+        [m.sighting_id for m in q] for q in expected[0]
+    ]
+    assert got[1] == expected[1]
+    warm.add(days[1], ["late"], vectors(1, seed=9))
+    warm.prefetch(days[:3])
+    assert loads.count(days[1]) == 2  # its segments changed: read again
+    with pytest.raises(InputError):
+        warm.prefetch(["not-a-day", days[0]])

@@ -34,6 +34,9 @@ class CountingIndex:
         self.days_searched += list(days)
         return self.inner.search_with_stats(queries, days, k, min_similarity)
 
+    def prefetch(self, days: Sequence[str]) -> None:
+        self.inner.prefetch(days)
+
 
 def _all_ids(result: TraceResult) -> set[str]:
     ids = {i for stay in result.route for i in stay.sighting_ids}

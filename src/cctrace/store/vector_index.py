@@ -35,6 +35,7 @@ import struct
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -53,6 +54,7 @@ DEFAULT_DIM = 128
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HLEN = struct.Struct("<I")
 _IDS_LEN = struct.Struct("<Q")
+_LOAD_THREADS = max(2, min(4, os.cpu_count() or 2))  # days decrypted at once by `prefetch`
 _SEARCH_BLOCK = 1 << 20  # vectors per matrix product: bounds the (Q, block) score matrix
 STALE_TMP_S = 3600.0
 """A segment's temporary file older than this is a crashed write's leftover."""
@@ -128,6 +130,8 @@ class VectorIndex(Protocol):
         k: int,
         min_similarity: float | None = None,
     ) -> tuple[list[list[Match]], list[ScoreStats]]: ...
+
+    def prefetch(self, days: Sequence[str]) -> None: ...
 
     def drop_day(self, day: str) -> int: ...
 
@@ -313,6 +317,29 @@ class FlatFaceIndex:
         or above it are returned (possibly fewer than ``k``).
         """
         return self.search_with_stats(queries, days, k, min_similarity)[0]
+
+    def prefetch(self, days: Sequence[str]) -> None:
+        """Load and decrypt the days a search is about to read, several at once (as many
+        as the cache holds). A week of a 10 M-sighting city is 1.5 GB of faces: 4.7-5.3 s
+        one day after another on the 2-core dev VM, 2.5-3.0 s two at a time (AES-GCM and
+        the file reads let go of the GIL). Days already loaded are not read again."""
+        wanted = [d for d in dict.fromkeys(days)][: self._max_cached]
+        for day in wanted:
+            _check_day(day)
+        todo = [(d, names) for d in wanted if (names := self._segment_names(d))]
+        todo = [(d, n) for d, n in todo if (c := self._cache.get(d)) is None or c.segments != n]
+        if len(todo) < 2:
+            return  # nothing to overlap: `_loaded` reads it when the search needs it
+        try:
+            with ThreadPoolExecutor(min(len(todo), _LOAD_THREADS)) as pool:
+                loaded = list(pool.map(lambda item: self._load(*item), todo))
+        except FileNotFoundError:
+            return  # a compaction replaced a segment meanwhile: `_loaded` lists again
+        for (day, _), got in zip(todo, loaded, strict=True):
+            self._cache[day] = got
+            self._cache.move_to_end(day)
+        while len(self._cache) > self._max_cached:
+            self._cache.popitem(last=False)
 
     def search_with_stats(
         self,

@@ -80,6 +80,8 @@ class FaceSearcher(Protocol):
         min_similarity: float | None = None,
     ) -> tuple[list[list[Match]], list[ScoreStats]]: ...
 
+    def prefetch(self, days: Sequence[str]) -> None: ...
+
 
 @dataclass(frozen=True)
 class ScoredSighting:
@@ -494,7 +496,9 @@ def face_search(
     ]
     hits: list[set[str]] = [set() for _ in scopes]
     row_stats = [ScoreStats() for _ in range(len(stacked))]
-    for day in sorted(set().union(*case_days)):
+    all_days = sorted(set().union(*case_days))
+    index.prefetch(all_days)  # decrypted several at once, before the day-by-day search
+    for day in all_days:
         rows = [r for r in range(len(stacked)) if day in case_days[owner[r]]]
         matches, stats = index.search_with_stats(
             stacked[rows],
