@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import (
+    Connection,
     CursorResult,
     Double,
     Engine,
@@ -664,10 +665,7 @@ class Store:
                 finally:
                     raw.execute("COMMIT")
             with conn.begin():
-                found = conn.execute(
-                    select(SettingRow.value).where(SettingRow.key == LONGEST_SIGHTING)
-                ).first()
-                _start_bounds(params, chunk, _longest_of(found))
+                _start_bounds(params, chunk, _longest(conn))
                 query = _sketch_query(len(chunk), "id")
                 return [tuple(r) for r in conn.execute(query, params)]
 
@@ -1137,10 +1135,10 @@ def _raise_longest(session: Session, sightings: Sequence[Sighting]) -> None:
     )
 
 
-def _longest(session: Session) -> float:
-    """The longest stored sighting (`LONGEST_SIGHTING`), read in ``session``'s transaction."""
+def _longest(conn: Session | Connection) -> float:
+    """The longest stored sighting (`LONGEST_SIGHTING`), read in ``conn``'s transaction."""
     return _longest_of(
-        session.execute(select(SettingRow.value).where(SettingRow.key == LONGEST_SIGHTING)).first()
+        conn.execute(select(SettingRow.value).where(SettingRow.key == LONGEST_SIGHTING)).first()
     )
 
 
@@ -1277,17 +1275,18 @@ def _stored_appearance(sighting_id: str, raw: bytes) -> NDArray[np.floating[Any]
 
 
 @functools.lru_cache(maxsize=8)
-def _sketch_query(n: int, dialect_rowid: str = "rowid") -> TextClause:
+def _sketch_query(n: int, key_column: str = "rowid") -> TextClause:
     """Sightings overlapping n ``(camera, from, to)`` spans, from the window index alone
     (it holds every column asked for): one OR term per span, each a range scan. Plain
     SQL text, cached per span count: building and parsing the statement for every read
-    cost more than running it. The first column is SQLite's rowid, for the table read."""
+    cost more than running it. The first column, ``key_column``, finds the row again for
+    the table read: SQLite's rowid, the id elsewhere."""
     terms = " OR ".join(
         f"(camera_id = :c{i} AND t_start_s <= :h{i} AND t_start_s >= :b{i} AND t_end_s >= :l{i})"
         for i in range(n)
     )
     return text(
-        f"SELECT {dialect_rowid}, id, camera_id, t_start_s, t_end_s, appearance_colour_enc "
+        f"SELECT {key_column}, id, camera_id, t_start_s, t_end_s, appearance_colour_enc "
         f"FROM sightings WHERE {terms}"
     )
 

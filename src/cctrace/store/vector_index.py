@@ -323,7 +323,7 @@ class FlatFaceIndex:
         as the cache holds). A week of a 10 M-sighting city is 1.5 GB of faces: 4.7-5.3 s
         one day after another on the 2-core dev VM, 2.5-3.0 s two at a time (AES-GCM and
         the file reads let go of the GIL). Days already loaded are not read again."""
-        wanted = [d for d in dict.fromkeys(days)][: self._max_cached]
+        wanted = list(dict.fromkeys(days))[: self._max_cached]
         for day in wanted:
             _check_day(day)
         todo = [(d, names) for d in wanted if (names := self._segment_names(d))]

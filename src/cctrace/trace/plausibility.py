@@ -167,6 +167,7 @@ class CameraMap:
         self._row = {cid: i for i, cid in enumerate(self.positions.camera_ids)}
         self._within_cache: dict[tuple[str, float], tuple[str, ...]] = {}
         self._frames: dict[str, str | None] | None = None
+        self._sharing_cache: dict[tuple[str, float], tuple[str, ...]] = {}
 
     def _subset(self, camera_ids: Sequence[str]) -> CameraPositions:
         rows = [self._row.get(c, -1) for c in camera_ids]
@@ -202,14 +203,22 @@ class CameraMap:
         """Other cameras whose calibration names ``camera_id``'s floor frame (none when it
         names none), except those known to be more than ``radius_m`` away: their floor
         positions are comparable with this camera's."""
-        frame = self.floor_frame(camera_id)
-        if frame is None:
-            return ()
-        same = [c for c in self.cameras if c != camera_id and self.floor_frame(c) == frame]
-        if not same:
-            return ()
-        d = self.distances_m([camera_id], same)[0]
-        return tuple(c for c, m in zip(same, d, strict=True) if not m > radius_m)
+        key = (camera_id, radius_m)
+        if key not in self._sharing_cache:  # asked for each stay, twice per trace
+            frame = self.floor_frame(camera_id)
+            same = [
+                c
+                for c in self.cameras
+                if frame is not None and c != camera_id and self.floor_frame(c) == frame
+            ]
+            if not same:
+                self._sharing_cache[key] = ()
+            else:
+                d = self.distances_m([camera_id], same)[0]
+                self._sharing_cache[key] = tuple(
+                    c for c, m in zip(same, d, strict=True) if not m > radius_m
+                )
+        return self._sharing_cache[key]
 
     def within(self, camera_id: str, radius_m: float) -> tuple[str, ...]:
         """Cameras (itself included) whose known distance to ``camera_id`` is at most

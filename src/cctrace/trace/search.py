@@ -348,19 +348,10 @@ class SightingPool:
         rows = self._store.appearance_rows(spans, screen=screen)
         if not len(rows) or rows.appearance.shape[1] != CNN_DIM + COLOUR_DIM:
             return
-        grouped: dict[str, list[int]] = {}
-        for i, cam in enumerate(rows.camera_ids):
-            grouped.setdefault(cam, []).append(i)
-        of_camera = {cam: np.asarray(ix, np.intp) for cam, ix in grouped.items()}
+        of_camera = _rows_by_camera(rows.camera_ids)
         alike: set[str] = set()
         for unions, ref in cases:
-            hits = []
-            for cam, union in unions.items():
-                idx = of_camera.get(cam)
-                if idx is None:
-                    continue
-                hits.append(idx[overlaps_union(union, rows.t_start_s[idx], rows.t_end_s[idx])])
-            hit = np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
+            hit = _rows_in_windows(of_camera, unions, rows.t_start_s, rows.t_end_s)
             if not len(hit):
                 continue
             keep = _alike(ref, rows.appearance, hit, at_least)
@@ -417,26 +408,54 @@ def colour_screen(
     def screen(rows: SketchRows) -> NDArray[np.bool_]:
         keep = np.zeros(len(rows), np.bool_)
         unknown = np.isnan(rows.colour[:, 0]) if len(rows) else keep
-        grouped: dict[str, list[int]] = {}
-        for i, cam in enumerate(rows.camera_ids):
-            grouped.setdefault(cam, []).append(i)
+        of_camera = _rows_by_camera(rows.camera_ids)
         colour = rows.colour.astype(np.float32)
         for unions, ref_colour in cases:
-            hits = []
-            for cam, ix in grouped.items():
-                union = unions.get(cam)
-                if union:
-                    idx = np.asarray(ix, np.intp)
-                    hits.append(idx[overlaps_union(union, rows.t_start_s[idx], rows.t_end_s[idx])])
-            hit = np.concatenate(hits) if hits else np.zeros(0, np.intp)
-            if not len(hit):
-                continue
-            with np.errstate(invalid="ignore"):
-                bound = CNN_WEIGHT * 1.01 + (1.0 - CNN_WEIGHT) * (ref_colour @ colour[hit].T)
-                keep[hit[(bound >= at_least).any(axis=0) | unknown[hit]]] = True
+            hit = _rows_in_windows(of_camera, unions, rows.t_start_s, rows.t_end_s)
+            if len(hit):
+                keep[hit[_colour_may_reach(ref_colour, colour[hit], at_least) | unknown[hit]]] = (
+                    True
+                )
         return keep
 
     return screen
+
+
+def _colour_may_reach(
+    ref_colour: NDArray[np.float32], colour: NDArray[np.float32], at_least: float
+) -> NDArray[np.bool_]:
+    """(len(colour),) whether each colour row could still be ``at_least`` alike to some
+    row of ``ref_colour`` with a perfect CNN match: the combined similarity is
+    ``w * cnn + (1 - w) * colour``, and a CNN cosine of unit rows is at most 1 (1.01
+    allows for float16 norms). An exact bound: a row it rules out is not alike. NaN
+    rows are ruled out (the caller decides what an unknown colour means)."""
+    with np.errstate(invalid="ignore"):
+        bound = CNN_WEIGHT * 1.01 + (1.0 - CNN_WEIGHT) * (ref_colour @ colour.T)
+        return np.asarray((bound >= at_least).any(axis=0), np.bool_)
+
+
+def _rows_by_camera(camera_ids: Sequence[str]) -> dict[str, NDArray[np.intp]]:
+    """Row numbers of each camera in ``camera_ids``."""
+    grouped: dict[str, list[int]] = {}
+    for i, cam in enumerate(camera_ids):
+        grouped.setdefault(cam, []).append(i)
+    return {cam: np.asarray(ix, np.intp) for cam, ix in grouped.items()}
+
+
+def _rows_in_windows(
+    of_camera: dict[str, NDArray[np.intp]],
+    unions: dict[str, list[tuple[float, float]]],
+    t_start_s: F64,
+    t_end_s: F64,
+) -> NDArray[np.intp]:
+    """The rows (sorted, each once) overlapping a camera's windows (``unions``, merged
+    per camera as `merged_windows` gives them)."""
+    hits = [
+        idx[overlaps_union(union, t_start_s[idx], t_end_s[idx])]
+        for cam, union in unions.items()
+        if (idx := of_camera.get(cam)) is not None
+    ]
+    return np.unique(np.concatenate(hits)) if hits else np.zeros(0, np.intp)
 
 
 def _alike(
@@ -459,11 +478,9 @@ def _alike(
         block = rows[start : start + _SCREEN_BLOCK]
         n = len(block)
         np.take(vectors, block, axis=0, out=half[:n])
-        colour = ref_colour @ half[:n, CNN_DIM:].astype(np.float32).T
-        with np.errstate(invalid="ignore"):
-            # A CNN cosine of unit rows is at most 1; 1.01 allows for float16 norms.
-            bound = CNN_WEIGHT * 1.01 + (1.0 - CNN_WEIGHT) * colour
-            maybe = np.flatnonzero((bound >= at_least).any(axis=0))
+        maybe = np.flatnonzero(
+            _colour_may_reach(ref_colour, half[:n, CNN_DIM:].astype(np.float32), at_least)
+        )
         if not len(maybe):
             continue
         m = len(maybe)
