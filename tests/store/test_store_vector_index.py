@@ -135,6 +135,40 @@ def test_compact_merges_segments_and_drops_duplicates(index: FlatFaceIndex) -> N
     assert index.count(DAY1) == 4
 
 
+def test_a_batch_repeating_an_id_keeps_its_first_vector(index: FlatFaceIndex) -> None:
+    data = vectors(3, seed=6)
+    index.add(DAY1, ["a", "b", "a"], data)  # "a" twice in one batch
+    assert index.count(DAY1) == 2
+    hits = index.search(data, [DAY1], k=5)
+    assert [m.sighting_id for m in hits[0]] == ["a", "b"]  # one "a", with the first vector
+    assert hits[0][0].similarity == pytest.approx(1.0, abs=1e-5)
+    assert hits[2][0].similarity < 0.999  # the repeat's own vector was not stored
+
+
+def test_one_segment_ids_are_read_on_demand(index: FlatFaceIndex) -> None:
+    ids = [f"sighting-{i:04d}-{'x' * (i % 7)}" for i in range(300)]  # ids of varied length
+    data = vectors(300, seed=8)
+    index.add(DAY1, ids, data)
+    hits = index.search(data, [DAY1], k=1)
+    assert [h[0].sighting_id for h in hits] == ids
+    loaded = index._loaded(DAY1)
+    assert (len(loaded.ids), loaded.ids[-1], loaded.ids[0]) == (300, ids[-1], ids[0])
+    assert loaded.ids[10:13] == ids[10:13]
+    with pytest.raises(IndexError):
+        loaded.ids[300]
+
+
+def test_a_truncated_segment_is_refused_by_name(index: FlatFaceIndex) -> None:
+    index.add(DAY1, ["a", "b"], vectors(2))
+    seg = next((index.root / DAY1).iterdir())
+    seg.write_bytes(seg.read_bytes()[:-40])
+    with pytest.raises(CorruptDataError, match=seg.name):
+        FlatFaceIndex(index.root, index._cipher).search(vectors(1), [DAY1], k=1)
+    seg.write_bytes(b"CCT")
+    with pytest.raises(CorruptDataError, match="not a cctrace segment"):
+        FlatFaceIndex(index.root, index._cipher).search(vectors(1), [DAY1], k=1)
+
+
 def test_reconcile_repairs_from_the_database(store: Store, video: VideoRecord) -> None:
     day = utc_day(T0)
     batch = [make_sighting(i, T0 + i) for i in range(6)]

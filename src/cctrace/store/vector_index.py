@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import mmap
 import os
 import re
 import secrets
@@ -38,7 +39,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,6 +55,7 @@ DEFAULT_DIM = 128
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HLEN = struct.Struct("<I")
 _IDS_LEN = struct.Struct("<Q")
+_NEWLINE = ord("\n")
 _LOAD_THREADS = max(2, min(4, os.cpu_count() or 2))  # days decrypted at once by `prefetch`
 _SEARCH_BLOCK = 1 << 20  # vectors per matrix product: bounds the (Q, block) score matrix
 STALE_TMP_S = 3600.0
@@ -145,8 +147,38 @@ class VectorIndex(Protocol):
 @dataclass
 class _LoadedDay:
     segments: tuple[str, ...]
-    ids: list[str]
+    ids: Sequence[str]
     vectors: NDArray[np.float32] = field(repr=False)
+
+
+class _SegmentIds(Sequence[str]):
+    """A segment's sighting ids, decoded one at a time as search hits need them: a day holds
+    hundreds of thousands, and decoding them all took longer than decrypting the day."""
+
+    def __init__(self, buffer: bytearray, start: int, length: int) -> None:
+        raw = np.frombuffer(buffer, np.uint8, count=length, offset=start)
+        self._raw = raw
+        newlines = np.flatnonzero(raw == _NEWLINE)
+        self._ends = np.append(newlines, length) if length else np.zeros(0, np.intp)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        start = int(self._ends[i - 1]) + 1 if i else 0
+        return self._raw[start : int(self._ends[i])].tobytes().decode()
 
 
 class FlatFaceIndex:
@@ -177,6 +209,7 @@ class FlatFaceIndex:
         vectors = self._normalised(embeddings, len(ids))
         if not ids:
             return
+        ids, vectors = _first_of_each(ids, vectors)  # a segment never repeats an id
         self._write_segment(day, ids, vectors)
 
     def compact(self, day: str) -> None:
@@ -384,7 +417,7 @@ class FlatFaceIndex:
             return ()
         return tuple(sorted(p.name for p in folder.iterdir() if p.name.endswith(SEGMENT_SUFFIX)))
 
-    def _write_segment(self, day: str, ids: list[str], vectors: NDArray[np.float32]) -> None:
+    def _write_segment(self, day: str, ids: Sequence[str], vectors: NDArray[np.float32]) -> None:
         folder = self.root / day
         folder.mkdir(parents=True, exist_ok=True)
         # Time-ordered names keep segments in insertion order; the random tail keeps two
@@ -444,56 +477,66 @@ class FlatFaceIndex:
         return loaded
 
     def _load(self, day: str, names: tuple[str, ...]) -> _LoadedDay:
+        if len(names) == 1:
+            # The common case after `compact`: no copy of the matrix, ids decoded on demand,
+            # and no duplicate check (a segment never holds an id twice: `add` keeps the
+            # first of a batch's repeats, and compaction and rebuilds write unique ids).
+            seg_ids, seg_vectors = self._read_segment(day, names[0])
+            return _LoadedDay(names, seg_ids, seg_vectors)
         ids: list[str] = []
         parts: list[NDArray[np.float32]] = []
         for name in names:
             seg_ids, seg_vectors = self._read_segment(day, name)
             ids += seg_ids
             parts.append(seg_vectors)
-        if len(parts) == 1:
-            vectors = parts[0]  # the common case after `compact`: no copy of the matrix
-        else:
-            vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
-        if len(set(ids)) != len(ids):
-            # Duplicates only follow a crash between a rebuild's write and its deletes, or
-            # a re-added batch; keep the first copy of each id.
-            first: dict[str, int] = {}
-            for i, sid in enumerate(ids):
-                first.setdefault(sid, i)
-            keep = np.fromiter(first.values(), np.int64, len(first))
-            ids, vectors = list(first), vectors[keep]
+        vectors = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+        # Across segments, duplicates follow a crash between a rebuild's write and its
+        # deletes, or a re-added batch.
+        ids, vectors = _first_of_each(ids, vectors)
         return _LoadedDay(names, ids, vectors)
 
-    def _read_segment(self, day: str, name: str) -> tuple[list[str], NDArray[np.float32]]:
+    def _read_segment(self, day: str, name: str) -> tuple[Sequence[str], NDArray[np.float32]]:
         path = self.root / day / name
-        data = path.read_bytes()
-        if not data.startswith(MAGIC):
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < len(MAGIC) + _HLEN.size:
+                raise CorruptDataError(f"face index segment {path} is not a cctrace segment")
+            # Mapped, not read: the sealed bytes are decrypted straight from the page cache
+            # into one buffer (no copy of a day's 220 MB on either side). The mapping goes
+            # with its last view (closing it by hand fails while an error's traceback
+            # still holds a slice of it).
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        plain, header = self._open_payload(memoryview(mapped), path, day, name)
+        del mapped
+        (id_len,) = _IDS_LEN.unpack_from(plain, 0)
+        offset = _vectors_offset(id_len)
+        vectors = np.frombuffer(plain, np.dtype("<f4"), offset=offset).reshape(-1, header.dim)
+        vectors.flags.writeable = False  # search only reads it
+        seg_ids = _SegmentIds(plain, _IDS_LEN.size, id_len)
+        if len(seg_ids) != header.count or len(vectors) != header.count:
+            raise CorruptDataError(f"face index segment {path} holds a wrong number of vectors")
+        return seg_ids, vectors
+
+    def _open_payload(
+        self, data: memoryview, path: Path, day: str, name: str
+    ) -> tuple[bytearray, _Header]:
+        if data[: len(MAGIC)] != MAGIC:
             raise CorruptDataError(f"face index segment {path} is not a cctrace segment")
         (n,) = _HLEN.unpack_from(data, len(MAGIC))
         body = len(MAGIC) + _HLEN.size
-        header = _Header.from_json(data[body : body + n], path)
+        header = _Header.from_json(bytes(data[body : body + n]), path)
         if header.day != day or header.name != name:
             raise CorruptDataError(
                 f"face index segment {path} was moved from {header.day}/{header.name}"
             )
         try:
-            plain = self._cipher.decrypt_large(
-                memoryview(data)[body + n :], header.record_id, header.field
-            )
+            plain = self._cipher.decrypt_large(data[body + n :], header.record_id, header.field)
         except CorruptDataError as exc:
             raise CorruptDataError(
-                f"face index segment {path}: {exc.message}; run the index reconcile to rebuild "
-                "it from the database"
+                f"face index segment {path}: {exc.message}; run the index reconcile to "
+                "rebuild it from the database"
             ) from None
-        (id_len,) = _IDS_LEN.unpack_from(plain, 0)
-        id_end = _IDS_LEN.size + id_len
-        seg_ids = plain[_IDS_LEN.size : id_end].decode().split("\n") if id_len else []
-        # A read-only view of the decrypted buffer: search only reads it.
-        offset = _vectors_offset(id_len)
-        vectors = np.frombuffer(plain, np.dtype("<f4"), offset=offset).reshape(-1, header.dim)
-        if len(seg_ids) != header.count or len(vectors) != header.count:
-            raise CorruptDataError(f"face index segment {path} holds a wrong number of vectors")
-        return seg_ids, vectors
+        return plain, header
 
     def _normalised(self, embeddings: FloatArray, n: int | None) -> NDArray[np.float32]:
         v = np.asarray(embeddings, np.float32)
@@ -549,6 +592,18 @@ def _top_k(scores: NDArray[np.float32], k: int, min_similarity: float | None) ->
     if len(scores) <= k:
         return np.arange(len(scores))
     return np.argpartition(scores, -k)[-k:]
+
+
+def _first_of_each(
+    ids: list[str], vectors: NDArray[np.float32]
+) -> tuple[list[str], NDArray[np.float32]]:
+    """``ids`` and their rows with only the first copy of each repeated id kept."""
+    if len(set(ids)) == len(ids):
+        return ids, vectors
+    first: dict[str, int] = {}
+    for i, sid in enumerate(ids):
+        first.setdefault(sid, i)
+    return list(first), vectors[np.fromiter(first.values(), np.int64, len(first))]
 
 
 def _vectors_offset(id_bytes: int) -> int:
