@@ -12,6 +12,10 @@ Two steps, each its own process so that peak memory (ru_maxrss) measures one thi
     # --cold the OS page cache is emptied before each (root)
     .venv/bin/python benchmarks/bench_trace_scale.py compare [--cold] --home /tmp/scale-1m \
         --home /tmp/scale-10m
+    # what the first trace of a process pays: the face index loaded and decrypted, one
+    # day after another and prefetched, side by side
+    .venv/bin/python benchmarks/bench_trace_scale.py faceload --home /tmp/scale-1m \
+        --home /tmp/scale-10m
 
 A store built before schema 0008 is upgraded by ``cctrace init --home DIR`` (about 10
 minutes at 10 M: the window index is rebuilt with the colour sketch, then every row's
@@ -505,6 +509,49 @@ def compare(
     return results
 
 
+def face_load(home_root: Path, prefetch: bool) -> dict[str, object]:
+    """Open the face index as a trace does and load every day of it (one after another, or
+    `FlatFaceIndex.prefetch` first); wall time and peak memory of this process."""
+    from cctrace.store.home import Home
+    from cctrace.store.vector_index import FlatFaceIndex
+
+    home = Home.at(home_root, {})
+    with Store.open(home) as store:
+        index = FlatFaceIndex(home.faces_index_dir, store.cipher)
+        days = index.days()
+        t0 = time.perf_counter()
+        if prefetch:
+            index.prefetch(days)
+        faces = sum(len(index._loaded(d).ids) for d in days)
+        elapsed = time.perf_counter() - t0
+        size = sum(index.day_bytes(d) for d in days)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"days": len(days), "faces": faces, "bytes": size, "s": elapsed, "peak_rss_mib": peak}
+
+
+def compare_face_load(homes: list[Path], repeat: int) -> None:
+    """`face_load` one day after another and prefetched, alternating, each in a fresh
+    process (the index files as the previous run left them in the page cache)."""
+    import subprocess
+
+    print("| home | days | faces | GB on disk | one by one s | prefetched s | x | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for home in homes:
+        for _ in range(repeat):
+            got = {}
+            for mode in ("seq", "prefetch"):
+                cmd = [sys.executable, __file__, "faceload-one", "--home", str(home)]
+                cmd += ["--mode", mode]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                got[mode] = json.loads(proc.stdout)
+            one, pre = got["seq"], got["prefetch"]
+            print(
+                f"| {home} | {one['days']} | {one['faces']:,} | {one['bytes'] / 1e9:.2f} | "
+                f"{one['s']:.2f} | {pre['s']:.2f} | {one['s'] / pre['s']:.2f} | "
+                f"{one['peak_rss_mib']:.0f} / {pre['peak_rss_mib']:.0f} |"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -528,9 +575,21 @@ def main() -> None:
         "--ablate-sketch", action="store_true", help="also trace without the colour sketch"
     )
     c.add_argument("--repeat", type=int, default=1, help="processes per home (and variant)")
+    f = sub.add_parser("faceload", help="load the face index: one by one vs prefetched")
+    f.add_argument("--home", type=Path, action="append", required=True)
+    f.add_argument("--repeat", type=int, default=3)
+    f1 = sub.add_parser("faceload-one")
+    f1.add_argument("--home", type=Path, required=True)
+    f1.add_argument("--mode", choices=("seq", "prefetch"), required=True)
     args = ap.parse_args()
     if args.cmd == "compare":
         compare(args.home, args.policy, args.cold, args.ablate_sketch, args.repeat)
+        return
+    if args.cmd == "faceload":
+        compare_face_load(args.home, args.repeat)
+        return
+    if args.cmd == "faceload-one":
+        print(json.dumps(face_load(args.home, args.mode == "prefetch")))
         return
     if args.cmd == "build":
         plan = Plan(args.sightings, args.days, args.per_camera_day, args.seed, args.appearance)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.bench_trace_scale import PATIENTS, Plan, build, trace
+from benchmarks.bench_trace_scale import PATIENTS, Plan, build, face_load, trace
 
 
 def test_small_scale_city_builds_and_traces_its_planted_patients(tmp_path: Path) -> None:
@@ -33,3 +33,7 @@ def test_small_scale_city_builds_and_traces_its_planted_patients(tmp_path: Path)
     for label in ("1 warm", "10 again"):
         keys = ("stays", "contacts", "route_recall", "route_precision", "companions_found")
         assert {k: without[label][k] for k in keys} == {k: rows[label][k] for k in keys}
+    # The face index loads the same faces one day after another and prefetched.
+    one, pre = face_load(home, prefetch=False), face_load(home, prefetch=True)
+    assert one["days"] == pre["days"] == 2
+    assert one["faces"] == pre["faces"] == meta["faces"]

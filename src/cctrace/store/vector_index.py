@@ -506,6 +506,8 @@ class FlatFaceIndex:
             # with its last view (closing it by hand fails while an error's traceback
             # still holds a slice of it).
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if hasattr(mapped, "madvise"):  # read ahead the whole file, not page by page
+            mapped.madvise(mmap.MADV_WILLNEED)
         plain, header = self._open_payload(memoryview(mapped), path, day, name)
         del mapped
         (id_len,) = _IDS_LEN.unpack_from(plain, 0)
