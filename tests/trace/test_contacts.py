@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from cctrace.config import POLICIES, Policy, get_policy
 from cctrace.store.records import CameraRecord
 from cctrace.trace.contacts import (
     StayPresence,
     aligned_distance_series,
+    aligned_positions,
     contact_id_of,
     counted_exposure,
     exposure_s,
@@ -19,6 +21,8 @@ from cctrace.trace.contacts import (
     mask_status,
     risk_of,
     smooth_path,
+    steady_distance,
+    still_mask,
 )
 from cctrace.trace.plausibility import CameraMap
 from cctrace.trace.settings import TraceSettings
@@ -326,6 +330,105 @@ def test_smoothing_halves_foot_point_jitter() -> None:
     np.testing.assert_array_equal(smooth_path(t, xy, 0.0), xy)  # 0: raw
     walking = np.asarray(np.column_stack([1.4 * t, np.zeros_like(t)]), np.float64)
     assert np.allclose(smooth_path(t, walking, 1.0)[4:-4], walking[4:-4])  # no lag
+
+
+def test_standing_still_is_told_from_walking() -> None:
+    rng = np.random.default_rng(1)
+    t = np.arange(0, 300, 0.25)
+    standing = np.column_stack([np.full_like(t, 2.0), np.ones_like(t)])
+    standing += rng.normal(0, 0.05, standing.shape)  # foot-point jitter after smoothing
+    standing[400:440] = np.nan  # unseen for 10 s
+    still = still_mask(standing, 0.25, 30.0, 0.5)
+    inner = still[120:-120]  # a full window on each side
+    assert inner[:280].all() and not inner[280:320].any() and inner[440:].all()
+    walking = np.column_stack([0.8 * t, np.zeros_like(t)])  # a slow walk
+    assert not still_mask(walking, 0.25, 30.0, 0.5).any()
+    assert not still_mask(standing[:200], 0.25, 30.0, 0.5).any()  # too short to tell
+
+
+def _pieces(
+    rng: np.random.Generator, xy: NDArray[np.float64], n: int, bias: float, jitter: float
+) -> NDArray[np.float64]:
+    """``xy`` as ``n`` track pieces, each with its own constant offset, plus jitter."""
+    out = xy + rng.normal(0, jitter, xy.shape)
+    for part in np.array_split(np.arange(len(xy)), n):
+        out[part] += rng.normal(0, bias, 2)
+    return np.asarray(out, np.float64)
+
+
+def test_standing_together_pools_every_piece_into_one_distance() -> None:
+    # Two people stand 0.95 m apart for 20 minutes, each seen as 5 pieces with their own
+    # foot-point offset (8 cm per axis, the simulator's default): minute by minute the
+    # distance reads 0.8-1.1 m; pooled over the stretch it reads one closer figure.
+    settings = TraceSettings()
+    t = np.arange(0, 1200, 0.25, dtype=np.float64)
+    a0 = np.column_stack([np.full_like(t, 3.0), np.full_like(t, 2.0)])
+    b0 = a0 + np.array([0.95, 0.0])
+    pooled_err, sample_err = [], []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        a = smooth_path(t, _pieces(rng, a0, 5, 0.08, 0.1), 1.0)
+        b = smooth_path(t, _pieces(rng, b0, 5, 0.08, 0.1), 1.0)
+        raw = np.hypot(*(a - b).T)
+        steady = steady_distance(a, b, 0.25, settings)
+        inner = slice(240, -240)  # a minute in from each end: pooled
+        assert np.ptp(steady[inner]) == 0.0  # one figure for the stretch
+        pooled_err.append(abs(steady[600] - 0.95))
+        sample_err.append(float(np.mean(np.abs(raw - 0.95))))
+    assert np.mean(pooled_err) < 0.6 * np.mean(sample_err)
+    off = steady_distance(a, b, 0.25, TraceSettings(still_min_s=0.0))
+    np.testing.assert_array_equal(off, np.hypot(*(a - b).T))  # 0: every sample on its own
+
+
+def test_moving_people_keep_their_distance_sample_by_sample() -> None:
+    settings = TraceSettings()
+    t = np.arange(0, 600, 0.25)
+    walker = np.column_stack([1.2 * t - 300, np.zeros_like(t)])  # passes by at t = 250 s
+    stander = np.column_stack([np.zeros_like(t), np.full_like(t, 0.8)])
+    d = steady_distance(walker, stander, 0.25, settings)
+    np.testing.assert_allclose(d, np.hypot(*(walker - stander).T))
+    # Standing 0.6 m away for 5 minutes, then 3 m away for 5 minutes: two figures.
+    moved = np.where((t < 300)[:, None], [0.6, 0.8], [3.0, 0.8])
+    still = np.column_stack([np.zeros_like(t), np.full_like(t, 0.8)])
+    d = steady_distance(moved, still, 0.25, settings)
+    assert d[400] == pytest.approx(0.6) and d[2000] == pytest.approx(3.0)
+
+
+def test_a_meeting_read_across_piece_offsets_counts_whole() -> None:
+    # 0.95 m apart for 20 minutes under who-2020 (1 m): the contact's four pieces are each
+    # off by 8 cm, two away from the patient and two towards, so sample by sample half
+    # the meeting reads over 1 m (600 s: medium risk); pooled it reads 0.95 m (high).
+    patient = (sighting("p", "a", T, T + 1200, at(0, 0)),)
+    offsets = [0.08, -0.08, 0.08, -0.08]
+    clothes = look(7)
+    others = tuple(
+        sighting(
+            f"o{i}",
+            "a",
+            T + 300 * i,
+            T + 300 * (i + 1) - 1,
+            at(0, 0.95 + off),
+            appearance=seen_look(clothes, i),
+        )
+        for i, off in enumerate(offsets)
+    )
+    stay = Stay("a", "S", T, T + 1200, 1.0, 0.0, "face", ("p",))
+    presence = [StayPresence(stay, patient, others)]
+    who = get_policy("who-2020")
+    (sample,) = find_contacts(presence, who, TraceSettings(still_min_s=0.0), CAMERAS)
+    (pooled,) = find_contacts(presence, who, TraceSettings(), CAMERAS)
+    assert sample.exposure_s == pytest.approx(600, abs=15) and sample.risk == "medium"
+    # All but the first 30 s (a window is needed to tell that they stand still: there the
+    # first piece reads 1.03 m).
+    assert pooled.exposure_s == pytest.approx(1170, abs=2) and pooled.risk == "high"
+    k, at_p, at_c = aligned_positions(
+        patient[0].path_t_s,
+        patient[0].path_floor_xy_m,
+        others[0].path_t_s,
+        others[0].path_floor_xy_m,
+        0.25,
+    )
+    assert len(k) == len(at_p) == len(at_c) == 299 * 4 + 1
 
 
 def test_one_look_alike_pair_does_not_merge_two_people() -> None:

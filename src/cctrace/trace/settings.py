@@ -113,6 +113,16 @@ class TraceSettings:
     are taken (0: raw). A foot point jitters by about 10 cm per axis from frame to frame
     (box bottoms; the simulator's default); averaging the 4 samples of a second halves
     that, and a centred mean does not lag a person walking at a steady pace."""
+    still_min_s: float = 60.0
+    """Where the patient and a contact both stand still at least this long, their
+    distance is measured once over the stretch, between their mean positions
+    (`cctrace.trace.contacts.steady_distance`); 0 measures every sample on its own."""
+    still_window_s: float = 30.0
+    """Standing still: the mean position over this long before and after each instant ..."""
+    still_radius_m: float = 0.5
+    """... differ by less than this (a walker covers it in half a second; jitter and a
+    new track piece's offset move the mean by a few centimetres), and over the whole
+    stretch 90 % of the positions stay this close to their mean."""
     face_veto_below: float = 0.2
     """A candidate whose own unmasked face scores below this against the patient is
     someone else, however alike their clothes: appearance and track evidence never add
@@ -150,12 +160,16 @@ class TraceSettings:
             "path_max_gap_s",
             "same_body_max_m",
             "shared_frame_radius_m",
+            "still_window_s",
+            "still_radius_m",
         )
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"TraceSettings.{name} must be positive")
         if not self.path_smooth_s >= 0:
             raise ValueError("TraceSettings.path_smooth_s must be zero or positive")
+        if not self.still_min_s >= 0:
+            raise ValueError("TraceSettings.still_min_s must be zero or positive")
         if self.face_chance_matches is not None and not self.face_chance_matches > 0:
             raise ValueError("TraceSettings.face_chance_matches must be positive or None")
         if self.face_max_hits_per_day < 1:
