@@ -529,9 +529,10 @@ def face_load(home_root: Path, prefetch: bool) -> dict[str, object]:
     return {"days": len(days), "faces": faces, "bytes": size, "s": elapsed, "peak_rss_mib": peak}
 
 
-def compare_face_load(homes: list[Path], repeat: int) -> None:
+def compare_face_load(homes: list[Path], repeat: int, cold: bool = False) -> None:
     """`face_load` one day after another and prefetched, alternating, each in a fresh
-    process (the index files as the previous run left them in the page cache)."""
+    process (the index files as the previous run left them in the page cache, or with
+    ``cold`` read from disk: the page cache emptied before each)."""
     import subprocess
 
     print("| home | days | faces | GB on disk | one by one s | prefetched s | x | peak RSS MiB |")
@@ -540,6 +541,8 @@ def compare_face_load(homes: list[Path], repeat: int) -> None:
         for _ in range(repeat):
             got = {}
             for mode in ("seq", "prefetch"):
+                if cold:
+                    _drop_page_cache()
                 cmd = [sys.executable, __file__, "faceload-one", "--home", str(home)]
                 cmd += ["--mode", mode]
                 proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -578,6 +581,7 @@ def main() -> None:
     f = sub.add_parser("faceload", help="load the face index: one by one vs prefetched")
     f.add_argument("--home", type=Path, action="append", required=True)
     f.add_argument("--repeat", type=int, default=3)
+    f.add_argument("--cold", action="store_true", help="empty the OS page cache before each (root)")
     f1 = sub.add_parser("faceload-one")
     f1.add_argument("--home", type=Path, required=True)
     f1.add_argument("--mode", choices=("seq", "prefetch"), required=True)
@@ -586,7 +590,7 @@ def main() -> None:
         compare(args.home, args.policy, args.cold, args.ablate_sketch, args.repeat)
         return
     if args.cmd == "faceload":
-        compare_face_load(args.home, args.repeat)
+        compare_face_load(args.home, args.repeat, args.cold)
         return
     if args.cmd == "faceload-one":
         print(json.dumps(face_load(args.home, args.mode == "prefetch")))
