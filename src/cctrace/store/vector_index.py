@@ -506,8 +506,9 @@ class FlatFaceIndex:
             # with its last view (closing it by hand fails while an error's traceback
             # still holds a slice of it).
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        if hasattr(mapped, "madvise"):  # read ahead the whole file, not page by page
-            mapped.madvise(mmap.MADV_WILLNEED)
+        willneed = getattr(mmap, "MADV_WILLNEED", None)  # Linux, BSD, macOS
+        if willneed is not None:  # read the whole file ahead, not page by page on faults
+            mapped.madvise(willneed)
         plain, header = self._open_payload(memoryview(mapped), path, day, name)
         del mapped
         (id_len,) = _IDS_LEN.unpack_from(plain, 0)
