@@ -91,6 +91,8 @@ class Separation:
     eer: float
     eer_threshold: float
     tpr_at_fpr_1pct: float
+    threshold_at_fpr_1pct: float
+    """The lowest threshold at which at most 1 % of different-person pairs pass."""
     worst_pair_eer: float
     """The highest EER over the 15 two-person subsets: the pair of people mixed up most."""
     worst_pair: str
@@ -165,8 +167,9 @@ def passages(frames_with_box: list[int]) -> list[tuple[int, int]]:
 
 def eer_and_tpr(
     genuine: FloatArray, impostor: FloatArray, fpr_target: float = 0.01
-) -> tuple[float, float, float]:
-    """(EER, threshold at the EER, TPR at ``fpr_target`` FPR) of similarity scores."""
+) -> tuple[float, float, float, float]:
+    """(EER, threshold at the EER, TPR at ``fpr_target`` FPR, the lowest threshold whose
+    FPR is at most ``fpr_target``) of similarity scores."""
     thresholds = np.unique(np.concatenate([genuine, impostor]))
     fpr = np.array([(impostor >= t).mean() for t in thresholds])
     fnr = np.array([(genuine < t).mean() for t in thresholds])
@@ -174,7 +177,8 @@ def eer_and_tpr(
     eer = float((fpr[k] + fnr[k]) / 2)
     ok = fpr <= fpr_target
     tpr = float((1 - fnr[ok]).max()) if ok.any() else 0.0
-    return eer, float(thresholds[k]), tpr
+    thr_at = float(thresholds[ok].min()) if ok.any() else float("inf")
+    return eer, float(thresholds[k]), tpr, thr_at
 
 
 def jittered(box: FloatArray, rng: np.random.Generator, width: int, height: int) -> FloatArray:
@@ -318,14 +322,14 @@ def main() -> None:
     for w in WEIGHTS:
         sim = w * sim_cnn + (1 - w) * sim_col
         gen, imp = sim[genuine_mask], sim[impostor_mask]
-        eer, thr, tpr = eer_and_tpr(gen, imp)
+        eer, thr, tpr, thr_1pct = eer_and_tpr(gen, imp)
         name = "colour" if w == 0 else "cnn" if w == 1 else f"combined w={w}"
         worst_eer, worst_pair = 0.0, ""
         for p in range(len(runs)):
             for q in range(p + 1, len(runs)):
                 in_pq = np.isin(passage, (p, q))
                 pair_mask = in_pq[:, None] & in_pq[None, :]
-                pair_eer, _, _ = eer_and_tpr(
+                pair_eer, _, _, _ = eer_and_tpr(
                     sim[genuine_mask & pair_mask], sim[impostor_mask & pair_mask]
                 )
                 if pair_eer > worst_eer:
@@ -342,6 +346,7 @@ def main() -> None:
                 eer=eer,
                 eer_threshold=thr,
                 tpr_at_fpr_1pct=tpr,
+                threshold_at_fpr_1pct=thr_1pct,
                 worst_pair_eer=worst_eer,
                 worst_pair=worst_pair,
                 track_rank1=track_rank1(w * half_cnn + (1 - w) * half_col, halves),
@@ -351,15 +356,16 @@ def main() -> None:
     print(f"pairs: {int(genuine_mask.sum())} within-passage, {int(impostor_mask.sum())} between")
     print(
         "| method | within mean | within p5 | within p50 | between mean | between p50 "
-        "| between p95 | EER | thr@EER | TPR@1%FPR | worst pair EER | track rank-1 "
-        "| jitter sim |"
+        "| between p95 | EER | thr@EER | TPR@1%FPR | thr@1%FPR | worst pair EER "
+        "| track rank-1 | jitter sim |"
     )
-    print("|" + "---|" * 13)
+    print("|" + "---|" * 14)
     for r in results:
         print(
             f"| {r.method} | {r.within_mean:.3f} | {r.within_p5:.3f} | {r.within_p50:.3f} "
             f"| {r.between_mean:.3f} | {r.between_p50:.3f} | {r.between_p95:.3f} "
             f"| {100 * r.eer:.1f}% | {r.eer_threshold:.3f} | {100 * r.tpr_at_fpr_1pct:.1f}% "
+            f"| {r.threshold_at_fpr_1pct:.3f} "
             f"| {100 * r.worst_pair_eer:.1f}% ({r.worst_pair}) "
             f"| {r.track_rank1} | {r.jitter_mean:.3f} |"
         )
