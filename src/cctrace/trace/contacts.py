@@ -61,7 +61,7 @@ def aligned_distance_series(
     longer than ``max_gap_s``. Empty when the paths do not share a grid point.
     """
     k, at_a, at_b = aligned_positions(t_a, xy_a, t_b, xy_b, step_s, max_gap_s)
-    return k, np.asarray(np.hypot(at_a[:, 0] - at_b[:, 0], at_a[:, 1] - at_b[:, 1]), np.float64)
+    return k, _apart(at_a, at_b)
 
 
 def aligned_positions(
@@ -92,6 +92,11 @@ def aligned_positions(
     at_a = interpolate_path(ta, pa, t, max_gap_s=max_gap_s)
     at_b = interpolate_path(tb, pb, t, max_gap_s=max_gap_s)
     return k, at_a, at_b
+
+
+def _apart(a: F64, b: F64) -> F64:
+    """Row by row floor distance (T,) m of two aligned paths (T, 2) m; NaN where unseen."""
+    return np.asarray(np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1]), np.float64)
 
 
 def still_mask(xy: F64, step_s: float, window_s: float, radius_m: float) -> NDArray[np.bool_]:
@@ -131,7 +136,7 @@ def steady_distance(at_a: F64, at_b: F64, step_s: float, settings: TraceSettings
     average out, and the distance of the means has no upward bias (the mean of noisy
     distances has: |d + e| > d on average).
     """
-    d = np.asarray(np.hypot(at_a[:, 0] - at_b[:, 0], at_a[:, 1] - at_b[:, 1]), np.float64)
+    d = _apart(at_a, at_b)
     if not settings.still_min_s > 0 or len(d) == 0:
         return d
     args = (step_s, settings.still_window_s, settings.still_radius_m)
