@@ -15,7 +15,9 @@ from cctrace.store import db
 from cctrace.store.home import InitResult, init_home
 from cctrace.store.maintenance import fill_colour_sketches, rotate_keys
 from cctrace.store.records import CameraRecord, SketchRows, VideoRecord
-from cctrace.store.repository import COLOUR_SKETCH_BACKFILL, LONGEST_SIGHTING, Store
+from cctrace.store.repo_maintenance import COLOUR_SKETCH_BACKFILL
+from cctrace.store.repository import Store
+from cctrace.store.sighting_rows import LONGEST_SIGHTING
 from cctrace.store.vector_index import FlatFaceIndex
 from tests.store.bytescan import found
 from tests.store.conftest import T0, make_sighting, video_record

@@ -177,7 +177,7 @@ def test_window_reads_scan_back_only_as_far_as_the_longest_stored_sighting(
     """The scan bound is the longest sighting stored, raised in the inserting
     transaction: a 4 s store scans 4 s back, and a later 40-minute sighting is still
     found by both window reads from a window near its end."""
-    from cctrace.store.repository import LONGEST_SIGHTING
+    from cctrace.store.sighting_rows import LONGEST_SIGHTING
 
     store.bulk_insert_sightings([make_sighting(i, T0 + 10 * i) for i in range(3)])
     assert store.get_setting(LONGEST_SIGHTING) == "3.0"

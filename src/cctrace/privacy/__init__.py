@@ -1,1 +1,4 @@
-"""Privacy by construction: roles, consent gate, audit, retention, redaction."""
+"""Privacy by construction: roles, consent gate, retention, redaction.
+
+The audit chain these decisions are logged to is storage: `cctrace.store.audit_log`.
+"""

@@ -125,7 +125,7 @@ class SightingRow(Base):
     t_end_s: Mapped[float] = mapped_column(Double())
     day: Mapped[str] = mapped_column(String(10), index=True)  # UTC day of t_start_s
     # Movement, not biometrics: kept in clear so that route and contact queries can use it.
-    # ``path_bin`` (see repository.encode_path) since schema 0005; rows written before keep
+    # ``path_bin`` (see codecs.encode_path) since schema 0005; rows written before keep
     # their ``path_json``. Exactly one of the two is set.
     path_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
     path_bin: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
@@ -206,7 +206,7 @@ class SettingRow(Base):
 
 
 class AuditRow(Base):
-    """One audit entry; ``hash`` chains it to the entry before (see privacy/audit.py)."""
+    """One audit entry; ``hash`` chains it to the entry before (see store/audit_log.py)."""
 
     __tablename__ = "audit"
 
@@ -220,3 +220,56 @@ class AuditRow(Base):
     outcome: Mapped[str] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class TraceRunRow(Base):
+    """One saved trace of a case (schema 0009).
+
+    The counts and settings stay in clear for the case's summary and the audit trail; the
+    result itself (route and contacts, with the sighting ids behind them) is derived from
+    biometrics and sealed in ``result_enc``. Closing the case, or the retention purge,
+    empties ``result_enc`` and sets ``destroyed_at``: the counts remain.
+    """
+
+    __tablename__ = "trace_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    policy: Mapped[str] = mapped_column(String(40))
+    settings_json: Mapped[str] = mapped_column(Text())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    stays: Mapped[int] = mapped_column(Integer())
+    contacts: Mapped[int] = mapped_column(Integer())
+    high_risk_contacts: Mapped[int] = mapped_column(Integer())
+    face_threshold: Mapped[float | None] = mapped_column(Double(), nullable=True)
+    faces_searched: Mapped[int] = mapped_column(Integer())
+    elapsed_s: Mapped[float] = mapped_column(Double())
+    result_sha256: Mapped[str] = mapped_column(String(64))
+    result_enc: Mapped[bytes | None] = mapped_column(LargeBinary(), nullable=True)
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class JobRow(Base):
+    """Long work started through the API (ingest, evidence), run by a worker process.
+
+    Recorded before it starts so that a restart of the server finds it: a job left
+    ``queued`` or ``running`` by a stopped server is run again (ingest and evidence are
+    both safe to repeat) or marked failed with the reason. ``params_json`` and
+    ``result_json`` hold file names, ids and counts, never biometrics.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[float] = mapped_column(Double(), default=0.0)
+    params_json: Mapped[str] = mapped_column(Text())
+    result_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer(), default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

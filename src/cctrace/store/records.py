@@ -201,3 +201,47 @@ class ResealCounts:
 
     scanned: int
     resealed: int
+
+
+@dataclass(frozen=True)
+class TraceRunRecord:
+    """A saved trace of a case: what was asked (policy, settings), when, by whom, the
+    counts, and the SHA-256 of the result. ``result_json`` is the sealed result opened
+    (None when listing runs, or once the case was closed and the result destroyed)."""
+
+    trace_id: str
+    case_id: str
+    policy: str
+    settings_json: str
+    created_at: datetime
+    created_by: str
+    stays: int
+    contacts: int
+    high_risk_contacts: int
+    face_threshold: float | None
+    faces_searched: int
+    elapsed_s: float
+    result_sha256: str
+    destroyed_at: datetime | None = None
+    result_json: str | None = field(default=None, repr=False)
+
+
+JobState = Literal["queued", "running", "done", "failed"]
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """Long work started through the API; ``params_json``/``result_json`` hold no biometrics."""
+
+    job_id: str
+    kind: str
+    owner_id: str
+    case_id: str | None
+    state: JobState
+    progress: float
+    params_json: str
+    result_json: str | None
+    error: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime

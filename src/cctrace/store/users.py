@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cctrace.core.errors import AuthError, InputError
+from cctrace.core.errors import AuthError, InputError, NotFoundError
 from cctrace.store import tokens
 from cctrace.store.models import UserRow, utc_now
 from cctrace.store.records import IssuedToken, Role, User
@@ -81,8 +81,13 @@ def revoke_user(session: Session, name: str) -> User:
 
     row = session.scalars(select(UserRow).where(UserRow.name == name)).first()
     if row is None:
-        raise InputError(f"no user named {name!r}; see the audit log for account changes")
+        raise NotFoundError(f"no user named {name!r}; see the audit log for account changes")
     if row.revoked_at is None:
         row.revoked_at = utc_now()
     session.flush()
     return user_of(row)
+
+
+def user_by_id(session: Session, user_id: str) -> User | None:
+    row = session.get(UserRow, user_id)
+    return None if row is None else user_of(row)

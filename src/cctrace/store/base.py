@@ -1,0 +1,63 @@
+"""What every repository of the store shares: the home, the engine, the cipher and the
+transaction helper. The repositories (``repo_*.py``) derive from `StoreBase` so that
+each knows these attributes, and `repository.Store` joins them into one object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from cctrace.core.errors import InputError
+from cctrace.store.crypto import Cipher
+from cctrace.store.home import Home
+
+
+class StoreBase:
+    """One home's database; use as a context manager or call `close`."""
+
+    def __init__(self, home: Home, engine: Engine, cipher: Cipher) -> None:
+        self.home = home
+        self.cipher = cipher
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def check_writable(self) -> None:
+        """InputError naming the data folder when this process cannot write to it."""
+        probe = self.home.root / f".write-check-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise InputError(
+                f"data folder {self.home.root} is not writable ({exc.strerror}); "
+                "fix its permissions or choose another with --home"
+            ) from None
+        if self.home.uses_sqlite and not os.access(self.home.db_path, os.W_OK):
+            raise InputError(f"database {self.home.db_path} is read-only; fix its permissions")

@@ -1,0 +1,181 @@
+"""Cases: the consented search a patient's trace runs under, its encrypted reference
+embeddings, the evidence exports written for it, and the record it leaves once closed.
+
+Closing destroys the reference embeddings and keeps only a summary; the exports are
+recorded first so that a closure can find and destroy every copy written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Literal, cast
+
+import numpy as np
+from sqlalchemy import CursorResult, delete, func, select, update
+
+from cctrace.core.errors import InputError
+from cctrace.store.base import StoreBase
+from cctrace.store.models import CaseExportRow, CaseReferenceRow, CaseRow, utc_now
+from cctrace.store.records import CaseExport, CaseRecord, CaseReference
+
+
+class CasesRepo(StoreBase):
+    # -- cases and their references ----------------------------------------------------
+
+    def create_case(self, case: CaseRecord, references: Sequence[CaseReference]) -> CaseRecord:
+        """Store a case and its encrypted reference embeddings in one transaction."""
+        if not references:
+            raise InputError("a case needs at least one reference photo with a face")
+        with self._write() as session:
+            if session.get(CaseRow, case.case_id) is not None:
+                raise InputError(f"case {case.case_id} already exists")
+            row = CaseRow(
+                id=case.case_id,
+                label=case.label,
+                owner_id=case.owner_id,
+                consent_given_by=case.consent_given_by,
+                consent_date=case.consent_date,
+                consent_sha256=case.consent_sha256,
+                t_from_s=case.t_from_s,
+                t_to_s=case.t_to_s,
+                site=case.site,
+                camera_ids_json=None
+                if case.camera_ids is None
+                else json.dumps(list(case.camera_ids)),
+                status="open",
+                created_at=utc_now(),
+            )
+            session.add(row)
+            session.flush()  # the case row first: the references point at it
+            for i, ref in enumerate(references):
+                rid = f"{case.case_id}-ref{i}"
+                session.add(
+                    CaseReferenceRow(
+                        id=rid,
+                        case_id=case.case_id,
+                        photo_sha256=ref.photo_sha256,
+                        quality=float(ref.quality),
+                        embedding_enc=self.cipher.encrypt_array(
+                            np.asarray(ref.embedding, np.float32), rid, "case_reference"
+                        ),
+                    )
+                )
+            session.flush()
+            return _case_of(row)
+
+    def count_cases(self) -> int:
+        """Cases stored, open or closed."""
+        with self._sessions() as session:
+            return int(session.execute(select(func.count()).select_from(CaseRow)).scalar_one())
+
+    def get_case(self, case_id: str) -> CaseRecord | None:
+        with self._sessions() as session:
+            row = session.get(CaseRow, case_id)
+            return None if row is None else _case_of(row)
+
+    def cases_of(self, owner_id: str) -> list[CaseRecord]:
+        """An investigator's cases, newest first."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CaseRow)
+                .where(CaseRow.owner_id == owner_id)
+                .order_by(CaseRow.created_at.desc(), CaseRow.id)
+            )
+            return [_case_of(r) for r in rows]
+
+    def case_references(self, case_id: str) -> list[CaseReference]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CaseReferenceRow)
+                .where(CaseReferenceRow.case_id == case_id)
+                .order_by(CaseReferenceRow.id)
+            )
+            return [
+                CaseReference(
+                    photo_sha256=r.photo_sha256,
+                    quality=r.quality,
+                    embedding=self.cipher.decrypt_array(r.embedding_enc, r.id, "case_reference"),
+                )
+                for r in rows
+            ]
+
+    # -- closing a case ----------------------------------------------------------------
+
+    def close_case_record(self, case_id: str, summary_json: str) -> int:
+        """Destroy a case's reference embeddings and mark it closed, in one transaction.
+
+        Returns the references deleted; a case already closed is left as it is (0).
+        """
+        with self._write() as session:
+            closed = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(CaseRow)
+                    .where(CaseRow.id == case_id, CaseRow.status != "closed")
+                    .values(status="closed", closed_at=utc_now(), summary_json=summary_json)
+                ),
+            ).rowcount
+            if closed != 1:
+                return 0
+            gone = delete(CaseReferenceRow).where(CaseReferenceRow.case_id == case_id)
+            return int(cast(CursorResult[Any], session.execute(gone)).rowcount)
+
+    def case_summary(self, case_id: str) -> str | None:
+        """The summary JSON a closed case keeps (None while it is open)."""
+        with self._sessions() as session:
+            row = session.get(CaseRow, case_id)
+            return None if row is None else row.summary_json
+
+    # -- evidence exports of a case ----------------------------------------------------
+
+    def add_case_export(self, export: CaseExport) -> None:
+        """Record where an export of an open case is written (InputError if it is closed)."""
+        with self._write() as session:
+            case = session.get(CaseRow, export.case_id)
+            if case is None or case.status != "open":
+                raise InputError(f"case {export.case_id} is closed: nothing can be exported")
+            row = CaseExportRow(id=export.export_id, case_id=export.case_id, path=export.path)
+            session.add(row)
+
+    def forget_case_export(self, export_id: str) -> None:
+        """Drop the record of an export that was never written (its write failed)."""
+        with self._write() as session:
+            session.execute(delete(CaseExportRow).where(CaseExportRow.id == export_id))
+
+    def case_exports(self, case_id: str) -> list[CaseExport]:
+        """Every recorded export of a case, oldest first."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(CaseExportRow)
+                .where(CaseExportRow.case_id == case_id)
+                .order_by(CaseExportRow.created_at, CaseExportRow.id)
+            )
+            return [CaseExport(r.id, r.case_id, r.path, r.created_at, r.outcome) for r in rows]
+
+    def settle_case_export(self, export_id: str, outcome: str) -> None:
+        """Mark an export as dealt with by a case closure (``destroyed`` or ``gone``)."""
+        with self._write() as session:
+            session.execute(
+                update(CaseExportRow)
+                .where(CaseExportRow.id == export_id)
+                .values(outcome=outcome, settled_at=utc_now())
+            )
+
+
+def _case_of(row: CaseRow) -> CaseRecord:
+    status: Literal["open", "closed"] = "closed" if row.status == "closed" else "open"
+    return CaseRecord(
+        case_id=row.id,
+        owner_id=row.owner_id,
+        label=row.label,
+        consent_given_by=row.consent_given_by,
+        consent_date=row.consent_date,
+        consent_sha256=row.consent_sha256,
+        t_from_s=row.t_from_s,
+        t_to_s=row.t_to_s,
+        site=row.site,
+        camera_ids=None if row.camera_ids_json is None else tuple(json.loads(row.camera_ids_json)),
+        status=status,
+        created_at=row.created_at,
+    )
