@@ -334,6 +334,7 @@ def write_evidence(
     options: EvidenceOptions | None = None,
     unblur_contact: str | None = None,
     export_id: str | None = None,
+    trace_id: str | None = None,
 ) -> EvidenceExport:
     """Write every item's redacted frames (and clips) and ``manifest.json`` into ``out``
     (a fresh staging folder). ``unblur_contact``: that contact's face stays clear too.
@@ -359,6 +360,7 @@ def write_evidence(
     manifest = {
         "case_id": result.case_id,
         "export_id": export_id,
+        "trace_id": trace_id,
         "policy": result.policy,
         "unblurred_contact": unblur_contact,
         "redaction": {
