@@ -40,6 +40,17 @@ def test_demo_report_is_offline_and_shows_no_face(demo: tuple[Path, dict[str, ob
     assert "https://" not in page
 
 
+def test_demo_writes_the_pdf_report(demo: tuple[Path, dict[str, object]]) -> None:
+    from pypdf import PdfReader
+
+    _, out = demo
+    pdf = Path(str(out["report_pdf"]))
+    text = " ".join(p.extract_text() for p in PdfReader(pdf).pages)
+    for camera in out["cameras_found"]:  # type: ignore[attr-defined]
+        assert camera in text
+    assert "page 1 of" in text
+
+
 def test_demo_never_touches_an_existing_folder(tmp_path: Path) -> None:
     (tmp_path / "cctrace.db").write_text("somebody's data")
     result = subprocess.run(

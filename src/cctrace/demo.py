@@ -9,7 +9,6 @@ The truth is only read for that final comparison: nothing of it reaches the pipe
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,18 +21,13 @@ import numpy as np
 from cctrace.config import Policy
 from cctrace.core.errors import InputError
 from cctrace.geometry.calibration import calibration_from_json
-from cctrace.ingest.pipeline import IngestOptions, VisionModels, ingest, prepare
-from cctrace.privacy.consent import Consent
-from cctrace.report.html import trace_html
+from cctrace.ingest.pipeline import VisionModels
+from cctrace.services import cameras, cases, footage, reports, traces, users
+from cctrace.services.auth import authenticate
 from cctrace.sim.render import DemoTruth, make_demo_scenario, render_videos, scenario_truth
-from cctrace.store.camera_import import camera_record
 from cctrace.store.home import Home, init_home
 from cctrace.store.repository import Store
-from cctrace.store.vector_index import FlatFaceIndex
-from cctrace.trace.cases import case_query, open_case, reference_faces
-from cctrace.trace.engine import trace_cases
 from cctrace.trace.types import TraceResult
-from cctrace.vision.analyze import FaceAnalyzer
 
 TOWN = "demo-town"
 """One site plan for the whole town: camera positions share its metres."""
@@ -60,6 +54,7 @@ class DemoComparison:
 class DemoResult:
     home: Path
     report_html: Path
+    report_pdf: Path
     trace: TraceResult
     comparison: DemoComparison
     timings_s: dict[str, float]
@@ -135,44 +130,46 @@ def run_demo(
     say(f"data folder {root} (a fresh one, only for the demo)")
 
     say("rendering the town: 3 calibrated cameras, people walking, meeting, some masked")
-    footage = root / "footage"
-    footage.mkdir()
+    footage_dir = root / "footage"
+    footage_dir.mkdir()
     t = time.perf_counter()
-    videos = render_videos(scenario, footage, workers=workers)
+    videos = render_videos(scenario, footage_dir, workers=workers)
     timings["render"] = time.perf_counter() - t
 
     with Store.open(Home.at(root, env={})) as store:
-        admin = store.authenticate(init.admin_token)
-        investigator = store.create_user("demo-investigator", "investigator").user
+        # Every step goes through the same services as the CLI and the API: roles,
+        # consent gate and audit apply to the demo too.
+        admin = authenticate(store, init.admin_token, "demo", via="demo")
+        issued = users.add_user(admin, "demo-investigator", "investigator")
+        investigator = authenticate(store, issued.token, "demo", via="demo")
         say(
-            f"admin {admin.name} registers the cameras; investigator {investigator.name} will trace"
+            f"admin {admin.principal.name} registers the cameras; investigator "
+            f"{issued.user} will trace"
         )
         for v in videos:
             cam = scenario.camera(v.camera_id)
             cal = calibration_from_json(v.calibration_points.to_json(), f"camera {cam.camera_id}")
-            store.add_camera(
-                camera_record(
-                    cam.camera_id,
-                    cam.name,
-                    site=TOWN,
-                    x_m=cam.position_xy_m[0],
-                    y_m=cam.position_xy_m[1],
-                    calibration=cal,
-                    where="demo",
-                )
+            cameras.add_camera(
+                admin,
+                cam.camera_id,
+                cam.name,
+                site=TOWN,
+                x_m=cam.position_xy_m[0],
+                y_m=cam.position_xy_m[1],
+                calibration=cal,
+                where="demo",
             )
 
         say("ingesting the videos with the real models (detection, tracking, embeddings)")
         t = time.perf_counter()
         models = VisionModels.load()
-        index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
-        now = datetime.now(UTC)
         for v in videos:
-            prepared = prepare(store, v.path, v.camera_id, v.start_utc, now)
-            r = ingest(store, index, models, prepared, IngestOptions())
+            [r] = footage.ingest(
+                admin, [v.path], v.camera_id, v.start_utc.isoformat(), models=models
+            ).videos
             say(
                 f"  {v.camera_id}: {r.duration_s:.0f} s of video, {r.sightings_added} "
-                f"sightings, {r.duration_s / max(r.elapsed_s, 1e-9):.1f}x real time"
+                f"sightings, {r.realtime_factor:.1f}x real time"
             )
         timings["ingest"] = time.perf_counter() - t
 
@@ -183,33 +180,30 @@ def run_demo(
         photo.write_bytes((Path(skimage.__file__).parent / "data" / "astronaut.png").read_bytes())
         form = root / "consent-form.txt"
         form.write_text("Synthetic demo patient: consent recorded for the cctrace demo.\n")
-        import hashlib
-
-        consent = Consent(
-            "the (synthetic) patient", now, hashlib.sha256(form.read_bytes()).hexdigest()
-        )
-        refs = reference_faces(
-            [photo], FaceAnalyzer(models.faces.detector, models.faces.embedder, models.faces.mask)
-        )
         start = scenario.start_utc - timedelta(minutes=5)
-        case = open_case(
-            store, investigator, consent, refs, start, start + timedelta(minutes=15), label="demo"
-        )
+        case_id = cases.open_case(
+            investigator,
+            [photo],
+            form,
+            "the (synthetic) patient",
+            datetime.now(UTC).isoformat(),
+            start.isoformat(),
+            (start + timedelta(minutes=15)).isoformat(),
+            label="demo",
+        ).case_id
 
         t = time.perf_counter()
-        query = case_query(store, investigator, case.case_id)
-        [result] = trace_cases(store, index, [query], policy)
+        [out] = traces.trace(investigator, [case_id], policy.name)
         timings["trace"] = time.perf_counter() - t
-        cameras = store.list_cameras()
+        _, result = traces.saved_run(investigator, case_id, out.trace_id)
+
+        say("writing the case report (PDF and HTML: route, site map, contacts)")
+        report_pdf = root / "demo-report.pdf"
+        report_html = root / "demo-report.html"
+        for path, fmt in ((report_pdf, "pdf"), (report_html, "html")):
+            path.write_bytes(reports.report(investigator, case_id, out.trace_id, fmt).content)
 
     truth = scenario_truth(scenario)
     comparison = compare(result, truth, policy)
-    report = root / "demo-report.html"
-    extra = (
-        "<h2>Compared with the scenario's ground truth</h2><pre>"
-        + json.dumps(comparison.__dict__, indent=2, default=str)
-        + "</pre>"
-    )
-    report.write_text(trace_html(result, cameras, "cctrace demo: trace of the patient", extra))
     timings["total"] = time.perf_counter() - t0
-    return DemoResult(root, report, result, comparison, timings)
+    return DemoResult(root, report_html, report_pdf, result, comparison, timings)

@@ -174,6 +174,8 @@ class ContactOut(_Out):
 
 
 class TraceOut(_Out):
+    trace_id: str
+    """The saved trace run this result is (`cctrace report`, `evidence --trace`)."""
     case_id: str
     policy: str
     elapsed_s: float
@@ -192,6 +194,7 @@ class TraceBatchOut(_Out):
 class DemoOut(_Out):
     home: str
     report_html: str
+    report_pdf: str
     route_recall: float
     route_precision: float
     cameras_true: list[str]
@@ -235,6 +238,8 @@ class EvidenceOut(_Out):
     """Faces pixelated, summed over every exported frame and clip frame."""
     unblurred_contact: str | None
     export_id: str
+    trace_id: str
+    """The saved trace run whose stays and contacts were exported."""
     """Random id of this export, also in its manifest.json: `cctrace case close` destroys
     the folder only while its manifest names this case and this id."""
 
@@ -255,6 +260,19 @@ class PurgeOut(_Out):
     days_dropped: list[str]
     days_rebuilt: list[str]
     bytes_freed: int
+    trace_results_destroyed: int
+    """Saved trace results older than the cutoff destroyed (their runs' counts stay)."""
+
+
+class LastTraceOut(_Out):
+    """The case's latest trace run, read from the run itself (no biometrics)."""
+
+    at: str
+    trace_id: str | None = None
+    """None only in summaries of cases closed before trace runs were saved."""
+    policy: str | None = None
+    stays: int | None = None
+    contacts: int | None = None
 
 
 class CaseSummaryOut(_Out):
@@ -272,7 +290,7 @@ class CaseSummaryOut(_Out):
     cameras: int | None
     reference_faces: int
     traces: int
-    last_trace: dict[str, str | int] | None
+    last_trace: LastTraceOut | None
     export_files_destroyed: int
     exports_destroyed: int | None = None
     """Recorded evidence exports destroyed at closure (None: closed before exports were
@@ -305,3 +323,97 @@ class KeyRotateOut(_Out):
     case_references_reencrypted: int
     index_days_reencrypted: int
     passes: int
+
+
+class UserRevokedOut(_Out):
+    user: str
+    role: str
+    revoked_at: str
+
+
+class MeOut(_Out):
+    user: str
+    role: str
+
+
+class HealthOut(_Out):
+    status: str
+    version: str
+
+
+class TraceRunOut(_Out):
+    """One saved trace run of a case, without its result."""
+
+    trace_id: str
+    policy: str
+    at: str
+    stays: int
+    contacts: int
+    result_destroyed: bool
+
+
+class TraceRunsOut(_Out):
+    traces: list[TraceRunOut]
+
+
+class CaseListItemOut(_Out):
+    case_id: str
+    label: str
+    status: str
+    opened_at: str | None
+    window_from: str
+    window_to: str
+
+
+class CasesOut(_Out):
+    cases: list[CaseListItemOut]
+
+
+class CaseDetailOut(CaseListItemOut):
+    """One case: its metadata, its latest trace run and, once closed, its summary."""
+
+    site: str | None
+    cameras: list[str] | None
+    consent_given_by: str
+    consent_date: str
+    consent_sha256: str
+    last_trace: TraceRunOut | None
+    summary: CaseSummaryOut | None
+
+
+class JobOut(_Out):
+    job_id: str
+    kind: str
+    state: str
+    """queued, running, done or failed."""
+    progress: float
+    result: dict[str, object] | None
+    error: str | None
+
+
+class JobStartedOut(_Out):
+    job_id: str
+
+
+class ReportOut(_Out):
+    """`cctrace report`: where the report was written and what it records."""
+
+    case_id: str
+    trace_id: str
+    report_id: str
+    format: str
+    out: str
+    bytes: int
+    audit_seq: int
+
+
+class ErrorBody(_Out):
+    code: str
+    message: str
+    field: str | None
+
+
+class ErrorOut(_Out):
+    """Every API error: ``{"error": {"code", "message", "field"}}``."""
+
+    error: ErrorBody

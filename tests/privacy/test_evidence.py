@@ -341,6 +341,7 @@ def test_export_shows_the_patient_and_no_other_face(scene: Scene) -> None:
         "blurred_faces",
         "unblurred_contact",
         "export_id",
+        "trace_id",
     }
     assert doc["case_id"] == scene.case_id and doc["unblurred_contact"] is None
     assert doc["out"] == str(out) and re.fullmatch(r"ex-[0-9a-f]{16}", doc["export_id"])
@@ -542,8 +543,12 @@ def test_closing_the_case_destroys_every_export_still_provably_its_own(
     inv = scene.investigator
     day = scene.scenario.start_utc.date().isoformat()
     case = _open_case(inv, scene.root, astronaut_path, day, "closing-test")
+    refused = inv.cli("evidence", case, check=False)  # evidence comes from a saved run
+    assert refused.exit_code == 2 and f"run `cctrace trace {case}` first" in refused.stderr
+    traced = inv.json("trace", case)
 
     default = inv.json("evidence", case)
+    assert default["trace_id"] == traced["trace_id"]
     own = inv.home / "exports" / case
     assert Path(default["out"]) == own / default["export_id"]
     custom, altered, moved = (scene.root / f"close-{n}" for n in ("custom", "altered", "moved"))

@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, open_store, print_json, run
-from cctrace.schemas import AuditEntryOut, AuditLogOut, AuditVerifyOut
+from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, print_json, run
+from cctrace.schemas import AuditLogOut, AuditVerifyOut
+from cctrace.services import audit
 
 audit_app = typer.Typer(help="Read and verify the audit log (auditor).", no_args_is_help=True)
 
@@ -28,25 +29,8 @@ def audit_log(
     """Every audited action, oldest first."""
 
     def work() -> AuditLogOut:
-        with open_store(home, token, "read_audit") as session:
-            rows = session.store.audit_entries(case)
-        return AuditLogOut(
-            entries=[
-                AuditEntryOut(
-                    seq=e.seq,
-                    at=e.at.isoformat(),
-                    actor=e.actor,
-                    role=e.role,
-                    action=e.action,
-                    case_id=e.case_id,
-                    target=e.target,
-                    outcome=e.outcome,
-                    prev_hash=e.prev_hash,
-                    hash=e.hash,
-                )
-                for e in rows
-            ]
-        )
+        with context(home, token, "read_audit") as ctx:
+            return audit.audit_log(ctx, case)
 
     out = run(work)
     if json_out:
@@ -63,12 +47,8 @@ def audit_verify(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt
     """Exit 0 when the chain is intact, 1 naming the first bad entry otherwise."""
 
     def work() -> tuple[AuditVerifyOut, str]:
-        with open_store(home, token, "read_audit") as session:
-            report = session.store.verify_audit()
-        return (
-            AuditVerifyOut(ok=report.ok, entries=report.entries, first_bad=report.first_bad),
-            report.reason,
-        )
+        with context(home, token, "read_audit") as ctx:
+            return audit.verify(ctx)
 
     out, reason = run(work)
     if json_out:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,18 +11,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, err, open_store, print_json, run
+from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
 from cctrace.schemas import (
     CaseCloseOut,
+    CaseDetailOut,
     CaseOut,
-    CaseSummaryOut,
-    ContactOut,
+    CasesOut,
     DemoOut,
-    EncounterOut,
-    StayOut,
     TraceBatchOut,
     TraceOut,
+    TraceRunsOut,
     UserOut,
+    UserRevokedOut,
 )
 
 users_app = typer.Typer(help="Manage user accounts (admin).", no_args_is_help=True)
@@ -53,38 +52,11 @@ def users_add(
     json_out: JsonOpt = False,
 ) -> None:
     """Create a user; the token is printed once and stored only as a hash."""
-    import math
-    from datetime import UTC, datetime, timedelta
-
-    from cctrace.core.errors import InputError
-    from cctrace.store.users import ROLES
+    from cctrace.services import users
 
     def work() -> UserOut:
-        if role not in ROLES:
-            raise InputError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-        expires = None
-        if expires_in_days is not None:
-            if not (math.isfinite(expires_in_days) and 0 < expires_in_days <= 3650):
-                raise InputError(
-                    f"--expires-in-days {expires_in_days}: give a number of days above 0 "
-                    "and at most 3650"
-                )
-            expires = datetime.now(UTC) + timedelta(days=expires_in_days)
-        with open_store(home, token, "manage_users") as session:
-            issued = session.store.create_user(name, role, expires_at=expires)
-            session.store.audit(
-                session.user.name,
-                session.user.role,
-                "add_user",
-                "created" if expires is None else f"created, expires {expires.isoformat()}",
-                target=f"{issued.user.name} ({issued.user.role})",
-            )
-        return UserOut(
-            user=issued.user.name,
-            role=issued.user.role,
-            token=issued.token,
-            expires=None if expires is None else expires.isoformat(),
-        )
+        with context(home, token, "manage_users") as ctx:
+            return users.add_user(ctx, name, role, expires_in_days)
 
     out = run(work)
     if json_out:
@@ -102,20 +74,17 @@ def users_revoke(
     json_out: JsonOpt = False,
 ) -> None:
     """Revoke a user's token at once (admin)."""
+    from cctrace.services import users
 
-    def work() -> dict[str, str]:
-        with open_store(home, token, "manage_users") as session:
-            user = session.store.revoke_user(name)
-            session.store.audit(
-                session.user.name, session.user.role, "revoke_user", "revoked", target=user.name
-            )
-        return {"user": user.name, "role": user.role, "revoked_at": str(user.revoked_at)}
+    def work() -> UserRevokedOut:
+        with context(home, token, "manage_users") as ctx:
+            return users.revoke_user(ctx, name)
 
     out = run(work)
     if json_out:
-        typer.echo(json.dumps(out, indent=2))
+        print_json(out)
         return
-    Console().print(f"user {out['user']}: token revoked")
+    Console().print(f"user {out.user}: token revoked")
 
 
 @case_app.command("open")
@@ -144,32 +113,23 @@ def case_open(
     json_out: JsonOpt = False,
 ) -> None:
     """Open a case for a consenting patient. Without a consent record nothing is opened."""
-    from cctrace.core.errors import InputError
-    from cctrace.privacy.consent import parse_time, read_consent
-    from cctrace.trace.cases import open_case, reference_faces
-    from cctrace.vision.analyze import FaceAnalyzer
+    from cctrace.services import cases
 
     def work() -> CaseOut:
-        # The consent gate comes first: no photo is even looked at without consent.
-        consent = read_consent(consent_file, consent_given_by, consent_date, datetime.now(UTC))
-        if not t_from or not t_to:
-            raise InputError("give the case's time window with --from and --to")
-        start, end = parse_time(t_from, "--from"), parse_time(t_to, "--to")
         ids = [c.strip() for c in cameras.split(",") if c.strip()] if cameras else None
-        with open_store(home, token, "open_case") as session:
-            refs = reference_faces(patient_photo, FaceAnalyzer())
-            case = open_case(
-                session.store, session.user, consent, refs, start, end, label, site, ids
+        with context(home, token, "open_case") as ctx:
+            return cases.open_case(
+                ctx,
+                patient_photo,
+                consent_file,
+                consent_given_by,
+                consent_date,
+                t_from,
+                t_to,
+                label,
+                site,
+                ids,
             )
-            session.store.audit(
-                session.user.name,
-                session.user.role,
-                "open_case",
-                "opened",
-                case.case_id,
-                f"consent sha256 {consent.form_sha256[:16]}",
-            )
-        return CaseOut(case_id=case.case_id)
 
     out = run(work)
     if json_out:
@@ -187,22 +147,11 @@ def case_close(
 ) -> None:
     """Close your case: its reference faces and exports are destroyed; it cannot be traced
     again. The audit trail and a summary without biometrics remain."""
-    from cctrace.privacy.retention import close_case
+    from cctrace.services import cases
 
     def work() -> CaseCloseOut:
-        with open_store(home, token, "close_case") as session:
-            closure = close_case(session.store, session.user, case_id)
-        return CaseCloseOut(
-            case_id=closure.case_id,
-            status="closed",
-            already_closed=closure.already_closed,
-            references_destroyed=closure.references_destroyed,
-            export_files_destroyed=closure.export_files_destroyed,
-            summary=CaseSummaryOut.model_validate(closure.summary),
-            exports_destroyed=closure.exports_destroyed,
-            exports_already_gone=closure.exports_already_gone,
-            exports_left_alone=list(closure.exports_left_alone),
-        )
+        with context(home, token, "close_case") as ctx:
+            return cases.close_case(ctx, case_id)
 
     out = run(work)
     if json_out:
@@ -223,6 +172,69 @@ def case_close(
     )
 
 
+@case_app.command("list")
+def case_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
+    """Your cases, newest first: status, window and label."""
+    from cctrace.services import cases
+
+    def work() -> CasesOut:
+        with context(home, token, "view_case") as ctx:
+            return cases.list_cases(ctx)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    table = Table("case", "status", "window from (UTC)", "to", "label")
+    for c in out.cases:
+        table.add_row(c.case_id, c.status, c.window_from[:16], c.window_to[:16], c.label)
+    Console().print(table)
+
+
+@case_app.command("show")
+def case_show(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="Your case.")],
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """One case: consent record, window, region, its saved traces and, once closed, its
+    summary."""
+    from cctrace.services import cases, traces
+
+    def work() -> tuple[CaseDetailOut, TraceRunsOut]:
+        with context(home, token, "view_case") as ctx:
+            return cases.get_case(ctx, case_id), traces.list_traces(ctx, case_id)
+
+    out, runs = run(work)
+    if json_out:
+        print_json(out)
+        return
+    console = Console()
+    region = out.site or (", ".join(out.cameras) if out.cameras else "every camera")
+    console.print(
+        f"case {out.case_id} ({out.status}){f', {out.label}' if out.label else ''}\n"
+        f"window {out.window_from} to {out.window_to}; region: {region}\n"
+        f"consent given by {out.consent_given_by} on {out.consent_date[:10]}, form SHA-256 "
+        f"{out.consent_sha256[:16]}"
+    )
+    table = Table("trace", "policy", "at (UTC)", "stays", "contacts", "result", title="traces")
+    for t in runs.traces:
+        table.add_row(
+            t.trace_id,
+            t.policy,
+            t.at[:19],
+            str(t.stays),
+            str(t.contacts),
+            "destroyed" if t.result_destroyed else "kept",
+        )
+    console.print(table)
+
+
+def _yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else "yes" if value else "no"
+
+
 def _iso(t_s: float) -> str:
     return datetime.fromtimestamp(t_s, UTC).isoformat()
 
@@ -236,75 +248,12 @@ def trace(
     token: TokenOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Trace one or many patients: their route and their close contacts."""
-    from cctrace.config import get_policy
-    from cctrace.store.vector_index import FlatFaceIndex
-    from cctrace.trace.cases import case_query
-    from cctrace.trace.engine import trace_cases
+    """Trace one or many patients: their route and their close contacts (saved as a run)."""
+    from cctrace.services import traces
 
     def work() -> list[TraceOut]:
-        chosen = get_policy(policy)
-        with open_store(home, token, "trace") as session:
-            store = session.store
-            queries = [case_query(store, session.user, cid) for cid in dict.fromkeys(case_ids)]
-            index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
-            results = trace_cases(store, index, queries, chosen)
-            for r in results:
-                # Counts only: a closed case keeps them in its summary (no biometrics).
-                store.audit(
-                    session.user.name,
-                    session.user.role,
-                    "trace",
-                    "done",
-                    r.case_id,
-                    f"policy {chosen.name}; {len(r.route)} stays, {len(r.contacts)} contacts; "
-                    f"face threshold {r.face_threshold:.3f} over {r.faces_searched} faces",
-                )
-        return [
-            TraceOut(
-                case_id=r.case_id,
-                policy=r.policy,
-                elapsed_s=round(r.elapsed_s, 4),
-                route=[
-                    StayOut(
-                        camera_id=s.camera_id,
-                        site=s.site,
-                        start=_iso(s.t_start_s),
-                        end=_iso(s.t_end_s),
-                        confidence=round(s.confidence, 4),
-                        masked_ratio=None
-                        if math.isnan(s.masked_ratio)
-                        else round(s.masked_ratio, 4),
-                        evidence=s.evidence,
-                    )
-                    for s in r.route
-                ],
-                contacts=[
-                    ContactOut(
-                        contact_id=c.contact_id,
-                        risk=c.risk,
-                        exposure_s=round(c.exposure_s, 2),
-                        min_distance_m=round(c.min_distance_m, 3),
-                        distance_approximate=c.distance_approximate,
-                        patient_masked=c.patient_masked,
-                        contact_masked=c.contact_masked,
-                        encounters=[
-                            EncounterOut(
-                                camera_id=e.camera_id,
-                                start=_iso(e.t_start_s),
-                                end=_iso(e.t_end_s),
-                                exposure_s=round(e.exposure_s, 2),
-                            )
-                            for e in c.encounters
-                        ],
-                    )
-                    for c in r.contacts
-                ],
-                face_threshold=round(r.face_threshold, 4),
-                faces_searched=r.faces_searched,
-            )
-            for r in results
-        ]
+        with context(home, token, "trace") as ctx:
+            return traces.trace(ctx, case_ids, policy)
 
     results = run(work)
     if json_out:
@@ -313,7 +262,8 @@ def trace(
     console = Console()
     for r in results:
         console.print(
-            f"[bold]case {r.case_id}[/] ({r.policy}, {r.elapsed_s:.2f} s; face threshold "
+            f"[bold]case {r.case_id}[/], trace {r.trace_id} ({r.policy}, {r.elapsed_s:.2f} s; "
+            "face threshold "
             f"{r.face_threshold:.3f} over {r.faces_searched:,} faces)"
         )
         route = Table(
@@ -347,8 +297,8 @@ def trace(
                 c.risk,
                 f"{c.exposure_s / 60:.1f} min",
                 dist,
-                str(c.patient_masked),
-                str(c.contact_masked),
+                _yes_no(c.patient_masked),
+                _yes_no(c.contact_masked),
                 ", ".join(sorted({e.camera_id for e in c.encounters})),
             )
         console.print(contacts)
@@ -372,6 +322,7 @@ def demo(
             DemoOut(
                 home=str(result.home),
                 report_html=str(result.report_html),
+                report_pdf=str(result.report_pdf),
                 route_recall=round(c.route_recall, 4),
                 route_precision=round(c.route_precision, 4),
                 cameras_true=list(c.cameras_true),
@@ -419,8 +370,8 @@ def demo(
             ct.risk,
             f"{ct.exposure_s:.0f}",
             f"{ct.min_distance_m:.2f}" + ("~" if ct.distance_approximate else ""),
-            str(ct.patient_masked),
-            str(ct.contact_masked),
+            _yes_no(ct.patient_masked),
+            _yes_no(ct.contact_masked),
             ", ".join(sorted({e.camera_id for e in ct.encounters})),
         )
     console.print(contacts)
@@ -438,6 +389,7 @@ def demo(
     )
     t = result.timings_s
     console.print(
-        f"report: {result.report_html}\ntimes: render {t['render']:.0f} s, ingest "
+        f"report: {result.report_pdf} (and {result.report_html.name})\n"
+        f"times: render {t['render']:.0f} s, ingest "
         f"{t['ingest']:.0f} s, trace {t['trace']:.2f} s, total {t['total']:.0f} s"
     )

@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -17,18 +16,7 @@ from rich.console import Console
 from cctrace.core.errors import CctraceError
 
 if TYPE_CHECKING:
-    from cctrace.privacy.roles import Action
-    from cctrace.store.records import User
-    from cctrace.store.repository import Store
-
-
-@dataclass(frozen=True)
-class Session:
-    """An open store and the authenticated user acting on it."""
-
-    store: Store
-    user: User
-
+    from cctrace.services.auth import Context
 
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -66,27 +54,15 @@ def token_of(token: str | None) -> str | None:
 
 
 @contextmanager
-def open_store(home: Path | None, token: str | None, action: Action) -> Iterator[Session]:
-    """The store of the data folder and the caller, after the token and role checks."""
-    from cctrace.core.errors import AuthError
-    from cctrace.privacy.roles import authorize
+def context(home: Path | None, token: str | None, attempted: str) -> Iterator[Context]:
+    """The data folder's store and the caller of ``token``; ``attempted`` names the command
+    in the audit entry of a refused token. Services check the role and the case."""
+    from cctrace.services.auth import authenticate
     from cctrace.store.home import Home, resolve_home
     from cctrace.store.repository import Store
 
     store = Store.open(Home.at(resolve_home(home)))
     try:
-        # Every attempt is audited, refusals included: who, in which role, tried what.
-        try:
-            user = store.authenticate(token_of(token))
-        except AuthError:
-            store.audit("(unknown token)", "-", action, "refused: bad token")
-            raise
-        try:
-            authorize(user, action)
-        except AuthError:
-            store.audit(user.name, user.role, action, "refused: missing right")
-            raise
-        store.audit(user.name, user.role, action, "allowed")
-        yield Session(store, user)
+        yield authenticate(store, token_of(token), attempted)
     finally:
         store.close()

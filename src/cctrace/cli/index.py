@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,14 +19,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, err, open_store, print_json, run
-from cctrace.core.errors import InputError
+from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
 from cctrace.schemas import (
     CameraOut,
     CamerasOut,
     IndexStatsOut,
     IngestOut,
-    IngestVideoOut,
     InitOut,
     MotExportOut,
 )
@@ -92,25 +89,6 @@ def _fill_upgrade(home: Home) -> int | None:
         return fill_colour_sketches(store, progress=progress)
 
 
-def _camera_out(c: object) -> CameraOut:
-    from cctrace.geometry.calibration import stored_floor_frame
-    from cctrace.store.records import CameraRecord
-
-    assert isinstance(c, CameraRecord)
-    return CameraOut(
-        id=c.camera_id,
-        name=c.name,
-        site=c.site,
-        lat=c.lat,
-        lon=c.lon,
-        x_m=c.x_m,
-        y_m=c.y_m,
-        calibrated=c.calibration_json is not None,
-        reprojection_error_m=c.reprojection_error_m,
-        floor_frame=stored_floor_frame(c.calibration_json),
-    )
-
-
 @cameras_app.command("add")
 def cameras_add(
     camera_id: Annotated[
@@ -131,23 +109,12 @@ def cameras_add(
 ) -> None:
     """Register one camera, with an optional floor calibration."""
     from cctrace.geometry.calibration import load_calibration
-    from cctrace.store.camera_import import camera_record
+    from cctrace.services.cameras import add_camera
 
     def work() -> CameraOut:
         cal = load_calibration(calibration) if calibration is not None else None
-        record = camera_record(
-            camera_id,
-            name,
-            site=site,
-            lat=lat,
-            lon=lon,
-            x_m=x_m,
-            y_m=y_m,
-            calibration=cal,
-            where="cameras add",
-        )
-        with open_store(home, token, "manage_cameras") as session:
-            return _camera_out(session.store.add_camera(record))
+        with context(home, token, "manage_cameras") as ctx:
+            return add_camera(ctx, camera_id, name, site, lat, lon, x_m, y_m, cal)
 
     out = run(work)
     if json_out:
@@ -169,12 +136,11 @@ def cameras_import(
     json_out: JsonOpt = False,
 ) -> None:
     """Register every camera of a CSV or GeoJSON file, all or none."""
-    from cctrace.store.camera_import import read_cameras
+    from cctrace.services.cameras import import_cameras
 
     def work() -> CamerasOut:
-        records = read_cameras(file)  # every row is checked before anything is stored
-        with open_store(home, token, "manage_cameras") as session:
-            return CamerasOut(cameras=[_camera_out(c) for c in session.store.add_cameras(records)])
+        with context(home, token, "manage_cameras") as ctx:
+            return import_cameras(ctx, file)
 
     out = run(work)
     if json_out:
@@ -186,10 +152,11 @@ def cameras_import(
 @cameras_app.command("list")
 def cameras_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
     """List the registered cameras."""
+    from cctrace.services.cameras import list_cameras
 
     def work() -> CamerasOut:
-        with open_store(home, token, "list_cameras") as session:
-            return CamerasOut(cameras=[_camera_out(c) for c in session.store.list_cameras()])
+        with context(home, token, "list_cameras") as ctx:
+            return list_cameras(ctx)
 
     out = run(work)
     if json_out:
@@ -245,16 +212,8 @@ def ingest(
     Idempotent (the same file twice adds nothing) and resumable (run it again after a
     crash or kill and it continues from its last checkpoint).
     """
-    from cctrace.ingest.pipeline import (
-        IngestOptions,
-        VisionModels,
-        parse_start,
-        prepare,
-    )
-    from cctrace.ingest.pipeline import (
-        ingest as ingest_video,
-    )
-    from cctrace.store.vector_index import FlatFaceIndex
+    from cctrace.ingest.pipeline import IngestOptions
+    from cctrace.services.footage import ingest as ingest_footage
 
     options = IngestOptions(
         sample_fps=fps,
@@ -262,55 +221,27 @@ def ingest(
         person_detector=detector,
         checkpoint_every_s=checkpoint_every,
     )
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[speed]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=json_out or not err.is_terminal,
+    )
 
     def work() -> IngestOut:
-        start_utc = parse_start(start) if start is not None else None
-        if start_utc is not None and len(videos) > 1:
-            raise InputError("--start applies to one video; ingest videos one at a time")
-        with open_store(home, token, "add_footage") as session:
-            store = session.store
-            store.check_writable()
-            now = datetime.now(UTC)
-            prepared = [prepare(store, v, camera, start_utc, now) for v in videos]
-            index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
-            index.reconcile(store)  # repair what a crash between commit and index left
-            models = VisionModels.load(options.person_detector)
-            results = []
-            progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TextColumn("{task.fields[speed]}"),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err,
-                disable=json_out or not err.is_terminal,
+        with context(home, token, "add_footage") as ctx, progress:
+            return ingest_footage(
+                ctx,
+                videos,
+                camera,
+                start,
+                options,
+                lambda name, duration_s: _VideoProgress(progress, name, duration_s),
             )
-            with progress:
-                for p in prepared:
-                    reporter = _VideoProgress(progress, p.path.name, p.info.duration_s)
-                    r = ingest_video(store, index, models, p, options, reporter)
-                    results.append(
-                        IngestVideoOut(
-                            path=r.path,
-                            video_id=r.video_id,
-                            camera_id=r.camera_id,
-                            outcome=r.outcome,
-                            start=r.start_utc.isoformat(),
-                            duration_s=round(r.duration_s, 3),
-                            sightings_added=r.sightings_added,
-                            sightings_total=r.sightings_total,
-                            frames_decoded=r.frames_decoded,
-                            frames_sampled=r.frames_sampled,
-                            frames_analysed=r.frames_analysed,
-                            frames_skipped_motion=r.frames_skipped_motion,
-                            elapsed_s=round(r.elapsed_s, 3),
-                            realtime_factor=round(r.duration_s / r.elapsed_s, 3)
-                            if r.elapsed_s > 0
-                            else 0.0,
-                        )
-                    )
-            return IngestOut(videos=results)
 
     out = run(work)
     if json_out:
@@ -347,18 +278,11 @@ class _VideoProgress:
 @index_app.command("stats")
 def index_stats(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
     """Counts of cameras, videos, sightings and faces, and the time span covered."""
+    from cctrace.services.footage import index_stats
 
     def work() -> IndexStatsOut:
-        with open_store(home, token, "read_index") as session:
-            s = session.store.stats()
-        return IndexStatsOut(
-            cameras=s.cameras,
-            videos=s.videos,
-            sightings=s.sightings,
-            faces=s.faces,
-            first=s.first.isoformat() if s.first else None,
-            last=s.last.isoformat() if s.last else None,
-        )
+        with context(home, token, "read_index") as ctx:
+            return index_stats(ctx)
 
     out = run(work)
     if json_out:
@@ -379,12 +303,11 @@ def index_export_mot(
     json_out: JsonOpt = False,
 ) -> None:
     """Write a camera's tracks in MOTChallenge format (frame,id,x,y,w,h,conf,-1,-1,-1)."""
-    from cctrace.ingest.mot_export import export_mot
+    from cctrace.services.footage import export_tracks
 
     def work() -> MotExportOut:
-        with open_store(home, token, "read_index") as session:
-            files, tracks, lines = export_mot(session.store, camera, out_dir)
-        return MotExportOut(files=[str(f) for f in files], tracks=tracks, lines=lines)
+        with context(home, token, "read_index") as ctx:
+            return export_tracks(ctx, camera, out_dir)
 
     out = run(work)
     if json_out:

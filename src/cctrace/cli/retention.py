@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, err, open_store, print_json, run
+from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
 from cctrace.schemas import KeyRotateOut, PurgeOut, RetentionOut
+from cctrace.store.records import ResealCounts
 
 retention_app = typer.Typer(
     help="Show or set how long biometric data is kept (admin).", no_args_is_help=True
@@ -25,12 +26,11 @@ def register(app: typer.Typer) -> None:
 @retention_app.command("show")
 def retention_show(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
     """Print the retention period in days."""
-    from cctrace.privacy.retention import retention_days
+    from cctrace.services.retention import show_retention
 
     def work() -> RetentionOut:
-        with open_store(home, token, "manage_retention") as session:
-            days, default = retention_days(session.store)
-        return RetentionOut(retention_days=days, default=default)
+        with context(home, token, "manage_retention") as ctx:
+            return show_retention(ctx)
 
     out = run(work)
     if json_out:
@@ -47,13 +47,11 @@ def retention_set(
     json_out: JsonOpt = False,
 ) -> None:
     """Change the retention period; `cctrace purge` applies it."""
-    from cctrace.privacy.retention import check_days, set_retention_days
+    from cctrace.services.retention import set_retention
 
     def work() -> RetentionOut:
-        check_days(days, "the retention period", 1)  # bad input: refuse before anything
-        with open_store(home, token, "manage_retention") as session:
-            set_retention_days(session.store, session.user, days)
-        return RetentionOut(retention_days=days, default=False)
+        with context(home, token, "manage_retention") as ctx:
+            return set_retention(ctx, days)
 
     out = run(work)
     if json_out:
@@ -77,30 +75,13 @@ def purge(
     token: TokenOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Delete every biometric record older than the retention period (admin; run daily)."""
-    from cctrace.privacy.retention import check_days
-    from cctrace.privacy.retention import purge as do_purge
-    from cctrace.store.vector_index import FlatFaceIndex
+    """Delete every biometric record older than the retention period (admin; `cctrace
+    serve` runs it daily)."""
+    from cctrace.services.retention import purge as purge_service
 
     def work() -> PurgeOut:
-        if older_than is not None:
-            check_days(older_than, "--older-than", 0)
-        with open_store(home, token, "manage_retention") as session:
-            store = session.store
-            if not dry_run:
-                store.check_writable()
-            index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
-            r = do_purge(store, index, session.user, older_than, dry_run)
-        return PurgeOut(
-            dry_run=r.dry_run,
-            cutoff=r.cutoff.isoformat(),
-            older_than_days=r.older_than_days,
-            everything=r.everything,
-            sightings=r.sightings,
-            days_dropped=r.days_dropped,
-            days_rebuilt=r.days_rebuilt,
-            bytes_freed=r.bytes_freed,
-        )
+        with context(home, token, "manage_retention") as ctx:
+            return purge_service(ctx, older_than, dry_run)
 
     out = run(work)
     if json_out:
@@ -111,7 +92,7 @@ def purge(
     Console().print(
         f"{verb} {out.sightings} sightings ({scope}); index days dropped: "
         f"{', '.join(out.days_dropped) or 'none'}; rebuilt: {', '.join(out.days_rebuilt) or 'none'}"
-        f"; {out.bytes_freed} bytes"
+        f"; {out.bytes_freed} bytes; {out.trace_results_destroyed} saved trace results"
     )
 
 
@@ -121,43 +102,15 @@ def keys_rotate(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt 
 
     Readers keep working meanwhile; if interrupted, run it again to finish.
     """
-    from cctrace.core.errors import CctraceError
-    from cctrace.store.maintenance import rotate_keys
-    from cctrace.store.records import ResealCounts
-    from cctrace.store.vector_index import FlatFaceIndex
+    from cctrace.services.keys import rotate
+
+    def progress(what: str, counts: ResealCounts) -> None:
+        if not json_out:
+            err.print(f"{what}: {counts.resealed} re-encrypted, {counts.scanned} checked")
 
     def work() -> KeyRotateOut:
-        with open_store(home, token, "rotate_keys") as session:
-            store, user = session.store, session.user
-            store.check_writable()
-            index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
-
-            def progress(what: str, counts: ResealCounts) -> None:
-                if not json_out:
-                    err.print(f"{what}: {counts.resealed} re-encrypted, {counts.scanned} checked")
-
-            try:
-                r = rotate_keys(store, index, progress=progress)
-            except CctraceError as exc:
-                store.audit(user.name, user.role, "rotate_keys", f"failed: {exc.message}"[:200])
-                raise
-            store.audit(
-                user.name,
-                user.role,
-                "rotate_keys",
-                f"rotated: {r.sightings} sightings, {r.case_references} case references, "
-                f"{r.index_days} index days re-encrypted; old key destroyed",
-                target=f"key {r.new_key_id} replaces {', '.join(r.old_key_ids) or '-'}",
-            )
-        return KeyRotateOut(
-            new_key_id=r.new_key_id,
-            old_key_ids=r.old_key_ids,
-            resumed=r.resumed,
-            sightings_reencrypted=r.sightings,
-            case_references_reencrypted=r.case_references,
-            index_days_reencrypted=r.index_days,
-            passes=r.passes,
-        )
+        with context(home, token, "rotate_keys") as ctx:
+            return rotate(ctx, progress)
 
     out = run(work)
     if json_out:

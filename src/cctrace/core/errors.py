@@ -12,9 +12,12 @@ class CctraceError(Exception):
 
     exit_code: int = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The input field at fault, named as the API names it (``consent_file``): the API
+        # returns it so a form can mark the field; the CLI's message already names it.
+        self.field = field
 
 
 class InputError(CctraceError):
@@ -49,3 +52,11 @@ class CorruptDataError(CctraceError):
     """
 
     exit_code = 6
+
+
+class NotFoundError(InputError):
+    """An id that names nothing: a case, trace run, job, user or camera (exit 2, HTTP 404)."""
+
+
+class TooLargeError(InputError):
+    """An upload or file over its size limit (exit 2, HTTP 413)."""

@@ -24,7 +24,6 @@ its exports folder), marks it closed and keeps a summary without biometrics.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,6 +100,9 @@ class PurgeReport:
     bytes_freed: int
     """Encrypted biometric bytes removed from the database, plus index bytes removed
     (for a dry run: the database part and the days that would be dropped)."""
+    trace_results: int
+    """Saved trace results (routes, contacts) made before the cutoff, destroyed (their
+    runs' counts stay)."""
 
 
 def purge(
@@ -144,6 +146,12 @@ def _purge(
     dry_run: bool,
 ) -> PurgeReport:
     counts = store.purge_sightings(cutoff_s, dry_run, user.name)
+    # A trace result is derived from the sightings it names: it lives no longer than they.
+    made_before = datetime.now(UTC) + timedelta(days=1) if cutoff_s is None else cutoff
+    if dry_run:
+        trace_results = store.count_trace_results(made_before)
+    else:
+        trace_results = store.destroy_trace_results(created_before=made_before)
     freed = counts.blob_bytes
     if not dry_run:
         freed += index.wipe_leftovers()
@@ -183,6 +191,7 @@ def _purge(
         days_dropped=dropped,
         days_rebuilt=rebuilt,
         bytes_freed=freed,
+        trace_results=trace_results,
     )
 
 
@@ -202,9 +211,6 @@ class CaseClosure:
     """Recorded exports whose folder no longer exists (moved off: outside cctrace's reach)."""
     exports_left_alone: tuple[str, ...] = ()
     """Folders of recorded exports that exist but are not provably ours: not touched."""
-
-
-_TRACE_COUNTS = re.compile(r"^policy (\S+); (\d+) stays, (\d+) contacts$")
 
 
 def close_case(store: Store, user: User, case_id: str) -> CaseClosure:
@@ -263,6 +269,9 @@ def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseCl
     if not already:
         summary = _summary(store, case_id, export_files + len(files))
         refs = store.close_case_record(case_id, json.dumps(summary, sort_keys=True))
+    # Every run's route and contacts go (a rerun finishes an interrupted closure); the
+    # runs' counts stay for the summary.
+    results = store.destroy_trace_results(case_id=case_id)
     # 3. Whatever is left in its own exports folder.
     for f in files:
         if f.is_symlink():
@@ -287,7 +296,8 @@ def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseCl
         user.name,
         user.role,
         "close_case",
-        f"closed: {refs} reference embeddings, {export_files + len(files)} export files destroyed",
+        f"closed: {refs} reference embeddings, {results} trace results, "
+        f"{export_files + len(files)} export files destroyed",
         case_id,
     )
     raw = store.case_summary(case_id)
@@ -309,17 +319,18 @@ def _summary(store: Store, case_id: str, export_files: int) -> dict[str, object]
     assert case is not None
     exports = store.case_exports(case_id)
     own = store.home.case_exports_dir(case_id)  # what is left there is wiped with it
-    traces = [
-        e
-        for e in store.audit_entries(case_id)
-        if e.action == "trace" and e.outcome == "done" and e.case_id == case_id
-    ]
+    # Counts come from the saved runs themselves, never from audit text.
+    traces = store.trace_runs(case_id)
     last: dict[str, object] | None = None
     if traces:
-        m = _TRACE_COUNTS.match(traces[-1].target)
-        last = {"at": traces[-1].at.isoformat()}
-        if m:
-            last.update(policy=m[1], stays=int(m[2]), contacts=int(m[3]))
+        run = traces[-1]
+        last = {
+            "at": run.created_at.isoformat(),
+            "trace_id": run.trace_id,
+            "policy": run.policy,
+            "stays": run.stays,
+            "contacts": run.contacts,
+        }
     return {
         "case_id": case_id,
         "label": case.label,

@@ -1,4 +1,4 @@
-"""The role matrix: the one check every command (and later every API route) calls.
+"""The role matrix, read by `cctrace.services.auth.authorize` (role, then the case's owner).
 
 | action            | admin | investigator | auditor | ingest |
 |-------------------|-------|--------------|---------|--------|
@@ -8,6 +8,8 @@
 | read_index        | yes   |              |         |        |
 | add_footage       | yes   |              |         | yes    |
 | open_case / trace | (no)  | yes (own)    |         |        |
+| view_case         |       | yes (own)    |         |        |
+| export_report     |       | yes (own)    |         |        |
 | close_case        |       | yes (own)    |         |        |
 | export_evidence   |       | yes (own)    |         |        |
 | unblur            |       | yes (own), logged with a reason |  |  |
@@ -34,6 +36,8 @@ Action = Literal[
     "add_footage",
     "open_case",
     "trace",
+    "view_case",
+    "export_report",
     "close_case",
     "export_evidence",
     "unblur",
@@ -50,6 +54,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     "add_footage": frozenset({"admin", "ingest"}),
     "open_case": frozenset({"investigator"}),
     "trace": frozenset({"investigator"}),
+    "view_case": frozenset({"investigator"}),
+    "export_report": frozenset({"investigator"}),
     "close_case": frozenset({"investigator"}),
     "export_evidence": frozenset({"investigator"}),
     "unblur": frozenset({"investigator"}),
@@ -66,6 +72,8 @@ DESCRIPTION: dict[Action, str] = {
     "add_footage": "add footage",
     "open_case": "open a case",
     "trace": "trace a patient",
+    "view_case": "view a case",
+    "export_report": "export a case report",
     "close_case": "close a case",
     "export_evidence": "export evidence",
     "unblur": "unblur a contact in evidence",
@@ -75,7 +83,7 @@ DESCRIPTION: dict[Action, str] = {
 }
 
 
-def authorize(user: User, action: Action) -> None:
+def authorize_role(user: User, action: Action) -> None:
     """Raise AuthError (exit 4) naming the missing right when ``user`` may not act."""
     if user.role not in ALLOWED[action]:
         who = " or ".join(sorted(ALLOWED[action]))

@@ -37,7 +37,8 @@ from cctrace.store.crypto import (
 )
 from cctrace.store.home import Home
 from cctrace.store.records import ResealCounts
-from cctrace.store.repository import COLOUR_SKETCH_BACKFILL, Store
+from cctrace.store.repo_maintenance import COLOUR_SKETCH_BACKFILL
+from cctrace.store.repository import Store
 from cctrace.store.vector_index import FlatFaceIndex
 
 MAX_PASSES = 5
@@ -71,6 +72,7 @@ class RotationReport:
     case_references: int
     index_days: int
     passes: int
+    trace_results: int = 0
 
 
 Progress = Callable[[str, ResealCounts], None]
@@ -101,7 +103,7 @@ def rotate_keys(
         if not resumed and grace_s > 0:
             time.sleep(grace_s)
         index.wipe_leftovers()  # half-dropped days hold old-key segments too
-        totals = {"sightings": 0, "case_references": 0, "index_days": 0}
+        totals = {"sightings": 0, "case_references": 0, "index_days": 0, "trace_results": 0}
         passes = 0
         while passes < MAX_PASSES:
             passes += 1
@@ -109,6 +111,7 @@ def rotate_keys(
             totals["case_references"] += _drain(
                 store.reseal_case_references(batch), "case references", progress
             )
+            totals["trace_results"] += store.reseal_trace_results()
             for day in index.days():
                 if any(ids - {new_id} for ids in index.segment_key_ids(day).values()):
                     index.reseal_day(day)
@@ -135,6 +138,7 @@ def rotate_keys(
         case_references=totals["case_references"],
         index_days=totals["index_days"],
         passes=passes,
+        trace_results=totals["trace_results"],
     )
 
 
@@ -163,6 +167,8 @@ def _drain(counts: Iterator[ResealCounts], what: str, progress: Progress | None)
 
 def _left_under_other_keys(store: Store, index: FlatFaceIndex, key_id: str) -> bool:
     if any(k != key_id for k in store.key_ids_in_use()):
+        return True
+    if store.trace_result_key_ids() - {key_id}:
         return True
     return any(
         ids - {key_id} for day in index.days() for ids in index.segment_key_ids(day).values()

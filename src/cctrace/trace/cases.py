@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cctrace.core.errors import InputError, NoFaceError
+from cctrace.core.errors import CctraceError, InputError, NoFaceError
 from cctrace.privacy.consent import Consent
 from cctrace.store.records import CaseRecord, CaseReference, User
 from cctrace.store.repository import Store
@@ -21,17 +21,30 @@ MIN_REFERENCE_QUALITY = 0.05
 """Below this a reference face is too small, blurred or turned away to search with."""
 
 
-def reference_faces(photos: list[Path], analyzer: FaceAnalyzer) -> list[CaseReference]:
-    """The largest face of each photo; NoFaceError (exit 3) naming a photo without one."""
+def reference_faces(
+    photos: list[Path], analyzer: FaceAnalyzer, names: list[str] | None = None
+) -> list[CaseReference]:
+    """The largest face of each photo; NoFaceError (exit 3) naming a photo without one.
+
+    ``names``: what to call each photo in an error (an upload's file name rather than the
+    temporary file it was streamed to)."""
     refs = []
-    for photo in photos:
-        image = load_image(photo)
-        analysis = analyzer.analyze(image)
-        i = analysis.largest(str(photo))
+    for k, photo in enumerate(photos):
+        name = names[k] if names is not None else str(photo)
+        try:
+            image = load_image(photo)
+            analysis = analyzer.analyze(image)
+            i = analysis.largest(str(photo))
+        except CctraceError as exc:
+            exc.message = exc.message.replace(str(photo), name)
+            exc.args = (exc.message,)
+            exc.field = "patient_photo"
+            raise
         if float(analysis.quality[i]) < MIN_REFERENCE_QUALITY:
             raise NoFaceError(
-                f"{photo}: the face is too small, blurred or turned away to search with "
-                f"(quality {float(analysis.quality[i]):.2f}); use a sharper, frontal photo"
+                f"{name}: the face is too small, blurred or turned away to search with "
+                f"(quality {float(analysis.quality[i]):.2f}); use a sharper, frontal photo",
+                field="patient_photo",
             )
         refs.append(
             CaseReference(

@@ -1,0 +1,71 @@
+"""Cameras: register one (with its floor calibration), import a list, list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cctrace.geometry.calibration import Calibration, stored_floor_frame
+from cctrace.schemas import CameraOut, CamerasOut
+from cctrace.services.auth import Context, authorize
+from cctrace.services.events import AuditEvent, record
+from cctrace.store.camera_import import camera_record, read_cameras
+from cctrace.store.records import CameraRecord
+
+
+def camera_out(c: CameraRecord) -> CameraOut:
+    return CameraOut(
+        id=c.camera_id,
+        name=c.name,
+        site=c.site,
+        lat=c.lat,
+        lon=c.lon,
+        x_m=c.x_m,
+        y_m=c.y_m,
+        calibrated=c.calibration_json is not None,
+        reprojection_error_m=c.reprojection_error_m,
+        floor_frame=stored_floor_frame(c.calibration_json),
+    )
+
+
+def add_camera(
+    ctx: Context,
+    camera_id: str,
+    name: str,
+    site: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+    x_m: float | None = None,
+    y_m: float | None = None,
+    calibration: Calibration | None = None,
+    where: str = "cameras add",
+) -> CameraOut:
+    """Register one camera; every field is checked before anything is stored."""
+    record_ = camera_record(
+        camera_id,
+        name,
+        site=site,
+        lat=lat,
+        lon=lon,
+        x_m=x_m,
+        y_m=y_m,
+        calibration=calibration,
+        where=where,
+    )
+    authorize(ctx, "manage_cameras")
+    added = ctx.store.add_camera(record_)
+    record(ctx, AuditEvent("add_camera", "added", target=added.camera_id))
+    return camera_out(added)
+
+
+def import_cameras(ctx: Context, file: Path) -> CamerasOut:
+    """Register every camera of a CSV or GeoJSON file, all or none."""
+    records = read_cameras(file)  # every row is checked before anything is stored
+    authorize(ctx, "manage_cameras")
+    added = ctx.store.add_cameras(records)
+    record(ctx, AuditEvent("add_camera", f"imported {len(added)} cameras", target=file.name))
+    return CamerasOut(cameras=[camera_out(c) for c in added])
+
+
+def list_cameras(ctx: Context) -> CamerasOut:
+    authorize(ctx, "list_cameras")
+    return CamerasOut(cameras=[camera_out(c) for c in ctx.store.list_cameras()])
