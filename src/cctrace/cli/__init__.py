@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cctrace.cli import audit, cases, evidence, index, retention, sim, vision
+from cctrace.cli import audit, cases, evidence, index, reports, retention, serve, sim, vision
 
 app = typer.Typer(
     name="cctrace",
@@ -19,6 +19,8 @@ sim.register(app)
 audit.register(app)
 evidence.register(app)
 retention.register(app)
+reports.register(app)
+serve.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
