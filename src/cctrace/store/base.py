@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cctrace.core.errors import InputError
 from cctrace.store.crypto import Cipher
+from cctrace.store.db import IMMEDIATE
 from cctrace.store.home import Home
 
 
@@ -44,8 +45,14 @@ class StoreBase:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite it takes the write lock when it begins (``BEGIN IMMEDIATE``): a write
+        transaction that first reads (the audit log reads its last entry) and only then
+        writes would otherwise fail at once with "database is locked" whenever another
+        connection wrote in between, instead of waiting its turn (the busy timeout)."""
         with self._sessions() as session, session.begin():
+            session.connection(execution_options={IMMEDIATE: True})
             yield session
 
     def check_writable(self) -> None:

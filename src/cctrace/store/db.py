@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+IMMEDIATE = "cctrace_begin_immediate"
+"""Execution option of a write transaction: on SQLite it begins with the write lock."""
 
 
 def make_engine(url: str) -> Engine:
@@ -79,7 +81,10 @@ def _checkpoint(conn: sqlite3.Connection, attempts: int) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Write transactions (`StoreBase._write`) take the write lock at once and so wait for
+    # another writer (busy timeout) rather than fail on a stale read snapshot.
+    immediate = conn.get_execution_options().get(IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _alembic_config() -> Config:
