@@ -3,9 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup models demo test lint typecheck unit bench clean-models
+.PHONY: setup models web demo test lint typecheck unit bench clean-models
 
-setup: $(VENV)/.installed models
+setup: $(VENV)/.installed models web
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml
 models: $(VENV)/.installed
 	$(BIN)/python tools/models/setup_models.py
 
+# The web page's htmx and Leaflet: pinned npm packages, SHA-256 checked (cached).
+web: $(VENV)/.installed
+	$(BIN)/python tools/web/vendor.py
+
 demo: setup
 	$(BIN)/cctrace demo
 
@@ -27,8 +31,19 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-unit: setup
+# Debian's chromium-headless-shell for the browser suite (tests/web); needs root or sudo.
+browser-deps:
+	bash tools/web/install_chromium.sh
+
+unit: setup browser-deps
 	$(BIN)/pytest
+
+# The browser suite alone (also part of `unit`). Screenshots go to $CCTRACE_TEST_ARTEFACTS
+# if set, else under
+# pytest's temporary folder (the path is printed at the end).
+.PHONY: browser browser-deps
+browser: setup browser-deps
+	$(BIN)/pytest -m browser tests/web
 
 test: setup lint typecheck unit
 

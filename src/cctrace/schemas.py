@@ -244,10 +244,47 @@ class EvidenceOut(_Out):
     the folder only while its manifest names this case and this id."""
 
 
+class EvidenceFileOut(_Out):
+    """One file of an evidence export, as its manifest describes it (no biometrics)."""
+
+    file: str
+    kind: str
+    """"stay" or "encounter"."""
+    index: int
+    camera_id: str
+    media: str
+    """"frame" or "clip"."""
+    t_start_utc: str
+    t_end_utc: str
+    contact_id: str | None
+    blurred_faces: int
+    whole_frame_blurred: bool
+
+
+class EvidenceExportOut(_Out):
+    export_id: str
+    trace_id: str | None
+    unblurred_contact: str | None
+    created_at: str | None
+    files: list[EvidenceFileOut]
+
+
+class EvidenceExportsOut(_Out):
+    """A case's evidence exports that are still there, oldest first."""
+
+    exports: list[EvidenceExportOut]
+
+
 class RetentionOut(_Out):
     retention_days: int
     default: bool
     """True while the period was never set (the default of 30 days applies)."""
+
+
+class RetentionStatusOut(RetentionOut):
+    """The retention period and when the last purge ran (None: never)."""
+
+    last_purge_at: str | None
 
 
 class PurgeOut(_Out):
@@ -331,6 +368,20 @@ class UserRevokedOut(_Out):
     revoked_at: str
 
 
+class UserListedOut(_Out):
+    """An account as an admin sees it (never its token)."""
+
+    user: str
+    role: str
+    created: str
+    expires: str | None
+    revoked: str | None
+
+
+class UsersOut(_Out):
+    users: list[UserListedOut]
+
+
 class MeOut(_Out):
     user: str
     role: str
@@ -367,6 +418,16 @@ class CaseListItemOut(_Out):
 
 class CasesOut(_Out):
     cases: list[CaseListItemOut]
+
+
+class CaseOverviewOut(CaseListItemOut):
+    """A case in the investigator's list, with its latest trace run."""
+
+    last_trace: TraceRunOut | None
+
+
+class CasesOverviewOut(_Out):
+    cases: list[CaseOverviewOut]
 
 
 class CaseDetailOut(CaseListItemOut):

@@ -1,5 +1,6 @@
 """The REST API's factory: `create_app(home, settings)` builds a FastAPI app over one data
-folder. Nothing is created at import time.
+folder, with the web page (`cctrace.web`) mounted at ``/``. Nothing is created at import
+time.
 
 Deny by default: every router but health's and the docs' depends on a valid token, so a
 new route answers 401 without one even if it forgot to ask for the caller. The app's
@@ -43,6 +44,7 @@ from cctrace.api.slowdown import Slowdown
 from cctrace.services.jobs import JobRunner, footage_dir, private_dir, uploads_dir
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
+from cctrace.web.app import UPLOAD_PATHS, mount_web
 
 PREFIX = "/api/v1"
 STALE_UPLOAD_S = 24 * 3600.0
@@ -68,14 +70,22 @@ AUTHED_ROUTERS = (
 
 
 def body_limits(settings: ApiSettings) -> dict[tuple[str, str], int]:
-    """The largest request body per (method, path); any other route takes `json_bytes`."""
+    """The largest request body per (method, path); any other route takes `json_bytes`.
+
+    The web page's upload forms take what their largest part may hold (each part is then
+    held to its own limit while it streams in, as the API's are)."""
     u = settings.uploads
     form = 1 * MB  # the form's text fields and part headers
-    return {
+    case = u.photo_bytes * u.max_photos + u.consent_bytes + form
+    limits = {
         ("POST", f"{PREFIX}/footage"): u.footage_bytes + form,
-        ("POST", f"{PREFIX}/cases"): u.photo_bytes * u.max_photos + u.consent_bytes + form,
+        ("POST", f"{PREFIX}/cases"): case,
         ("POST", f"{PREFIX}/cameras"): u.camera_file_bytes,
     }
+    web = {"/cases/new": case, "/admin/footage": u.footage_bytes + form}
+    for path in UPLOAD_PATHS:
+        limits[("POST", path)] = web.get(path, u.camera_file_bytes + form)
+    return limits
 
 
 def _remove_stale_uploads(home: Home) -> None:
@@ -140,6 +150,8 @@ def create_app(home: Path, settings: ApiSettings | None = None) -> FastAPI:
             responses=errors.responses(*errors.AUTHED),
         )
     app.include_router(docs_router(app))
+    # The web page answers every other path (never /api/...): added after every route.
+    mount_web(app, store, settings, app.state.slowdown)
     limits = body_limits(settings)
     default = settings.uploads.json_bytes
     app.add_middleware(BodyLimit, limit_of=lambda m, p: limits.get((m, p), default))

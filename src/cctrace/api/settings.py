@@ -1,4 +1,5 @@
-"""Settings of the REST API (`cctrace serve`): upload limits, workers, the daily purge.
+"""Settings of the REST API and web page (`cctrace serve`): upload limits, workers, the
+daily purge, web sessions.
 
 Plain pydantic models that refuse unknown keys, so a misspelt setting is an error and not
 a silent default. Nothing reads the environment here: `cctrace serve` passes its options.
@@ -43,9 +44,19 @@ class BadTokenSlowdown(_Settings):
     max_delay_s: float = Field(default=10.0, ge=0)
 
 
+class WebSettings(_Settings):
+    """The web page's sign-in sessions (kept in the server's memory)."""
+
+    session_idle_minutes: float = Field(default=30.0, gt=0, le=24 * 60)
+    """A session ends after this long without a request."""
+    session_max_hours: float = Field(default=12.0, gt=0, le=7 * 24)
+    """And at the latest this long after signing in, however busy."""
+
+
 class ApiSettings(_Settings):
     uploads: UploadLimits = UploadLimits()
     slowdown: BadTokenSlowdown = BadTokenSlowdown()
+    web: WebSettings = WebSettings()
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes for jobs (ingest, evidence); each loads the vision models."""
     purge_at: str = "03:30"

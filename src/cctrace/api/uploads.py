@@ -8,7 +8,8 @@ checked before the body is read, so nobody without one can fill the disk.
 
 `UploadRoute` does this for a route whose body is a form; the route receives each file
 as a `DiskUpload` (a Starlette `UploadFile` that knows its `path`), and any error a
-service raises naming that path is rewritten to name the client's own file name.
+service raises naming that path is rewritten to name the client's own file name. The web
+page's upload forms use the same `form_on_disk` (after checking the session).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -72,6 +74,13 @@ def safe_filename(raw: str | None, fallback: str) -> str:
     return name if name not in ("", ".", "..") else fallback
 
 
+def _suffix(name: str) -> str:
+    """The client file name's extension when it is a plain one (``.csv``, ``.json``):
+    readers that go by the extension (camera lists, calibrations) then read the upload."""
+    suffix = Path(name).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""
+
+
 def _mb(n: int) -> str:
     return f"{n / MB:,.0f} MB" if n >= MB else f"{n:,} bytes"
 
@@ -116,15 +125,12 @@ class _DiskParser(MultiPartParser):
         most = self.max_count.get(field, 1)
         if seen > most:
             raise InputError(f"{field}: at most {most} file(s) per request", field)
-        fh = tempfile.NamedTemporaryFile(dir=self.folder, prefix="upload-", delete=False)  # noqa: SIM115
-        self._files_to_close_on_error.append(fh)  # type: ignore[arg-type]
-        upload = DiskUpload(
-            fh,
-            Path(fh.name),
-            field,
-            safe_filename(part.file.filename, field),
-            Headers(raw=part.item_headers),
+        name = safe_filename(part.file.filename, field)
+        fh = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            dir=self.folder, prefix="upload-", suffix=_suffix(name), delete=False
         )
+        self._files_to_close_on_error.append(fh)  # type: ignore[arg-type]
+        upload = DiskUpload(fh, Path(fh.name), field, name, Headers(raw=part.item_headers))
         part.file = upload
         self.parts.append(upload)
         self._written = 0
@@ -150,8 +156,17 @@ def file_limits(settings: ApiSettings) -> tuple[dict[str, int], dict[str, int]]:
         "file": u.footage_bytes,
         "patient_photo": u.photo_bytes,
         "consent_file": u.consent_bytes,
+        # The web page's camera forms: a calibration file, a camera list.
+        "calibration": u.camera_file_bytes,
+        "cameras_file": u.camera_file_bytes,
     }
-    counts = {"file": 1, "patient_photo": u.max_photos, "consent_file": 1}
+    counts = {
+        "file": 1,
+        "patient_photo": u.max_photos,
+        "consent_file": 1,
+        "calibration": 1,
+        "cameras_file": 1,
+    }
     return sizes, counts
 
 
@@ -174,6 +189,31 @@ def _remove(folder: Path, parts: list[DiskUpload]) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@asynccontextmanager
+async def form_on_disk(
+    request: Request, settings: ApiSettings, home: Home
+) -> AsyncIterator[tuple[FormData, list[DiskUpload]]]:
+    """The request's multipart form, its file parts streamed to disk (see above): yields
+    the form and its file parts; the folder goes when the block ends, and a cctrace error
+    raised in the block names the client's own file names. Check the caller first."""
+    folder = private_dir(uploads_dir(home) / "requests" / secrets.token_hex(8))
+    sizes, counts = file_limits(settings)
+    parser = _DiskParser(request, folder, sizes, counts, settings.uploads.json_bytes)
+    try:
+        try:
+            form: FormData = await parser.parse()
+        except MultiPartException as exc:
+            raise InputError(f"the form could not be read: {exc.message}") from None
+        for p in parser.parts:
+            p.file.flush()
+        try:
+            yield form, parser.parts
+        except CctraceError as exc:
+            raise _rename(exc, parser.parts) from None
+    finally:
+        _remove(folder, parser.parts)
+
+
 class UploadRoute(APIRoute):
     """A route whose multipart body is streamed to disk under the data folder (see above)."""
 
@@ -188,22 +228,8 @@ class UploadRoute(APIRoute):
             await authenticate_request(request, await bearer(request))
             settings: ApiSettings = request.app.state.settings
             home: Home = request.app.state.store.home
-            folder = private_dir(uploads_dir(home) / "requests" / secrets.token_hex(8))
-            sizes, counts = file_limits(settings)
-            parser = _DiskParser(request, folder, sizes, counts, settings.uploads.json_bytes)
-            try:
-                try:
-                    form: FormData = await parser.parse()
-                except MultiPartException as exc:
-                    raise InputError(f"the form could not be read: {exc.message}") from None
-                for p in parser.parts:
-                    p.file.flush()
+            async with form_on_disk(request, settings, home) as (form, _parts):
                 request._form = form
-                try:
-                    return await handler(request)
-                except CctraceError as exc:
-                    raise _rename(exc, parser.parts) from None
-            finally:
-                _remove(folder, parser.parts)
+                return await handler(request)
 
         return upload_handler

@@ -1,4 +1,5 @@
-"""`cctrace serve`: the REST API on uvicorn (put a TLS reverse proxy in front of it)."""
+"""`cctrace serve`: the REST API and the web page on uvicorn (put a TLS reverse proxy in
+front of it)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ def serve(
     ] = "03:30",
     home: HomeOpt = None,
 ) -> None:
-    """Serve the REST API (OpenAPI at /openapi.json, docs at /docs); runs the daily
-    retention purge and the jobs (ingest, evidence) of uploads."""
+    """Serve the web page (at /) and the REST API (OpenAPI at /openapi.json, docs at
+    /docs); runs the daily retention purge and the jobs (ingest, evidence) of uploads."""
     import uvicorn
     from pydantic import ValidationError
 

@@ -39,7 +39,9 @@ def read_consent(form: Path | None, given_by: str, date_text: str, now: datetime
     """Check a consent record; InputError (exit 2) saying what is missing or wrong."""
     if form is None:
         raise InputError(
-            "no consent: give the scanned consent form with --consent-file", field="consent_file"
+            "no consent: attach the scanned, signed consent form (the consent file); "
+            "no case is opened without it",
+            field="consent_file",
         )
     if not form.exists():
         raise InputError(

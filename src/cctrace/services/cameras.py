@@ -57,12 +57,17 @@ def add_camera(
     return camera_out(added)
 
 
-def import_cameras(ctx: Context, file: Path) -> CamerasOut:
-    """Register every camera of a CSV or GeoJSON file, all or none."""
-    records = read_cameras(file)  # every row is checked before anything is stored
+def import_cameras(ctx: Context, file: Path, uploaded_as: str | None = None) -> CamerasOut:
+    """Register every camera of a CSV or GeoJSON file, all or none.
+
+    ``uploaded_as``: the file was uploaded under this name (the web page): it may not name
+    calibration files, which would be the server's own."""
+    # Every row is checked before anything is stored.
+    records = read_cameras(file, calibration_files=uploaded_as is None)
     authorize(ctx, "manage_cameras")
     added = ctx.store.add_cameras(records)
-    record(ctx, AuditEvent("add_camera", f"imported {len(added)} cameras", target=file.name))
+    name = uploaded_as if uploaded_as is not None else file.name
+    record(ctx, AuditEvent("add_camera", f"imported {len(added)} cameras", target=name))
     return CamerasOut(cameras=[camera_out(c) for c in added])
 
 

@@ -13,7 +13,9 @@ from cctrace.schemas import (
     CaseDetailOut,
     CaseListItemOut,
     CaseOut,
+    CaseOverviewOut,
     CasesOut,
+    CasesOverviewOut,
     CaseSummaryOut,
 )
 from cctrace.services.auth import Context, authorize, require_case
@@ -79,6 +81,18 @@ def list_cases(ctx: Context) -> CasesOut:
     """The caller's own cases, newest first."""
     authorize(ctx, "view_case")
     return CasesOut(cases=[_item(c) for c in ctx.store.cases_of(ctx.principal.user_id)])
+
+
+def cases_overview(ctx: Context) -> CasesOverviewOut:
+    """The caller's own cases, newest first, each with its latest trace run."""
+    authorize(ctx, "view_case")
+    out = []
+    for c in ctx.store.cases_of(ctx.principal.user_id):
+        runs = ctx.store.trace_runs(c.case_id)
+        out.append(
+            CaseOverviewOut(**_item(c).model_dump(), last_trace=run_out(runs[-1]) if runs else None)
+        )
+    return CasesOverviewOut(cases=out)
 
 
 def get_case(ctx: Context, case_id: str) -> CaseDetailOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cctrace.core.errors import InputError, NotFoundError
@@ -21,7 +22,7 @@ from cctrace.report.evidence import (
     staged,
     write_evidence,
 )
-from cctrace.schemas import EvidenceOut
+from cctrace.schemas import EvidenceExportOut, EvidenceExportsOut, EvidenceFileOut, EvidenceOut
 from cctrace.services.auth import Context, require_case
 from cctrace.services.events import AuditEvent, record
 from cctrace.services.traces import saved_run
@@ -149,3 +150,47 @@ def evidence_file(ctx: Context, case_id: str, export_id: str, name: str) -> Path
         ctx, AuditEvent("download_evidence", "downloaded", case_id, f"export {export_id}: {name}")
     )
     return path
+
+
+def list_exports(ctx: Context, case_id: str) -> EvidenceExportsOut:
+    """The case's evidence exports still on disk and provably its own, oldest first, with
+    what each file shows (from the manifest; the files themselves go through
+    `evidence_file`, which audits each download)."""
+    require_case(ctx, "view_case", case_id)
+    out = []
+    for export in ctx.store.case_exports(case_id):
+        if export.outcome is not None or inspect_export(export).state != "ours":
+            continue
+        try:
+            manifest = json.loads((Path(export.path) / MANIFEST).read_text())
+        except (OSError, ValueError):
+            continue
+        files = []
+        for f in manifest.get("files", []):
+            try:
+                files.append(EvidenceFileOut.model_validate(_file_fields(f)))
+            except ValueError:
+                continue  # an entry this version cannot read is left out, not guessed
+        out.append(
+            EvidenceExportOut(
+                export_id=export.export_id,
+                trace_id=_str_or_none(manifest.get("trace_id")),
+                unblurred_contact=_str_or_none(manifest.get("unblurred_contact")),
+                created_at=None if export.created_at is None else export.created_at.isoformat(),
+                files=files,
+            )
+        )
+    return EvidenceExportsOut(exports=out)
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _file_fields(entry: object) -> dict[str, object]:
+    if not isinstance(entry, dict):
+        raise ValueError("not a manifest entry")
+    keys = EvidenceFileOut.model_fields.keys()
+    fields = {k: entry.get(k) for k in keys}
+    fields["whole_frame_blurred"] = bool(entry.get("whole_frame_blurred", False))
+    return fields

@@ -137,7 +137,7 @@ def _thumbs(store: Store, run: TraceRunRecord) -> tuple[EvidenceThumb, ...]:
             if f.get("media") != "frame" or path.parent != folder or not path.is_file():
                 continue
             what = (
-                f"stay {f['index'] + 1}"
+                f"stay {f['index']}"  # numbered from 1 (evidence_items)
                 if f.get("kind") == "stay"
                 else f"encounter with {f.get('contact_id')}"
             )

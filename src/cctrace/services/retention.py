@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from cctrace.privacy.retention import check_days, retention_days, set_retention_days
 from cctrace.privacy.retention import purge as purge_records
-from cctrace.schemas import PurgeOut, RetentionOut
+from cctrace.schemas import PurgeOut, RetentionOut, RetentionStatusOut
 from cctrace.services.auth import Context, authorize
 from cctrace.store.vector_index import FlatFaceIndex
+
+LAST_PURGE = "last_purge_at"
+"""The setting a purge writes its time to (`Store.purge_sightings`)."""
 
 
 def show_retention(ctx: Context) -> RetentionOut:
     authorize(ctx, "manage_retention")
     days, default = retention_days(ctx.store)
     return RetentionOut(retention_days=days, default=default)
+
+
+def retention_status(ctx: Context) -> RetentionStatusOut:
+    """The retention period and when the last purge ran."""
+    authorize(ctx, "manage_retention")
+    days, default = retention_days(ctx.store)
+    return RetentionStatusOut(
+        retention_days=days, default=default, last_purge_at=ctx.store.get_setting(LAST_PURGE)
+    )
 
 
 def set_retention(ctx: Context, days: int) -> RetentionOut:

@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from cctrace.core.errors import InputError
-from cctrace.schemas import MeOut, UserOut, UserRevokedOut
+from cctrace.schemas import MeOut, UserListedOut, UserOut, UserRevokedOut, UsersOut
 from cctrace.services.auth import Context, authorize
 from cctrace.services.events import AuditEvent, record
 from cctrace.store.users import ROLES
@@ -54,6 +54,23 @@ def revoke_user(ctx: Context, name: str) -> UserRevokedOut:
         user=user.name,
         role=user.role,
         revoked_at="" if user.revoked_at is None else user.revoked_at.isoformat(),
+    )
+
+
+def list_users(ctx: Context) -> UsersOut:
+    """Every account (names, roles, dates; never a token)."""
+    authorize(ctx, "manage_users")
+    return UsersOut(
+        users=[
+            UserListedOut(
+                user=u.name,
+                role=u.role,
+                created=u.created_at.isoformat(),
+                expires=None if u.expires_at is None else u.expires_at.isoformat(),
+                revoked=None if u.revoked_at is None else u.revoked_at.isoformat(),
+            )
+            for u in ctx.store.list_users()
+        ]
     )
 
 

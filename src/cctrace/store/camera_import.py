@@ -90,9 +90,16 @@ def _number(text: str | None, label: str, where: str) -> float | None:
         raise InputError(f"{where}: {label} {text!r} is not a number") from None
 
 
-def _calibration(ref: str | None, base: Path, where: str) -> Calibration | None:
+def _calibration(ref: str | None, base: Path | None, where: str) -> Calibration | None:
+    """The calibration file a camera list names (relative to the list's folder); ``base``
+    None: the list was uploaded, and names no file of the server's to read."""
     if not ref or not ref.strip():
         return None
+    if base is None:
+        raise InputError(
+            f"{where}: an uploaded camera list cannot name calibration files; add the "
+            "camera without it, then its calibration with the camera form"
+        )
     path = Path(ref.strip())
     if not path.is_absolute():
         path = base / path
@@ -102,8 +109,11 @@ def _calibration(ref: str | None, base: Path, where: str) -> Calibration | None:
         raise InputError(f"{where}: {exc.message}") from None
 
 
-def read_cameras(path: Path) -> list[CameraRecord]:
-    """Every camera in a .csv or .geojson/.json file; InputError on the first bad one."""
+def read_cameras(path: Path, calibration_files: bool = True) -> list[CameraRecord]:
+    """Every camera in a .csv or .geojson/.json file; InputError on the first bad one.
+
+    ``calibration_files`` False (an uploaded list): a camera naming a calibration file is
+    refused, so that an upload never makes the server read one of its own files."""
     if not path.is_file():
         raise InputError(f"{path}: no such file; give a .csv or .geojson camera list")
     suffix = path.suffix.lower()
@@ -112,9 +122,9 @@ def read_cameras(path: Path) -> list[CameraRecord]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
     cameras = (
-        _read_csv(text, path)
+        _read_csv(text, path, path.parent if calibration_files else None)
         if suffix == ".csv"
-        else _read_geojson(text, path)
+        else _read_geojson(text, path, path.parent if calibration_files else None)
         if suffix in (".geojson", ".json")
         else None
     )
@@ -130,7 +140,7 @@ def read_cameras(path: Path) -> list[CameraRecord]:
     return cameras
 
 
-def _read_csv(text: str, path: Path) -> list[CameraRecord]:
+def _read_csv(text: str, path: Path, base: Path | None) -> list[CameraRecord]:
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     missing = {"id", "name"} - set(header)
@@ -155,14 +165,14 @@ def _read_csv(text: str, path: Path) -> list[CameraRecord]:
                 lon=_number(row.get("lon"), "lon", where),
                 x_m=_number(row.get("x_m"), "x_m", where),
                 y_m=_number(row.get("y_m"), "y_m", where),
-                calibration=_calibration(row.get("calibration"), path.parent, where),
+                calibration=_calibration(row.get("calibration"), base, where),
                 where=where,
             )
         )
     return out
 
 
-def _read_geojson(text: str, path: Path) -> list[CameraRecord]:
+def _read_geojson(text: str, path: Path, base: Path | None) -> list[CameraRecord]:
     try:
         doc = json.loads(text, parse_int=json_int)
     except json.JSONDecodeError as exc:
@@ -199,9 +209,7 @@ def _read_geojson(text: str, path: Path) -> list[CameraRecord]:
                 lon=float(coords[0]),
                 lat=float(coords[1]),
                 calibration=_calibration(
-                    calibration_ref if isinstance(calibration_ref, str) else None,
-                    path.parent,
-                    where,
+                    calibration_ref if isinstance(calibration_ref, str) else None, base, where
                 ),
                 where=where,
             )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from cctrace.store.base import StoreBase
 from cctrace.store.records import IssuedToken, Role, User
-from cctrace.store.users import authenticate, create_user, revoke_user, user_by_id
+from cctrace.store.users import authenticate, create_user, list_users, revoke_user, user_by_id
 
 
 class UsersRepo(StoreBase):
@@ -23,6 +23,10 @@ class UsersRepo(StoreBase):
         """An account by id (a job's owner), whatever the state of its token."""
         with self._sessions() as session:
             return user_by_id(session, user_id)
+
+    def list_users(self) -> list[User]:
+        with self._sessions() as session:
+            return list_users(session)
 
     def create_user(self, name: str, role: Role, expires_at: datetime | None = None) -> IssuedToken:
         with self._write() as session:

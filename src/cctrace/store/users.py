@@ -91,3 +91,8 @@ def revoke_user(session: Session, name: str) -> User:
 def user_by_id(session: Session, user_id: str) -> User | None:
     row = session.get(UserRow, user_id)
     return None if row is None else user_of(row)
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by name (revoked ones too: an admin sees who lost access)."""
+    return [user_of(r) for r in session.scalars(select(UserRow).order_by(UserRow.name))]

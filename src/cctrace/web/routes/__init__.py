@@ -1,0 +1,1 @@
+"""One module per area of the web page; each parses a form, calls a service, renders."""
