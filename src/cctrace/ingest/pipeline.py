@@ -28,7 +28,7 @@ from cctrace.core.types import ImageBGR, Sighting
 from cctrace.geometry.calibration import Calibration, calibration_from_json, rescale_calibration
 from cctrace.ingest.aggregate import TrackEvidence, build_sighting
 from cctrace.ingest.motion import MotionGate
-from cctrace.store.records import VideoRecord
+from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
 from cctrace.tracking.bytetrack import ByteTracker, Track
@@ -128,15 +128,34 @@ def parse_start(text: str) -> datetime:
     return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def prepare(
-    store: Store, path: Path, camera_id: str, start_utc: datetime | None, now: datetime
-) -> PreparedVideo:
-    """Check everything about one video before anything is written. Raises InputError."""
+@dataclass(frozen=True)
+class CheckedFootage:
+    """A video that passed the checks of `check_footage`."""
+
+    camera: CameraRecord
+    info: VideoInfo
+    start_utc: datetime
+
+
+def check_footage(
+    store: Store,
+    path: Path,
+    camera_id: str,
+    start_utc: datetime | None,
+    now: datetime,
+    start_option: str = "--start",
+) -> CheckedFootage:
+    """What every front door checks of a video before anything is written or queued: a
+    known camera, a video stream with a frame size, a recording time not in the future.
+
+    ``start_option``: how the messages name the start-time input (``--start`` on the
+    command line, the ``start`` field of an upload). Raises InputError."""
     camera = store.get_camera(camera_id)
     if camera is None:
         raise InputError(
             f"unknown camera {camera_id!r}: add it first with `cctrace cameras add {camera_id} "
-            "--name ...` (see `cctrace cameras list`)"
+            "--name ...` or POST /api/v1/cameras (see `cctrace cameras list`)",
+            "camera_id",
         )
     info = probe(path)
     if info.width <= 0 or info.height <= 0:
@@ -144,14 +163,25 @@ def prepare(
     start = start_utc or info.creation_time
     if start is None:
         raise InputError(
-            f"{path}: the file carries no recording time; give one with --start "
-            "(ISO 8601, e.g. 2026-03-01T08:30:00+01:00)"
+            f"{path}: the file carries no recording time; give one with {start_option} "
+            "(ISO 8601, e.g. 2026-03-01T08:30:00+01:00)",
+            "start",
         )
     if start > now + timedelta(seconds=FUTURE_TOLERANCE_S):
         raise InputError(
-            f"{path}: start time {start.isoformat()} lies in the future; check --start or "
-            "the recorder's clock"
+            f"{path}: start time {start.isoformat()} lies in the future; check "
+            f"{start_option} or the recorder's clock",
+            "start",
         )
+    return CheckedFootage(camera, info, start)
+
+
+def prepare(
+    store: Store, path: Path, camera_id: str, start_utc: datetime | None, now: datetime
+) -> PreparedVideo:
+    """Check everything about one video before anything is written. Raises InputError."""
+    checked = check_footage(store, path, camera_id, start_utc, now)
+    camera, info, start = checked.camera, checked.info, checked.start_utc
     calibration = None
     if camera.calibration_json:
         calibration = calibration_from_json(

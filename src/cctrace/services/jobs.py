@@ -31,7 +31,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Literal
@@ -54,7 +54,6 @@ JobKind = Literal["ingest", "evidence"]
 MAX_ATTEMPTS = 3
 """Starts of one job (server restarts included) before it is marked failed."""
 PROGRESS_EVERY_S = 1.0
-FUTURE_TOLERANCE_S = 300.0
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg")
 
 
@@ -136,17 +135,10 @@ def start_ingest(
 
     Checked now: the role, the camera, the start time and that the file is a video with a
     recording time; the models run in the job."""
-    from cctrace.ingest.pipeline import parse_start
-    from cctrace.video.frames import probe
+    from cctrace.ingest.pipeline import check_footage, parse_start
 
     authorize(ctx, "add_footage")
     store = ctx.store
-    if store.get_camera(camera_id) is None:
-        raise InputError(
-            f"unknown camera {camera_id!r}: add it first (POST /api/v1/cameras or "
-            "`cctrace cameras add`)",
-            "camera_id",
-        )
     start_utc = None
     if start is not None and start.strip():
         try:
@@ -155,24 +147,9 @@ def start_ingest(
             exc.field = "start"
             raise
     try:
-        info = probe(upload)
+        check_footage(store, upload, camera_id, start_utc, datetime.now(UTC), "`start`")
     except CctraceError as exc:
         raise _renamed(exc, upload, name, "file") from None
-    if info.width <= 0 or info.height <= 0:
-        raise InputError(f"{name}: the video stream has no frame size; is the file complete?")
-    when = start_utc or info.creation_time
-    if when is None:
-        raise InputError(
-            f"{name}: the file carries no recording time; give one in `start` "
-            "(ISO 8601, e.g. 2026-03-01T08:30:00+01:00)",
-            "start",
-        )
-    if when > datetime.now(UTC) + timedelta(seconds=FUTURE_TOLERANCE_S):
-        raise InputError(
-            f"{name}: start time {when.isoformat()} lies in the future; check `start` or the "
-            "recorder's clock",
-            "start",
-        )
     job_id = _new_job_id()
     folder = private_dir(job_dir(store.home, job_id))
     kept = folder / _stored_name(name)
