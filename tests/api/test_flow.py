@@ -11,13 +11,11 @@ index. The jobs run in a real worker process, as under `cctrace serve`.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,43 +24,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cctrace.cli import app as cli_app
-from cctrace.core.types import ImageBGR
 from cctrace.schemas import TraceOut
-from cctrace.sim.render import (
-    CameraRenderer,
-    Recording,
-    calibration_points,
-    encode_h264,
-    make_demo_scenario,
-)
 from cctrace.store.home import init_home
 from tests.api.conftest import CONSENT, bearer, case_form, error_of, make_app
 from tests.api.test_jobs import poll
+from tests.cafe import CAMERA, cafe_camera_body, cafe_clip
 from tests.security.conftest import cheap_argon2
-
-CAMERA = "cam-b"
-SPAN_S = (94.0, 99.0)
-"""Scenario seconds rendered: the patient walks up to the friend and stands with her."""
-
-
-def _render(path: Path) -> datetime:
-    """The café camera's recording of `SPAN_S`; returns the UTC time of its first frame."""
-    scenario = make_demo_scenario(seed=7)
-    camera = dataclasses.replace(
-        scenario.camera(CAMERA), hfov_deg=40.0, tilt_deg=19.0, width_px=1024, height_px=576
-    )
-    scenario = dataclasses.replace(
-        scenario, cameras=(camera,), recordings=(Recording(CAMERA, *SPAN_S),)
-    )
-    renderer = CameraRenderer(scenario, CAMERA)
-    n = math.floor((SPAN_S[1] - SPAN_S[0]) * scenario.fps)
-
-    def frames() -> Iterator[ImageBGR]:
-        for i in range(n):
-            yield renderer.render(SPAN_S[0] + i / scenario.fps, i).image_bgr
-
-    encode_h264(path, scenario.fps, renderer.camera.image_size_px, frames())
-    return scenario.start_utc + timedelta(seconds=SPAN_S[0])
 
 
 @dataclass(frozen=True)
@@ -89,7 +56,9 @@ class Flow:
 def flow(tmp_path_factory: pytest.TempPathFactory, astronaut_jpeg: bytes) -> Iterator[Flow]:
     root = tmp_path_factory.mktemp("flow")
     video = root / "footage" / "cafe.mp4"
-    start = _render(video)
+    clip = cafe_clip()
+    clip.write(video)
+    start = clip.start_utc
     with cheap_argon2():
         admin = init_home(root / "home", env={}).admin_token
         assert admin is not None
@@ -102,18 +71,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory, astronaut_jpeg: bytes) -> Ite
                 assert r.status_code == 201, r.text
                 assert r.json()["user"] == name and r.json()["role"] == role
                 tokens[role] = r.json()["token"]
-            scenario = make_demo_scenario(seed=7)
-            camera = dataclasses.replace(
-                scenario.camera(CAMERA), hfov_deg=40.0, tilt_deg=19.0, width_px=1024, height_px=576
-            )
-            body = {
-                "camera_id": CAMERA,
-                "name": "Market Square café",
-                "site": "market",
-                "x_m": 60.0,
-                "y_m": 0.0,
-                "calibration": calibration_points(camera).to_json(),
-            }
+            body = cafe_camera_body()
             r = client.post("/api/v1/cameras", headers=h, json=body)
             assert r.status_code == 201, r.text
             assert r.json()["id"] == CAMERA and r.json()["calibrated"] is True

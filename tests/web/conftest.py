@@ -18,8 +18,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 import re
 import socket
@@ -54,15 +52,8 @@ from playwright.sync_api import (
 
 from cctrace.api.app import create_app
 from cctrace.api.settings import ApiSettings, BadTokenSlowdown
-from cctrace.core.types import ImageBGR
-from cctrace.sim.render import (
-    CameraRenderer,
-    Recording,
-    calibration_points,
-    encode_h264,
-    make_demo_scenario,
-)
 from cctrace.store.home import init_home
+from tests.cafe import CAMERA, cafe_camera_body, cafe_clip
 from tests.security.conftest import cheap_argon2
 
 CHROMIUM = Path(os.environ.get("CCTRACE_CHROMIUM", "/usr/lib/chromium/chromium-headless-shell"))
@@ -77,11 +68,6 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 """Every page action's and expectation's default wait; long work waits longer, explicitly."""
 JOB_DEADLINE_S = 240.0
-
-CAMERA = "cam-b"
-SPAN_S = (94.0, 99.0)
-"""As in `tests.api.test_flow`: the café camera while the patient (the astronaut) walks up
-to the friend and stands with her, zoomed in so that faces are large enough to index."""
 ADMIN_CLIP_S = 2.0
 """The admin journey uploads the first seconds of the same footage, dated a day earlier:
 outside the investigator's case window, so it cannot change the trace."""
@@ -127,26 +113,12 @@ class Footage:
 
 
 def _render(folder: Path) -> Footage:
-    """The café camera's recording of `SPAN_S` (tagged with its start), and its first
-    `ADMIN_CLIP_S` seconds tagged a day earlier."""
-    scenario = make_demo_scenario(seed=7)
-    camera = dataclasses.replace(
-        scenario.camera(CAMERA), hfov_deg=40.0, tilt_deg=19.0, width_px=1024, height_px=576
-    )
-    scenario = dataclasses.replace(
-        scenario, cameras=(camera,), recordings=(Recording(CAMERA, *SPAN_S),)
-    )
-    renderer = CameraRenderer(scenario, CAMERA)
-    n = math.floor((SPAN_S[1] - SPAN_S[0]) * scenario.fps)
-    frames: list[ImageBGR] = [
-        renderer.render(SPAN_S[0] + i / scenario.fps, i).image_bgr for i in range(n)
-    ]
-    start = scenario.start_utc + timedelta(seconds=SPAN_S[0])
-    size = renderer.camera.image_size_px
-    out = Footage(folder / "cafe.mp4", folder / "cafe-day-before.mp4", start)
-    encode_h264(out.cafe, scenario.fps, size, frames, start)
-    clip = frames[: round(ADMIN_CLIP_S * scenario.fps)]
-    encode_h264(out.admin_clip, scenario.fps, size, clip, start - timedelta(days=1))
+    """The café camera's clip (tagged with its start), and its first `ADMIN_CLIP_S` seconds
+    tagged a day earlier."""
+    clip = cafe_clip()
+    out = Footage(folder / "cafe.mp4", folder / "cafe-day-before.mp4", clip.start_utc)
+    clip.write(out.cafe, tag=clip.start_utc)
+    clip.write(out.admin_clip, ADMIN_CLIP_S, tag=clip.start_utc - timedelta(days=1))
     return out
 
 
@@ -218,18 +190,7 @@ def _populate(base_url: str, admin: str, footage: Footage) -> dict[str, str]:
             r = client.post("/api/v1/users", json={"name": name, "role": role})
             assert r.status_code == 201, r.text
             tokens[role] = r.json()["token"]
-        scenario = make_demo_scenario(seed=7)
-        camera = dataclasses.replace(
-            scenario.camera(CAMERA), hfov_deg=40.0, tilt_deg=19.0, width_px=1024, height_px=576
-        )
-        body = {
-            "camera_id": CAMERA,
-            "name": "Market Square café",
-            "site": "market",
-            "x_m": 60.0,
-            "y_m": 0.0,
-            "calibration": calibration_points(camera).to_json(),
-        }
+        body = cafe_camera_body()
         r = client.post("/api/v1/cameras", json=body)
         assert r.status_code == 201, r.text
         r = client.post(
