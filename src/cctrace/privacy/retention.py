@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cctrace.core.errors import AuthError, CctraceError, InputError
+from cctrace.core.errors import CctraceError, InputError
 from cctrace.privacy.exports import (
     ExportRunningError,
     case_export_lock,
@@ -39,7 +39,7 @@ from cctrace.privacy.exports import (
 from cctrace.store.crypto import overwrite_and_unlink
 from cctrace.store.db import WalBusyError
 from cctrace.store.maintenance import maintenance_lock
-from cctrace.store.records import CaseExport, User
+from cctrace.store.records import CaseExport, CaseRecord, User
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import FlatFaceIndex
 
@@ -213,16 +213,11 @@ class CaseClosure:
     """Folders of recorded exports that exist but are not provably ours: not touched."""
 
 
-def close_case(store: Store, user: User, case_id: str) -> CaseClosure:
-    """Destroy what was derived for a case and close it; a rerun finishes an interrupted one."""
-    case = store.get_case(case_id)
-    if case is None:
-        raise InputError(f"unknown case {case_id!r}: check the case id")
-    if case.owner_id != user.user_id:
-        store.audit(user.name, user.role, "close_case", "refused: not the owner", case_id)
-        raise AuthError(
-            f"case {case_id} belongs to another investigator: only its owner may close it"
-        )
+def close_case(store: Store, user: User, case: CaseRecord) -> CaseClosure:
+    """Destroy what was derived for a case and close it; a rerun finishes an interrupted one.
+
+    Who may close it (its owner) is decided before, by `cctrace.services.auth.authorize`."""
+    case_id = case.case_id
     try:
         with case_export_lock(store.home, case_id, exclusive=True):
             return _close_case(store, user, case_id, case.status == "closed")

@@ -114,8 +114,8 @@ def get_case(ctx: Context, case_id: str) -> CaseDetailOut:
 def close_case(ctx: Context, case_id: str) -> CaseCloseOut:
     """Destroy what was derived for the case (references, exports, trace results); keep a
     summary without biometrics whose counts come from the saved trace runs."""
-    require_case(ctx, "close_case", case_id)
-    closure = close_case_records(ctx.store, ctx.principal.user, case_id)
+    case = require_case(ctx, "close_case", case_id)
+    closure = close_case_records(ctx.store, ctx.principal.user, case)
     return CaseCloseOut(
         case_id=closure.case_id,
         status="closed",

@@ -96,13 +96,12 @@ def trace(
     """Trace the caller's cases (one search for all of them) and save each as a run."""
     policy = get_policy(policy_name)
     settings = settings or TraceSettings()
-    store, who = ctx.store, ctx.principal
+    store = ctx.store
     if not case_ids:
         authorize(ctx, "trace")
-    queries = []
-    for cid in dict.fromkeys(case_ids):
-        require_case(ctx, "trace", cid)
-        queries.append(case_query(store, who.user, cid))
+    queries = [
+        case_query(store, require_case(ctx, "trace", cid)) for cid in dict.fromkeys(case_ids)
+    ]
     index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
     results = trace_cases(store, index, queries, policy, settings)
     outs = []

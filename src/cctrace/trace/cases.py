@@ -103,29 +103,21 @@ def open_case(
     return store.create_case(case, references)
 
 
-def case_query(store: Store, user: User, case_id: str, action: str = "trace") -> CaseQuery:
-    """The search a case allows, for its owner only; InputError/AuthError otherwise.
+def case_query(store: Store, case: CaseRecord) -> CaseQuery:
+    """The search an open case allows; InputError for a closed case or one without a face.
 
-    A refusal for another investigator's case is audited (as ``action``), like every
-    refusal."""
-    from cctrace.core.errors import AuthError
-
-    case = store.get_case(case_id)
-    if case is None:
-        raise InputError(f"unknown case {case_id!r}")
-    if case.owner_id != user.user_id:
-        store.audit(user.name, user.role, action, "refused: not the owner", case_id)
-        raise AuthError(f"case {case_id} belongs to another investigator")
+    Who may search it (the role, the case's owner) is decided before, by
+    `cctrace.services.auth.authorize`."""
     if case.status != "open":
         raise InputError(
-            f"case {case_id} is closed and its reference faces were destroyed, so it cannot "
-            "be traced: open a new case, with the patient's consent, to trace again"
+            f"case {case.case_id} is closed and its reference faces were destroyed, so it "
+            "cannot be traced: open a new case, with the patient's consent, to trace again"
         )
-    refs = store.case_references(case_id)
+    refs = store.case_references(case.case_id)
     if not refs:
-        raise InputError(f"case {case_id} has no reference face")
+        raise InputError(f"case {case.case_id} has no reference face")
     return CaseQuery(
-        case_id=case_id,
+        case_id=case.case_id,
         reference_embeddings=np.stack([r.embedding for r in refs]).astype(np.float32),
         t_from_s=case.t_from_s,
         t_to_s=case.t_to_s,
