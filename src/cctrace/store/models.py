@@ -273,3 +273,30 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer(), default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    stage: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """What a running job is doing, in words (schema 0010; shown beside its progress)."""
+
+
+class SitePlanRow(Base):
+    """A site's plan image and its scale (schema 0010): not biometric, kept in clear.
+
+    The image lives in the database rather than under the data folder so that an upload is
+    one transaction (nothing half-written) and a PostgreSQL deployment serves it from any
+    machine. ``origin_*_px`` is the pixel where the site plan's (0, 0) metres lie; the
+    plan's y axis points up, the image's down.
+    """
+
+    __tablename__ = "site_plans"
+
+    site: Mapped[str] = mapped_column(String(200), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(40))
+    width_px: Mapped[int] = mapped_column(Integer())
+    height_px: Mapped[int] = mapped_column(Integer())
+    metres_per_px: Mapped[float] = mapped_column(Double())
+    origin_x_px: Mapped[float] = mapped_column(Double())
+    origin_y_px: Mapped[float] = mapped_column(Double())
+    sha256: Mapped[str] = mapped_column(String(64))
+    image: Mapped[bytes] = mapped_column(LargeBinary())
+    uploaded_by: Mapped[str] = mapped_column(String(200))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -245,3 +245,24 @@ class JobRecord:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    stage: str | None = None
+    """What a running job is doing, in words."""
+
+
+@dataclass(frozen=True)
+class SitePlanRecord:
+    """A site's plan image and its scale: ``metres_per_px``, and the pixel
+    (``origin_x_px``, ``origin_y_px``, from the image's top left) where the site plan's
+    (0, 0) metres lie. Site-plan y points up, image rows down."""
+
+    site: str
+    file_name: str
+    media_type: str
+    width_px: int
+    height_px: int
+    metres_per_px: float
+    origin_x_px: float
+    origin_y_px: float
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime

@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
-from cctrace.core.errors import InputError
+from cctrace.core.errors import InputError, NotFoundError
 from cctrace.core.types import Sighting
 from cctrace.store.base import StoreBase
 from cctrace.store.models import CameraRow, SightingRow, VideoRow, utc_now
@@ -53,6 +53,23 @@ class CatalogRepo(StoreBase):
         session.add(row)
         session.flush()
         return _camera_of(row)
+
+    def set_calibration(
+        self, camera_id: str, calibration_json: str, reprojection_error_m: float
+    ) -> CameraRecord:
+        """Replace a camera's floor calibration (footage indexed later uses it)."""
+        with self._write() as session:
+            row = session.get(CameraRow, camera_id)
+            if row is None:
+                raise NotFoundError(
+                    f"unknown camera {camera_id!r}: add it first, or see the known ones "
+                    "with `cctrace cameras list`",
+                    "camera_id",
+                )
+            row.calibration_json = calibration_json
+            row.reprojection_error_m = reprojection_error_m
+            session.flush()
+            return _camera_of(row)
 
     def videos_of_camera(self, camera_id: str) -> list[VideoRecord]:
         with self._sessions() as session:

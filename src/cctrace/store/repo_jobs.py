@@ -55,6 +55,7 @@ class JobsRepo(StoreBase):
         result_json: str | None = None,
         error: str | None = None,
         started: bool = False,
+        stage: str | None = None,
     ) -> None:
         values: dict[str, object] = {"updated_at": utc_now()}
         if state is not None:
@@ -65,6 +66,8 @@ class JobsRepo(StoreBase):
             values["result_json"] = result_json
         if error is not None:
             values["error"] = error
+        if stage is not None:
+            values["stage"] = stage
         if started:
             values["attempts"] = JobRow.attempts + 1
         with self._write() as session:
@@ -86,4 +89,5 @@ def _job_of(r: JobRow) -> JobRecord:
         attempts=r.attempts,
         created_at=r.created_at,
         updated_at=r.updated_at,
+        stage=r.stage,
     )

@@ -25,6 +25,7 @@ from cctrace.store.repo_settings import SettingsRepo
 from cctrace.store.repo_sightings import SightingsRepo
 from cctrace.store.repo_traces import TraceRunsRepo
 from cctrace.store.repo_users import UsersRepo
+from cctrace.store.repo_sites import SitesRepo
 from cctrace.store.sighting_rows import utc_day
 
 
@@ -40,6 +41,7 @@ class Store(
     JobsRepo,
 ):
     """Repository over one home's database; use as a context manager or call `close`."""
+    SitesRepo,
 
     @classmethod
     def open(cls, home: Home) -> Store:
