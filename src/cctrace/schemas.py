@@ -95,6 +95,28 @@ class CamerasOut(_Out):
     cameras: list[CameraOut]
 
 
+class SitePlanOut(_Out):
+    """A site's plan image and its scale: the pixel (``origin_x_px``, ``origin_y_px``,
+    from the top left) where the cameras' site-plan (0, 0) metres lie, and
+    ``metres_per_px``; site-plan y points up the image."""
+
+    site: str
+    file_name: str
+    media_type: str
+    width_px: int
+    height_px: int
+    metres_per_px: float
+    origin_x_px: float
+    origin_y_px: float
+    sha256: str
+    uploaded_by: str
+    uploaded_at: str
+
+
+class SitePlansOut(_Out):
+    site_plans: list[SitePlanOut]
+
+
 class IngestVideoOut(_Out):
     path: str
     video_id: str
@@ -478,3 +500,5 @@ class ErrorOut(_Out):
     """Every API error: ``{"error": {"code", "message", "field"}}``."""
 
     error: ErrorBody
+    stage: str | None = None
+    """What a running job is doing, in words (a trace: searching faces, contacts...)."""

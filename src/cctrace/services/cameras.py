@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from cctrace.geometry.calibration import Calibration, stored_floor_frame
+from cctrace.core.errors import NotFoundError
+from cctrace.geometry.calibration import Calibration, calibration_to_json, stored_floor_frame
 from cctrace.schemas import CameraOut, CamerasOut
 from cctrace.services.auth import Context, authorize
 from cctrace.services.events import AuditEvent, record
@@ -55,6 +57,38 @@ def add_camera(
     added = ctx.store.add_camera(record_)
     record(ctx, AuditEvent("add_camera", "added", target=added.camera_id))
     return camera_out(added)
+
+
+def set_calibration(ctx: Context, camera_id: str, calibration: Calibration) -> CameraOut:
+    """Give an existing camera a new floor calibration (its reprojection error is in the
+    answer). Footage indexed before keeps the floor paths of the calibration it had;
+    footage indexed from now on uses this one."""
+    authorize(ctx, "manage_cameras")
+    before = ctx.store.get_camera(camera_id)
+    if before is None:
+        raise NotFoundError(
+            f"unknown camera {camera_id!r}: add it first, or see the known ones "
+            "with `cctrace cameras list`",
+            "camera_id",
+        )
+    stored = ctx.store.set_calibration(
+        camera_id, json.dumps(calibration_to_json(calibration)), calibration.reprojection_error_m
+    )
+    was = (
+        "none"
+        if before.reprojection_error_m is None
+        else f"{before.reprojection_error_m:.3f} m reprojection error"
+    )
+    record(
+        ctx,
+        AuditEvent(
+            "calibrate_camera",
+            "replaced" if before.calibration_json else "added",
+            target=f"camera {camera_id}: {calibration.reprojection_error_m:.3f} m reprojection "
+            f"error (was {was})",
+        ),
+    )
+    return camera_out(stored)
 
 
 def import_cameras(ctx: Context, file: Path, uploaded_as: str | None = None) -> CamerasOut:

@@ -1,4 +1,5 @@
-"""Long work started through the API (ingest of uploaded footage, evidence exports) as jobs.
+"""Long work started through the API or the web page (ingest of uploaded footage, evidence
+exports, traces) as jobs.
 
 A job is recorded (`Store.add_job`) before anything runs, so it outlives the request and
 the server: `start_ingest` / `start_evidence` check everything that can be checked at once
@@ -11,7 +12,8 @@ most once a second, and stores the answer (the CLI's JSON) or the error message.
 A job left ``queued`` or ``running`` by a stopped server is run again at the next start
 (`JobRunner.requeue`): ingest resumes from its checkpoint and evidence writes a new export,
 both safe to repeat. A job whose upload is gone, whose owner lost their token, or that
-stopped `MAX_ATTEMPTS` times is marked failed with the reason instead.
+stopped `MAX_ATTEMPTS` times is marked failed with the reason instead. A trace job run
+again traces again (a second saved run at worst; the page shows the latest).
 
 Uploaded footage is kept under ``<home>/footage/<job id>/`` once indexed, as a CLI user
 keeps the files they ingested: the index records each video's path, and evidence exports
@@ -38,19 +40,21 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from cctrace.config import get_policy
 from cctrace.core.errors import CctraceError, InputError, NotFoundError
 from cctrace.privacy.exports import MANIFEST, refuse_if_closed
-from cctrace.schemas import EvidenceOut, IngestOut, JobOut, JobStartedOut
+from cctrace.schemas import EvidenceOut, IngestOut, JobOut, JobStartedOut, TraceOut
 from cctrace.services.auth import Context, Principal, authorize, require_case
 from cctrace.services.events import AuditEvent, record
-from cctrace.services.traces import saved_run
+from cctrace.services.traces import saved_run, trace
 from cctrace.store.home import Home
 from cctrace.store.records import JobRecord
 from cctrace.store.repository import Store
+from cctrace.trace.cases import case_query
 
 log = logging.getLogger("cctrace.jobs")
 
-JobKind = Literal["ingest", "evidence"]
+JobKind = Literal["ingest", "evidence", "trace"]
 MAX_ATTEMPTS = 3
 """Starts of one job (server restarts included) before it is marked failed."""
 PROGRESS_EVERY_S = 1.0
@@ -68,6 +72,11 @@ class IngestParams(_Params):
     name: str
     camera_id: str
     start: str | None = None
+
+
+class TraceParams(_Params):
+    case_id: str
+    policy: str
 
 
 class EvidenceParams(_Params):
@@ -214,6 +223,22 @@ def start_evidence(
     return JobStartedOut(job_id=job_id)
 
 
+def start_trace(ctx: Context, case_id: str, policy_name: str | None = None) -> JobStartedOut:
+    """Queue a trace of the caller's case (what a large city's trace takes minutes for);
+    the job's result is the trace's JSON, saved as a trace run as a direct trace is."""
+    policy = get_policy(policy_name)
+    # What the trace itself checks first (an open case, a reference face), said now.
+    case_query(ctx.store, require_case(ctx, "trace", case_id))
+    job_id = _new_job_id()
+    params = TraceParams(case_id=case_id, policy=policy.name)
+    ctx.store.add_job(job_id, "trace", ctx.principal.user_id, case_id, params.model_dump_json())
+    record(
+        ctx,
+        AuditEvent("start_job", "queued", case_id, f"job {job_id}: trace, policy {policy.name}"),
+    )
+    return JobStartedOut(job_id=job_id)
+
+
 def job_out(job: JobRecord) -> JobOut:
     result = json.loads(job.result_json) if job.result_json else None
     return JobOut(
@@ -223,6 +248,7 @@ def job_out(job: JobRecord) -> JobOut:
         progress=round(job.progress, 4),
         result=result if isinstance(result, dict) else None,
         error=job.error,
+        stage=job.stage,
     )
 
 
@@ -294,6 +320,21 @@ def _run_ingest(ctx: Context, job: JobRecord) -> str:
     return out.model_dump_json()
 
 
+def _trace_progress(store: Store, job_id: str) -> Callable[[str, float], None]:
+    def report(stage: str, done: float) -> None:
+        store.update_job(job_id, progress=min(0.99, done), stage=stage)
+
+    return report
+
+
+def _run_trace(ctx: Context, job: JobRecord) -> str:
+    p = TraceParams.model_validate_json(job.params_json)
+    out: TraceOut = trace(
+        ctx, [p.case_id], p.policy, progress=_trace_progress(ctx.store, job.job_id)
+    )[0]
+    return out.model_dump_json()
+
+
 def _run_evidence(ctx: Context, job: JobRecord) -> str:
     from cctrace.services.evidence import export_evidence
 
@@ -329,6 +370,8 @@ def run_job(home: Home, job_id: str) -> None:
                 result = _run_ingest(ctx, job)
             elif job.kind == "evidence":
                 result = _run_evidence(ctx, job)
+            elif job.kind == "trace":
+                result = _run_trace(ctx, job)
             else:
                 raise _CannotRunError(f"unknown job kind {job.kind!r}")
         except CctraceError as exc:

@@ -16,7 +16,7 @@ from cctrace.services.events import AuditEvent, record
 from cctrace.store.records import TraceRunRecord
 from cctrace.store.vector_index import FlatFaceIndex
 from cctrace.trace.cases import case_query
-from cctrace.trace.engine import TraceSettings, trace_cases
+from cctrace.trace.engine import Progress, TraceSettings, trace_cases
 from cctrace.trace.saved import result_from_json, result_sha256, result_to_json
 from cctrace.trace.types import TraceResult
 
@@ -92,8 +92,11 @@ def trace(
     case_ids: list[str],
     policy_name: str | None = None,
     settings: TraceSettings | None = None,
+    progress: Progress | None = None,
 ) -> list[TraceOut]:
-    """Trace the caller's cases (one search for all of them) and save each as a run."""
+    """Trace the caller's cases (one search for all of them) and save each as a run.
+
+    ``progress`` hears the stages (a trace started as a job shows them)."""
     policy = get_policy(policy_name)
     settings = settings or TraceSettings()
     store = ctx.store
@@ -103,7 +106,9 @@ def trace(
         case_query(store, require_case(ctx, "trace", cid)) for cid in dict.fromkeys(case_ids)
     ]
     index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
-    results = trace_cases(store, index, queries, policy, settings)
+    results = trace_cases(store, index, queries, policy, settings, progress)
+    if progress is not None:
+        progress("saving the trace", 0.97)
     outs = []
     for r in results:
         run = save_run(ctx, r, policy, settings)

@@ -9,7 +9,7 @@ result does not depend on what else was in the batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from cctrace.config import Policy
 from cctrace.store.repository import Store
@@ -27,7 +27,10 @@ from cctrace.trace.search import (
 from cctrace.trace.settings import TraceSettings
 from cctrace.trace.types import CaseQuery, TraceResult
 
-__all__ = ["TraceSettings", "trace_cases"]
+__all__ = ["Progress", "TraceSettings", "trace_cases"]
+
+Progress = Callable[[str, float], None]
+"""Told (stage in words, fraction of the batch done) as a trace moves on: a job shows it."""
 
 
 def trace_cases(
@@ -36,11 +39,17 @@ def trace_cases(
     queries: Sequence[CaseQuery],
     policy: Policy,
     settings: TraceSettings | None = None,
+    progress: Progress | None = None,
 ) -> list[TraceResult]:
     """One result per query, in order. ``elapsed_s`` is the whole batch's wall time (what
-    the investigator waited), the same for every result of one call."""
+    the investigator waited), the same for every result of one call.
+
+    ``progress`` hears each stage as it starts; the fractions are the stages' shares of a
+    trace of a large city (the face search dominates)."""
     started = time.perf_counter()
     settings = settings or TraceSettings()
+    tell: Progress = progress or (lambda _stage, _done: None)
+    tell("searching the footage for the patient's face", 0.02)
     cameras = CameraMap(store.list_cameras())
     pool = SightingPool(store)
     thresholds: dict[str, FaceThreshold] = {}
@@ -53,6 +62,7 @@ def trace_cases(
         pool=pool,
         thresholds=thresholds,
     )
+    tell("building the route", 0.55)
     routes = {
         q.case_id: build_route(found[q.case_id], cameras.cameras, settings.route_merge_gap_s)
         for q in queries
@@ -63,6 +73,7 @@ def trace_cases(
     def views(camera_id: str) -> tuple[str, ...]:
         return (camera_id, *cameras.sharing_frame(camera_id, settings.shared_frame_radius_m))
 
+    tell("reading who else was at each stay", 0.6)
     pool.fetch(
         Window(cam, stay.t_start_s, stay.t_end_s)
         for route in routes.values()
@@ -70,7 +81,8 @@ def trace_cases(
         for cam in views(stay.camera_id)
     )
     contacts = {}
-    for q in queries:
+    for n, q in enumerate(queries):
+        tell("measuring distances to the contacts", 0.75 + 0.2 * n / len(queries))
         scope = CaseScope.of(q)
         mine = {s.sighting.sighting_id: s.sighting for s in found[q.case_id]}
         presences = [
