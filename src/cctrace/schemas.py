@@ -472,6 +472,8 @@ class JobOut(_Out):
     progress: float
     result: dict[str, object] | None
     error: str | None
+    stage: str | None = None
+    """What a running job is doing, in words (a trace: searching faces, contacts...)."""
 
 
 class JobStartedOut(_Out):
@@ -500,5 +502,3 @@ class ErrorOut(_Out):
     """Every API error: ``{"error": {"code", "message", "field"}}``."""
 
     error: ErrorBody
-    stage: str | None = None
-    """What a running job is doing, in words (a trace: searching faces, contacts...)."""

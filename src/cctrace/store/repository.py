@@ -23,9 +23,9 @@ from cctrace.store.repo_jobs import JobsRepo
 from cctrace.store.repo_maintenance import MaintenanceRepo
 from cctrace.store.repo_settings import SettingsRepo
 from cctrace.store.repo_sightings import SightingsRepo
+from cctrace.store.repo_sites import SitesRepo
 from cctrace.store.repo_traces import TraceRunsRepo
 from cctrace.store.repo_users import UsersRepo
-from cctrace.store.repo_sites import SitesRepo
 from cctrace.store.sighting_rows import utc_day
 
 
@@ -39,9 +39,9 @@ class Store(
     MaintenanceRepo,
     TraceRunsRepo,
     JobsRepo,
+    SitesRepo,
 ):
     """Repository over one home's database; use as a context manager or call `close`."""
-    SitesRepo,
 
     @classmethod
     def open(cls, home: Home) -> Store:
