@@ -75,6 +75,27 @@ def _overlap_s(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
+def write_consent_scan(path: Path) -> Path:
+    """A consent form as a scanner would hand it over: an A4 page at 75 dpi (620 x 877
+    pixels), PNG. The demo's patient is synthetic; so is the form."""
+    import cv2
+
+    page = np.full((877, 620), 255, np.uint8)
+    lines = [
+        "Consent to contact tracing through CCTV footage",
+        "Patient: synthetic demo patient",
+        "I agree that my photo is compared with recorded footage",
+        "of the days I was infectious, to find my contacts.",
+        "Signed: (synthetic)",
+    ]
+    for i, line in enumerate(lines):
+        cv2.putText(page, line, (40, 80 + 40 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 0, 1)
+    cv2.line(page, (40, 320), (300, 330), 0, 2)  # the signature
+    if not cv2.imwrite(str(path), page):
+        raise InputError(f"cannot write the demo's consent form to {path}")
+    return path
+
+
 def compare(result: TraceResult, truth: DemoTruth, policy: Policy) -> DemoComparison:
     """Time-weighted route recall/precision per camera, and contacts against the truth."""
     true_stays = [
@@ -142,9 +163,11 @@ def run_demo(
         admin = authenticate(store, init.admin_token, "demo", via="demo")
         issued = users.add_user(admin, "demo-investigator", "investigator")
         investigator = authenticate(store, issued.token, "demo", via="demo")
+        lead = users.add_user(admin, "demo-supervisor", "supervisor")
+        supervisor = authenticate(store, lead.token, "demo", via="demo")
         say(
             f"admin {admin.principal.name} registers the cameras; investigator "
-            f"{issued.user} will trace"
+            f"{issued.user} will trace once supervisor {lead.user} approves the case"
         )
         for v in videos:
             cam = scenario.camera(v.camera_id)
@@ -178,8 +201,7 @@ def run_demo(
 
         photo = root / "patient-photo.png"
         photo.write_bytes((Path(skimage.__file__).parent / "data" / "astronaut.png").read_bytes())
-        form = root / "consent-form.txt"
-        form.write_text("Synthetic demo patient: consent recorded for the cctrace demo.\n")
+        form = write_consent_scan(root / "consent-form.png")
         start = scenario.start_utc - timedelta(minutes=5)
         case_id = cases.open_case(
             investigator,
@@ -190,7 +212,13 @@ def run_demo(
             start.isoformat(),
             (start + timedelta(minutes=15)).isoformat(),
             label="demo",
+            diagnosis_ref="DEMO-LAB-0001",
         ).case_id
+        say(f"case {case_id} is pending: a second person must approve it before any trace")
+        cases.approve_case(
+            supervisor, case_id, "demo: lab-confirmed case, consent form and window checked"
+        )
+        say(f"supervisor {lead.user} approved case {case_id}; tracing")
 
         t = time.perf_counter()
         [out] = traces.trace(investigator, [case_id], policy.name)

@@ -321,6 +321,9 @@ class PurgeOut(_Out):
     bytes_freed: int
     trace_results_destroyed: int
     """Saved trace results older than the cutoff destroyed (their runs' counts stay)."""
+    cases_closed: list[str] = []
+    """Cases open longer than max_case_open_days, closed by this purge (a dry run: would
+    be)."""
 
 
 class LastTraceOut(_Out):
@@ -372,6 +375,8 @@ class CaseCloseOut(_Out):
     exports_left_alone: list[str]
     """Folders of recorded exports left untouched: their manifest.json does not name this
     case and export (not provably cctrace's)."""
+    closed_reason: str = "closed"
+    """closed (by its owner), withdrawn (consent withdrawn) or expired (open too long)."""
 
 
 class KeyRotateOut(_Out):
@@ -430,12 +435,30 @@ class TraceRunsOut(_Out):
 
 
 class CaseListItemOut(_Out):
+    """A case's metadata: what a supervisor reviews (never a face, route or contact)."""
+
     case_id: str
     label: str
     status: str
+    """pending, approved, rejected or closed."""
     opened_at: str | None
     window_from: str
     window_to: str
+    owner: str
+    """The investigator who opened it (user name)."""
+    diagnosis_ref: str
+    site: str | None
+    cameras: list[str] | None
+    consent_given_by: str
+    consent_date: str
+    consent_sha256: str
+    decided_by: str | None
+    """The supervisor who approved or rejected it (user name)."""
+    decided_at: str | None
+    decision_reason: str | None
+    closed_at: str | None
+    closed_reason: str | None
+    """closed (by its owner), withdrawn (consent withdrawn) or expired (open too long)."""
 
 
 class CasesOut(_Out):
@@ -455,13 +478,81 @@ class CasesOverviewOut(_Out):
 class CaseDetailOut(CaseListItemOut):
     """One case: its metadata, its latest trace run and, once closed, its summary."""
 
-    site: str | None
-    cameras: list[str] | None
-    consent_given_by: str
-    consent_date: str
-    consent_sha256: str
     last_trace: TraceRunOut | None
     summary: CaseSummaryOut | None
+
+
+class CaseDecisionOut(_Out):
+    """A supervisor's decision on a pending case."""
+
+    case_id: str
+    status: str
+    """approved or rejected."""
+
+
+class LimitsOut(_Out):
+    """The limits that bind a case to an infection (admin settings)."""
+
+    max_case_window_days: int
+    max_case_cameras: int
+    max_case_open_days: int
+    defaults: list[str]
+    """The limits never set, whose default holds."""
+
+
+class CaseActivityOut(_Out):
+    """One case in the audit report: its window, region and how long each step took."""
+
+    case_id: str
+    status: str
+    opened_at: str
+    window_from: str
+    window_to: str
+    window_days: float
+    region: str
+    """"site NAME", "N cameras" or "every camera"."""
+    hours_to_decision: float | None
+    """From opening to the supervisor's approval or rejection (None: still pending)."""
+    hours_to_closure: float | None
+    """From opening to closure (None: not closed)."""
+    closed_reason: str | None
+
+
+class InvestigatorActivityOut(_Out):
+    """What one investigator did in the report's period."""
+
+    investigator: str
+    opened: int
+    approved: int
+    rejected: int
+    traced: int
+    """Trace runs saved."""
+    exported: int
+    """Evidence exports and reports written."""
+    unblurred: int
+    closed: int
+    """Cases closed for any reason (by the owner, withdrawn, expired)."""
+    withdrawn: int
+    cases: list[CaseActivityOut]
+
+
+class AuditFlagOut(_Out):
+    """Something an auditor should look at."""
+
+    kind: str
+    """many_cases_in_a_day, open_past_limit or unblur_without_export."""
+    investigator: str
+    case_id: str | None
+    detail: str
+
+
+class AuditReportOut(_Out):
+    """Per investigator, the cases of a period and what was done with them, with flags."""
+
+    period_from: str | None
+    period_to: str | None
+    investigators: list[InvestigatorActivityOut]
+    flags: list[AuditFlagOut]
 
 
 class JobOut(_Out):

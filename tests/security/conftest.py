@@ -36,10 +36,16 @@ from cctrace.store.records import Role
 from cctrace.store.repository import Store
 from tests.ingest.conftest import CCTRACE, Env
 
-ROLES: tuple[Role, ...] = ("admin", "investigator", "auditor", "ingest")
-"""Every role, in the order of the issue's table."""
+ROLES: tuple[Role, ...] = ("admin", "investigator", "supervisor", "auditor", "ingest")
+"""Every role, in the order of the issue's table (issue 16 added the supervisor)."""
 
-USER_OF_ROLE = {"admin": "admin", "investigator": "dr-kim", "auditor": "aud", "ingest": "rec"}
+USER_OF_ROLE = {
+    "admin": "admin",
+    "investigator": "dr-kim",
+    "supervisor": "lead-park",
+    "auditor": "aud",
+    "ingest": "rec",
+}
 OTHER_INVESTIGATOR = "dr-ng"
 
 
@@ -145,14 +151,14 @@ class SecEnv(Env):
         assert self.files() == files, f"files changed: {self.files() ^ files}"
 
 
-def make_env(root: Path) -> SecEnv:
+def make_env(root: Path, database_url: str | None = None) -> SecEnv:
     """A data folder with camera ``lobby`` (site clinic) and one user of every role, plus
-    a second investigator."""
+    a second investigator; its database at ``database_url`` (default: SQLite in it)."""
     home = root / "home"
     scratch = root / "scratch"
     scratch.mkdir(parents=True)
     with cheap_argon2():
-        admin = init_home(home, env={})
+        admin = init_home(home, env={}, database_url=database_url)
         assert admin.admin_token is not None
         users = {"admin": admin.admin_token}
         with Store.open(Home.at(home, env={})) as store:
@@ -166,8 +172,10 @@ def make_env(root: Path) -> SecEnv:
 
 
 @pytest.fixture(scope="module")
-def sec(tmp_path_factory: pytest.TempPathFactory) -> SecEnv:
-    return make_env(tmp_path_factory.mktemp("security"))
+def sec(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> Iterator[SecEnv]:
+    url = backend.new_database_url()
+    yield make_env(tmp_path_factory.mktemp(f"security-{backend.name}"), url)
+    backend.drop(url)
 
 
 def refused_by_role(r: Result, right: str) -> None:

@@ -22,6 +22,7 @@ from cctrace.store.records import CaseRecord, CaseReference, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import FlatFaceIndex
 from cctrace.trace.cases import region_cameras
+from tests.cases import approve
 from tests.security.conftest import SecEnv, make_env
 from tests.trace.helpers import at, face_photo, identity, look, seen_look, sighting, video_of
 
@@ -136,6 +137,9 @@ def sec(tmp_path_factory: pytest.TempPathFactory) -> SecEnv:
         store.create_case(_case("case-00000cameras", owner, WINDOW, cameras=("cam-a",)), ref)
         store.create_case(_case("case-0000000after", owner, (T0 + 7000, T0 + 7600)), ref)
         store.create_case(_case("case-000000000all", owner, wide), ref)
+        for case_id in ("case-0000000scope", "case-00000cameras", "case-0000000after"):
+            approve(store, case_id)
+        approve(store, "case-000000000all")
     return env
 
 

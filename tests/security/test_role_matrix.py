@@ -23,6 +23,7 @@ import typer
 from cctrace.cli import app
 from cctrace.privacy.roles import ALLOWED
 from cctrace.store.records import Role
+from tests.cases import DIAGNOSIS_REF, write_consent
 from tests.security.conftest import ROLES, USER_OF_ROLE, SecEnv
 
 pytestmark = pytest.mark.security
@@ -39,6 +40,13 @@ AUDIT: frozenset[Role] = frozenset({"auditor"})
 # - index statistics, MOT export of tracks and key rotation: running the system, the admin
 #   row (admins see counts and tracks, never a face search).
 LIST_CAMERAS: frozenset[Role] = frozenset({"admin", "investigator"})
+# Issue 16, "Four eyes": a supervisor approves or rejects (never an investigator); cases are
+# listed by investigators (own) and supervisors (all, metadata); a withdrawal is recorded
+# by the owner or a supervisor; the case limits are an admin setting; the audit report is
+# the auditor's.
+REVIEW: frozenset[Role] = frozenset({"supervisor"})
+LIST_CASES: frozenset[Role] = frozenset({"investigator", "supervisor"})
+WITHDRAW: frozenset[Role] = frozenset({"investigator", "supervisor"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class Cmd:
 def _consent(s: SecEnv) -> Path:
     form = s.scratch / "consent.pdf"
     if not form.exists():
-        form.write_bytes(b"%PDF-1.4 signed consent form")
+        write_consent(form)
     return form
 
 
@@ -76,6 +84,8 @@ def _case_open(s: SecEnv, t: Path) -> list[str]:
         "the patient",
         "--consent-date",
         "2026-11-20",
+        "--diagnosis-ref",
+        DIAGNOSIS_REF,
         "--from",
         "2026-11-19",
         "--to",
@@ -136,7 +146,36 @@ COMMANDS = [
         "close_case",
         "close a case",
     ),
-    Cmd("case list", lambda s, t: ["case", "list"], CASES, "view_case", "view a case"),
+    Cmd("case list", lambda s, t: ["case", "list"], LIST_CASES, "list_cases", "list cases"),
+    Cmd(
+        "case approve",
+        lambda s, t: ["case", "approve", "case-000000000000", "--reason", "fits"],
+        REVIEW,
+        "review_case",
+        "approve or reject a case",
+    ),
+    Cmd(
+        "case reject",
+        lambda s, t: ["case", "reject", "case-000000000000", "--reason", "too wide"],
+        REVIEW,
+        "review_case",
+        "approve or reject a case",
+    ),
+    Cmd(
+        "case withdraw",
+        lambda s, t: ["case", "withdraw", "case-000000000000", "--reason", "patient asked"],
+        WITHDRAW,
+        "withdraw_case",
+        "withdraw a case's consent",
+    ),
+    Cmd("limits show", lambda s, t: ["limits", "show"], SYSTEM, "manage_limits", "case limits"),
+    Cmd(
+        "limits set",
+        lambda s, t: ["limits", "set", "--max-case-window-days", "14"],
+        SYSTEM,
+        "manage_limits",
+        "case limits",
+    ),
     Cmd(
         "case show",
         lambda s, t: ["case", "show", "case-000000000000"],
@@ -192,6 +231,7 @@ COMMANDS = [
     Cmd("purge", lambda s, t: ["purge", "--dry-run"], SYSTEM, "manage_retention", "purge"),
     Cmd("keys rotate", lambda s, t: ["keys", "rotate"], SYSTEM, "rotate_keys", "rotate"),
     Cmd("audit log", lambda s, t: ["audit", "log"], AUDIT, "read_audit", "read the audit log"),
+    Cmd("audit report", lambda s, t: ["audit", "report"], AUDIT, "read_audit", "read the audit"),
     Cmd(
         "audit verify",
         lambda s, t: ["audit", "verify"],

@@ -14,6 +14,7 @@ import pytest
 from cctrace.store.home import Home
 from cctrace.store.records import CaseRecord, CaseReference
 from cctrace.store.repository import Store
+from tests.cases import approve
 from tests.security.conftest import OTHER_INVESTIGATOR, SecEnv, cheap_argon2, make_env
 from tests.store.conftest import embedding
 
@@ -50,6 +51,7 @@ def sec(tmp_path_factory: pytest.TempPathFactory) -> SecEnv:
             ),
             [CaseReference("a" * 64, 0.8, embedding(1))],
         )
+        approve(store, CASE)
     assert env.proc("users", "revoke", "gone").returncode == 0
     return env
 

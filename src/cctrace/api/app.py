@@ -32,6 +32,7 @@ from cctrace.api.routes import (
     health,
     index,
     jobs,
+    limits,
     me,
     reports,
     retention,
@@ -66,6 +67,7 @@ AUTHED_ROUTERS = (
     evidence.router,
     audit.router,
     retention.router,
+    limits.router,
 )
 
 

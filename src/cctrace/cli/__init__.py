@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from cctrace.cli import audit, cases, evidence, index, reports, retention, serve, sim, vision
+from cctrace.cli import (
+    audit,
+    cases,
+    evidence,
+    index,
+    limits,
+    reports,
+    retention,
+    serve,
+    sim,
+    vision,
+)
 
 app = typer.Typer(
     name="cctrace",
@@ -19,6 +30,7 @@ sim.register(app)
 audit.register(app)
 evidence.register(app)
 retention.register(app)
+limits.register(app)
 reports.register(app)
 serve.register(app)
 

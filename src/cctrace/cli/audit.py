@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, print_json, run
-from cctrace.schemas import AuditLogOut, AuditVerifyOut
+from cctrace.schemas import AuditLogOut, AuditReportOut, AuditVerifyOut
 from cctrace.services import audit
 
 audit_app = typer.Typer(help="Read and verify the audit log (auditor).", no_args_is_help=True)
@@ -58,3 +58,83 @@ def audit_verify(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt
     if not out.ok:
         typer.echo(f"error: the audit log was tampered with: {reason}", err=True)
         raise typer.Exit(1)
+
+
+@audit_app.command("report")
+def audit_report(
+    t_from: Annotated[
+        str | None, typer.Option("--from", help="Cases opened from this time (ISO 8601).")
+    ] = None,
+    t_to: Annotated[
+        str | None, typer.Option("--to", help="Cases opened before this time (ISO 8601).")
+    ] = None,
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Per investigator: cases opened, approved, rejected, traced, exported, unblurred and
+    closed, their windows and regions, hours to approval and to closure, and outliers."""
+    from cctrace.privacy.consent import parse_time
+
+    def work() -> AuditReportOut:
+        since = None if t_from is None else parse_time(t_from, "--from", "from")
+        until = None if t_to is None else parse_time(t_to, "--to", "to")
+        with context(home, token, "read_audit") as ctx:
+            return audit.audit_report(ctx, since, until)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    console = Console()
+    table = Table(
+        "investigator",
+        "opened",
+        "approved",
+        "rejected",
+        "traced",
+        "exported",
+        "unblurred",
+        "closed",
+        "withdrawn",
+        title="cases by investigator",
+    )
+    for a in out.investigators:
+        table.add_row(
+            a.investigator,
+            *(
+                str(n)
+                for n in (
+                    a.opened,
+                    a.approved,
+                    a.rejected,
+                    a.traced,
+                    a.exported,
+                    a.unblurred,
+                    a.closed,
+                    a.withdrawn,
+                )
+            ),
+        )
+    console.print(table)
+    cases = Table(
+        "case", "investigator", "status", "window", "days", "region", "to decision", "to closure"
+    )
+    for a in out.investigators:
+        for c in a.cases:
+            cases.add_row(
+                c.case_id,
+                a.investigator,
+                c.status if c.closed_reason is None else f"{c.status} ({c.closed_reason})",
+                f"{c.window_from[:16]} to {c.window_to[:16]}",
+                f"{c.window_days:.1f}",
+                c.region,
+                "pending" if c.hours_to_decision is None else f"{c.hours_to_decision:.1f} h",
+                "open" if c.hours_to_closure is None else f"{c.hours_to_closure:.1f} h",
+            )
+    console.print(cases)
+    if not out.flags:
+        console.print("no outliers flagged")
+    for f in out.flags:
+        where = f" case {f.case_id}" if f.case_id else ""
+        console.print(f"flag {f.kind}: {f.investigator}{where}: {f.detail}")

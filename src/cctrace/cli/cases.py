@@ -14,6 +14,7 @@ from rich.table import Table
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
 from cctrace.schemas import (
     CaseCloseOut,
+    CaseDecisionOut,
     CaseDetailOut,
     CaseOut,
     CasesOut,
@@ -26,7 +27,10 @@ from cctrace.schemas import (
 )
 
 users_app = typer.Typer(help="Manage user accounts (admin).", no_args_is_help=True)
-case_app = typer.Typer(help="Open and close consented cases (investigator).", no_args_is_help=True)
+case_app = typer.Typer(
+    help="Consented cases: opened by an investigator, approved or rejected by a supervisor.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -101,6 +105,12 @@ def case_open(
     consent_date: Annotated[
         str, typer.Option("--consent-date", help="When consent was given (ISO 8601).")
     ] = "",
+    diagnosis_ref: Annotated[
+        str,
+        typer.Option(
+            "--diagnosis-ref", help="The health authority's case or lab report number (required)."
+        ),
+    ] = "",
     t_from: Annotated[str, typer.Option("--from", help="Window start (ISO 8601).")] = "",
     t_to: Annotated[str, typer.Option("--to", help="Window end (ISO 8601).")] = "",
     label: Annotated[str, typer.Option(help="A label for the case (no personal data).")] = "",
@@ -112,7 +122,8 @@ def case_open(
     token: TokenOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Open a case for a consenting patient. Without a consent record nothing is opened."""
+    """Open a case for a consenting patient. Without a consent record nothing is opened; the
+    case is pending until a supervisor approves it."""
     from cctrace.services import cases
 
     def work() -> CaseOut:
@@ -129,13 +140,91 @@ def case_open(
                 label,
                 site,
                 ids,
+                diagnosis_ref=diagnosis_ref,
             )
 
     out = run(work)
     if json_out:
         print_json(out)
         return
-    Console().print(f"case {out.case_id} opened")
+    Console().print(
+        f"case {out.case_id} opened; it is pending until a supervisor approves it "
+        f"(`cctrace case approve {out.case_id} --reason TEXT`)"
+    )
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the audit log).")]
+
+
+@case_app.command("approve")
+def case_approve(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="A pending case.")],
+    reason: ReasonOpt = "",
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Approve a pending case so that it may be traced (supervisor; never one's own case)."""
+    from cctrace.services import cases
+
+    def work() -> CaseDecisionOut:
+        with context(home, token, "review_case") as ctx:
+            return cases.approve_case(ctx, case_id, reason)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(f"case {out.case_id} approved: it may be traced")
+
+
+@case_app.command("reject")
+def case_reject(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="A pending case.")],
+    reason: ReasonOpt = "",
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Reject a pending case: it is never traced and its reference faces are destroyed
+    (supervisor; never one's own case)."""
+    from cctrace.services import cases
+
+    def work() -> CaseDecisionOut:
+        with context(home, token, "review_case") as ctx:
+            return cases.reject_case(ctx, case_id, reason)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(f"case {out.case_id} rejected: it will not be traced")
+
+
+@case_app.command("withdraw")
+def case_withdraw(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The case.")],
+    reason: ReasonOpt = "",
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The patient withdrew consent: close the case at once, exactly as `case close` does,
+    and record the withdrawal (the case's owner or a supervisor)."""
+    from cctrace.services import cases
+
+    def work() -> CaseCloseOut:
+        with context(home, token, "withdraw_case") as ctx:
+            return cases.withdraw_case(ctx, case_id, reason)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(
+        f"case {out.case_id}: consent withdrawn; closed, {out.references_destroyed} reference "
+        f"faces and {out.export_files_destroyed} export files destroyed"
+    )
 
 
 @case_app.command("close")
@@ -173,21 +262,42 @@ def case_close(
 
 
 @case_app.command("list")
-def case_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
-    """Your cases, newest first: status, window and label."""
+def case_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only cases in this state: pending, approved, rejected or closed."),
+    ] = None,
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Cases, newest first: an investigator's own; for a supervisor, every case's metadata
+    (who asked, window, region, consent record, diagnosis reference)."""
     from cctrace.services import cases
 
     def work() -> CasesOut:
-        with context(home, token, "view_case") as ctx:
-            return cases.list_cases(ctx)
+        with context(home, token, "list_cases") as ctx:
+            return cases.list_cases(ctx, status)
 
     out = run(work)
     if json_out:
         print_json(out)
         return
-    table = Table("case", "status", "window from (UTC)", "to", "label")
+    table = Table(
+        "case", "status", "by", "window from (UTC)", "to", "region", "diagnosis ref", "label"
+    )
     for c in out.cases:
-        table.add_row(c.case_id, c.status, c.window_from[:16], c.window_to[:16], c.label)
+        region = c.site or (f"{len(c.cameras)} cameras" if c.cameras else "every camera")
+        table.add_row(
+            c.case_id,
+            c.status,
+            c.owner,
+            c.window_from[:16],
+            c.window_to[:16],
+            region,
+            c.diagnosis_ref,
+            c.label,
+        )
     Console().print(table)
 
 
@@ -216,8 +326,15 @@ def case_show(
         f"case {out.case_id} ({out.status}){f', {out.label}' if out.label else ''}\n"
         f"window {out.window_from} to {out.window_to}; region: {region}\n"
         f"consent given by {out.consent_given_by} on {out.consent_date[:10]}, form SHA-256 "
-        f"{out.consent_sha256[:16]}"
+        f"{out.consent_sha256[:16]}; diagnosis reference {out.diagnosis_ref}"
     )
+    if out.decided_by:
+        console.print(
+            f"{out.status if out.status == 'rejected' else 'approved'} by {out.decided_by} on "
+            f"{(out.decided_at or '')[:16]}: {out.decision_reason}"
+        )
+    elif out.status == "pending":
+        console.print("pending: a supervisor's approval is needed before it is traced")
     table = Table("trace", "policy", "at (UTC)", "stays", "contacts", "result", title="traces")
     for t in runs.traces:
         table.add_row(

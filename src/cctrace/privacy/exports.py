@@ -58,7 +58,7 @@ def refuse_if_closed(store: Store, user: User, case_id: str) -> None:
     """An owner's closed case exports nothing: audited, InputError (exit 2). Unknown cases
     and other investigators' cases are refused before, by `services.auth.authorize`."""
     case = store.get_case(case_id)
-    if case is None or case.owner_id != user.user_id or case.status == "open":
+    if case is None or case.owner_id != user.user_id or case.status != "closed":
         return
     store.audit(user.name, user.role, "export_evidence", "refused: case closed", case_id)
     raise InputError(

@@ -213,14 +213,24 @@ class CaseClosure:
     """Folders of recorded exports that exist but are not provably ours: not touched."""
 
 
-def close_case(store: Store, user: User, case: CaseRecord) -> CaseClosure:
+def close_case(
+    store: Store,
+    user: User,
+    case: CaseRecord,
+    reason: str = "closed",
+    withdrawal_reason: str | None = None,
+) -> CaseClosure:
     """Destroy what was derived for a case and close it; a rerun finishes an interrupted one.
 
-    Who may close it (its owner) is decided before, by `cctrace.services.auth.authorize`."""
+    ``reason``: closed (by its owner), withdrawn (the patient withdrew consent:
+    ``withdrawal_reason`` says what was recorded) or expired (open too long). Who may close
+    it is decided before, by `cctrace.services.auth.authorize`."""
     case_id = case.case_id
     try:
         with case_export_lock(store.home, case_id, exclusive=True):
-            return _close_case(store, user, case_id, case.status == "closed")
+            return _close_case(
+                store, user, case_id, case.status == "closed", reason, withdrawal_reason
+            )
     except ExportRunningError:
         store.audit(
             user.name, user.role, "close_case", "refused: an export is being written", case_id
@@ -228,7 +238,14 @@ def close_case(store: Store, user: User, case: CaseRecord) -> CaseClosure:
         raise
 
 
-def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseClosure:
+def _close_case(
+    store: Store,
+    user: User,
+    case_id: str,
+    already: bool,
+    reason: str = "closed",
+    withdrawal_reason: str | None = None,
+) -> CaseClosure:
     exports = store.home.case_exports_dir(case_id)
     # 1. Every recorded export that is provably ours (wherever --out put it) is destroyed.
     destroyed, gone, export_files = 0, 0, 0
@@ -263,7 +280,9 @@ def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseCl
     refs = 0
     if not already:
         summary = _summary(store, case_id, export_files + len(files))
-        refs = store.close_case_record(case_id, json.dumps(summary, sort_keys=True))
+        refs = store.close_case_record(
+            case_id, json.dumps(summary, sort_keys=True), reason, withdrawal_reason
+        )
     # Every run's route and contacts go (a rerun finishes an interrupted closure); the
     # runs' counts stay for the summary.
     results = store.destroy_trace_results(case_id=case_id)
@@ -291,7 +310,7 @@ def _close_case(store: Store, user: User, case_id: str, already: bool) -> CaseCl
         user.name,
         user.role,
         "close_case",
-        f"closed: {refs} reference embeddings, {results} trace results, "
+        f"{reason}: {refs} reference embeddings, {results} trace results, "
         f"{export_files + len(files)} export files destroyed",
         case_id,
     )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cctrace.core.errors import AuthError, NotFoundError
-from cctrace.privacy.roles import DESCRIPTION, Action, authorize_role
+from cctrace.privacy.roles import (
+    DESCRIPTION,
+    EVERY_CASE,
+    NEEDS_APPROVAL,
+    Action,
+    authorize_role,
+)
 from cctrace.store.records import CaseRecord, Role, User
 from cctrace.store.repository import Store
 
@@ -50,7 +56,9 @@ def authenticate(store: Store, token: str | None, attempted: str, via: str = "cl
 
 def authorize(ctx: Context, action: Action, case_id: str | None = None) -> CaseRecord | None:
     """Refuse (AuthError naming the missing right, audited) unless the principal's role may
-    do ``action`` and, for a case, owns it; the allowed attempt is audited. Returns the case.
+    do ``action`` and, for a case, owns it (a supervisor's rights hold for every case) and,
+    for what searches or shows a search, a supervisor approved it; the allowed attempt is
+    audited. Returns the case.
 
     An unknown case is NotFoundError, checked after the role so that a role without the
     right learns nothing about which case ids exist."""
@@ -69,11 +77,23 @@ def authorize(ctx: Context, action: Action, case_id: str | None = None) -> CaseR
     case = store.get_case(case_id)
     if case is None:
         raise NotFoundError(f"unknown case {case_id!r}: check the case id")
-    if case.owner_id != who.user_id:
+    if case.owner_id != who.user_id and who.role not in EVERY_CASE:
         store.audit(who.name, who.role, action, "refused: not the owner", case_id)
         raise AuthError(
             f"case {case_id} belongs to another investigator: only its owner may use it "
             f"(you tried to {DESCRIPTION[action]})"
+        )
+    if action in NEEDS_APPROVAL and case.status in ("pending", "rejected"):
+        store.audit(who.name, who.role, action, "refused: not approved", case_id)
+        missing = (
+            "a supervisor's approval is missing (a supervisor runs `cctrace case approve "
+            f"{case_id} --reason TEXT`)"
+            if case.status == "pending"
+            else "a supervisor rejected it"
+        )
+        raise AuthError(
+            f"case {case_id} is {case.status}: {missing}; until it is approved nobody may "
+            f"{DESCRIPTION[action]}"
         )
     return case
 

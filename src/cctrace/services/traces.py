@@ -144,7 +144,8 @@ def save_run(
 
 
 def list_traces(ctx: Context, case_id: str) -> TraceRunsOut:
-    require_case(ctx, "trace", case_id)
+    # The runs' counts are the case's metadata (`case show`), readable before approval.
+    require_case(ctx, "view_case", case_id)
     return TraceRunsOut(traces=[run_out(r) for r in ctx.store.trace_runs(case_id)])
 
 

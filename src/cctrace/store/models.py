@@ -159,11 +159,21 @@ class CaseRow(Base):
     t_to_s: Mapped[float] = mapped_column(Double())
     site: Mapped[str | None] = mapped_column(String(200), nullable=True)
     camera_ids_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    # pending (waits for a supervisor), approved (may be traced), rejected, closed.
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Set when the case is closed: what it was, without biometrics (counts, dates).
     summary_json: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    # The health authority's case or lab report number: part of the consent record.
+    diagnosis_ref: Mapped[str] = mapped_column(String(200), default="")
+    # The supervisor's decision (approved or rejected): who (user id), when, why.
+    decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    # Why a closed case closed: closed (by its owner), withdrawn (consent), expired (purge).
+    closed_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text(), nullable=True)
 
 
 class CaseReferenceRow(Base):

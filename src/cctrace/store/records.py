@@ -10,7 +10,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-Role = Literal["admin", "investigator", "auditor", "ingest"]
+Role = Literal["admin", "investigator", "supervisor", "auditor", "ingest"]
+CaseStatus = Literal["pending", "approved", "rejected", "closed"]
+"""A case waits for a supervisor (pending), may be traced (approved), was refused by one
+(rejected, its reference faces destroyed), or is closed (by its owner, a withdrawal of
+consent or the purge of cases open too long)."""
 VideoStatus = Literal["ingesting", "done"]
 
 
@@ -156,8 +160,17 @@ class CaseRecord:
     t_to_s: float
     site: str | None
     camera_ids: tuple[str, ...] | None
-    status: Literal["open", "closed"] = "open"
+    status: CaseStatus = "pending"
     created_at: datetime | None = None
+    diagnosis_ref: str = ""
+    decided_by: str | None = None
+    """The user id of the supervisor who approved or rejected the case."""
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+    closed_at: datetime | None = None
+    closed_reason: str | None = None
+    """closed (by its owner), withdrawn (consent withdrawn) or expired (open too long)."""
+    withdrawal_reason: str | None = None
 
 
 @dataclass(frozen=True)

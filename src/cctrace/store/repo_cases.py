@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -17,7 +18,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from cctrace.core.errors import InputError
 from cctrace.store.base import StoreBase
 from cctrace.store.models import CaseExportRow, CaseReferenceRow, CaseRow, utc_now
-from cctrace.store.records import CaseExport, CaseRecord, CaseReference
+from cctrace.store.records import CaseExport, CaseRecord, CaseReference, CaseStatus
 
 
 class CasesRepo(StoreBase):
@@ -43,8 +44,9 @@ class CasesRepo(StoreBase):
                 camera_ids_json=None
                 if case.camera_ids is None
                 else json.dumps(list(case.camera_ids)),
-                status="open",
+                status="pending",
                 created_at=utc_now(),
+                diagnosis_ref=case.diagnosis_ref,
             )
             session.add(row)
             session.flush()  # the case row first: the references point at it
@@ -74,15 +76,63 @@ class CasesRepo(StoreBase):
             row = session.get(CaseRow, case_id)
             return None if row is None else _case_of(row)
 
-    def cases_of(self, owner_id: str) -> list[CaseRecord]:
-        """An investigator's cases, newest first."""
+    def cases_of(self, owner_id: str, status: CaseStatus | None = None) -> list[CaseRecord]:
+        """An investigator's cases (of one status, or all), newest first."""
+        query = select(CaseRow).where(CaseRow.owner_id == owner_id)
+        if status is not None:
+            query = query.where(CaseRow.status == status)
+        with self._sessions() as session:
+            rows = session.scalars(query.order_by(CaseRow.created_at.desc(), CaseRow.id))
+            return [_case_of(r) for r in rows]
+
+    def all_cases(self, status: CaseStatus | None = None) -> list[CaseRecord]:
+        """Every case (of one status, or all), newest first: what a supervisor reviews."""
+        query = select(CaseRow)
+        if status is not None:
+            query = query.where(CaseRow.status == status)
+        with self._sessions() as session:
+            rows = session.scalars(query.order_by(CaseRow.created_at.desc(), CaseRow.id))
+            return [_case_of(r) for r in rows]
+
+    def cases_opened_before(self, cutoff: datetime) -> list[CaseRecord]:
+        """Cases still pending or approved that were opened before ``cutoff``, oldest first."""
         with self._sessions() as session:
             rows = session.scalars(
                 select(CaseRow)
-                .where(CaseRow.owner_id == owner_id)
-                .order_by(CaseRow.created_at.desc(), CaseRow.id)
+                .where(CaseRow.status.in_(("pending", "approved")), CaseRow.created_at < cutoff)
+                .order_by(CaseRow.created_at, CaseRow.id)
             )
             return [_case_of(r) for r in rows]
+
+    def decide_case(
+        self, case_id: str, decision: Literal["approved", "rejected"], by: str, reason: str
+    ) -> int:
+        """Record a supervisor's decision on a pending case, in one transaction; a rejected
+        case's reference faces are destroyed with it (it can never be traced).
+
+        Returns the references destroyed; InputError when the case is no longer pending."""
+        with self._write() as session:
+            done = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(CaseRow)
+                    .where(CaseRow.id == case_id, CaseRow.status == "pending")
+                    .values(
+                        status=decision, decided_by=by, decided_at=utc_now(), decision_reason=reason
+                    )
+                ),
+            ).rowcount
+            if done != 1:
+                row = session.get(CaseRow, case_id)
+                now = "gone" if row is None else row.status
+                raise InputError(
+                    f"case {case_id} is {now}, not pending: only a pending case is approved "
+                    "or rejected"
+                )
+            if decision == "approved":
+                return 0
+            gone = delete(CaseReferenceRow).where(CaseReferenceRow.case_id == case_id)
+            return int(cast(CursorResult[Any], session.execute(gone)).rowcount)
 
     def case_references(self, case_id: str) -> list[CaseReference]:
         with self._sessions() as session:
@@ -102,10 +152,17 @@ class CasesRepo(StoreBase):
 
     # -- closing a case ----------------------------------------------------------------
 
-    def close_case_record(self, case_id: str, summary_json: str) -> int:
+    def close_case_record(
+        self,
+        case_id: str,
+        summary_json: str,
+        reason: str = "closed",
+        withdrawal_reason: str | None = None,
+    ) -> int:
         """Destroy a case's reference embeddings and mark it closed, in one transaction.
 
-        Returns the references deleted; a case already closed is left as it is (0).
+        ``reason``: closed, withdrawn or expired. Returns the references deleted; a case
+        already closed is left as it is (0).
         """
         with self._write() as session:
             closed = cast(
@@ -113,7 +170,13 @@ class CasesRepo(StoreBase):
                 session.execute(
                     update(CaseRow)
                     .where(CaseRow.id == case_id, CaseRow.status != "closed")
-                    .values(status="closed", closed_at=utc_now(), summary_json=summary_json)
+                    .values(
+                        status="closed",
+                        closed_at=utc_now(),
+                        summary_json=summary_json,
+                        closed_reason=reason,
+                        withdrawal_reason=withdrawal_reason,
+                    )
                 ),
             ).rowcount
             if closed != 1:
@@ -133,8 +196,11 @@ class CasesRepo(StoreBase):
         """Record where an export of an open case is written (InputError if it is closed)."""
         with self._write() as session:
             case = session.get(CaseRow, export.case_id)
-            if case is None or case.status != "open":
-                raise InputError(f"case {export.case_id} is closed: nothing can be exported")
+            if case is None or case.status != "approved":
+                raise InputError(
+                    f"case {export.case_id} is {'gone' if case is None else case.status}: "
+                    "only an approved case can be exported"
+                )
             row = CaseExportRow(id=export.export_id, case_id=export.case_id, path=export.path)
             session.add(row)
 
@@ -163,8 +229,18 @@ class CasesRepo(StoreBase):
             )
 
 
+_STATUSES: dict[str, CaseStatus] = {
+    "pending": "pending",
+    "approved": "approved",
+    "rejected": "rejected",
+    "closed": "closed",
+}
+
+
 def _case_of(row: CaseRow) -> CaseRecord:
-    status: Literal["open", "closed"] = "closed" if row.status == "closed" else "open"
+    status = _STATUSES.get(row.status)
+    if status is None:
+        raise InputError(f"case {row.id} has an unknown status {row.status!r}")
     return CaseRecord(
         case_id=row.id,
         owner_id=row.owner_id,
@@ -178,4 +254,11 @@ def _case_of(row: CaseRow) -> CaseRecord:
         camera_ids=None if row.camera_ids_json is None else tuple(json.loads(row.camera_ids_json)),
         status=status,
         created_at=row.created_at,
+        diagnosis_ref=row.diagnosis_ref,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        decision_reason=row.decision_reason,
+        closed_at=row.closed_at,
+        closed_reason=row.closed_reason,
+        withdrawal_reason=row.withdrawal_reason,
     )

@@ -24,8 +24,11 @@ class TraceRunsRepo(StoreBase):
             raise ValueError("a trace run is saved with its result")
         with self._write() as session:
             case = session.get(CaseRow, run.case_id)
-            if case is None or case.status != "open":
-                raise InputError(f"case {run.case_id} is closed: its trace cannot be saved")
+            if case is None or case.status != "approved":
+                raise InputError(
+                    f"case {run.case_id} is {'gone' if case is None else case.status}: only "
+                    "an approved case's trace is saved"
+                )
             session.add(
                 TraceRunRow(
                     id=run.trace_id,

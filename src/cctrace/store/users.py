@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -13,7 +14,20 @@ from cctrace.store import tokens
 from cctrace.store.models import UserRow, utc_now
 from cctrace.store.records import IssuedToken, Role, User
 
-ROLES: tuple[Role, ...] = ("admin", "investigator", "auditor", "ingest")
+ROLES: tuple[Role, ...] = ("admin", "investigator", "supervisor", "auditor", "ingest")
+
+
+def person_of(name: str) -> str:
+    """The person an account belongs to: its user name, compared without regard to case,
+    Unicode width or spacing.
+
+    cctrace knows people only by their user names. Names are unique as written, so one
+    person who holds two roles (an investigator who also leads the team) has two accounts
+    whose names differ at most in that way ("Dr Kim" and "dr kim"); every rule about "the
+    same person" (a supervisor never approves a case of their own) compares this key."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 TOKEN_HELP = "pass --token or set CCTRACE_TOKEN (the admin token is printed once by `cctrace init`)"
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cctrace.core.errors import CctraceError, InputError, NoFaceError
+from cctrace.core.errors import AuthError, CctraceError, InputError, NoFaceError
+from cctrace.privacy.case_limits import case_limits
 from cctrace.privacy.consent import Consent
 from cctrace.store.records import CaseRecord, CaseReference, User
 from cctrace.store.repository import Store
@@ -74,6 +75,44 @@ def region_cameras(
     return None
 
 
+def check_window(t_from: datetime, t_to: datetime, now: datetime, max_days: int) -> None:
+    """A case's window fits an infection: it ends after it starts, no later than ``now``
+    (the case's opening: nobody consents to footage not yet recorded) and spans at most
+    ``max_days`` days. InputError naming the field otherwise."""
+    if t_to <= t_from:
+        raise InputError(
+            f"--to {t_to.isoformat()} must be after --from {t_from.isoformat()}", field="to"
+        )
+    if t_to > now:
+        raise InputError(
+            f"--to {t_to.isoformat()} lies after the case is opened ({now:%Y-%m-%dT%H:%M}Z): "
+            "a case's window ends no later than now",
+            field="to",
+        )
+    span_days = (t_to - t_from).total_seconds() / 86400
+    if span_days > max_days:
+        raise InputError(
+            f"the window from {t_from.isoformat()} to {t_to.isoformat()} spans "
+            f"{span_days:.1f} days, over the limit of {max_days} days (max_case_window_days): "
+            "narrow --from to the patient's infectious period",
+            field="from",
+        )
+
+
+def check_region(store: Store, cameras: tuple[str, ...] | None, max_cameras: int) -> None:
+    """A case without a region searches every camera only while there are at most
+    ``max_cameras``; above that it must name a site or cameras."""
+    if cameras is not None:
+        return
+    total = len(store.list_cameras())
+    if total > max_cameras:
+        raise InputError(
+            f"this system has {total} cameras, more than the {max_cameras} a case may search "
+            "without a region (max_case_cameras): give --site or --cameras",
+            field="site",
+        )
+
+
 def open_case(
     store: Store,
     owner: User,
@@ -85,9 +124,11 @@ def open_case(
     site: str | None = None,
     camera_ids: list[str] | None = None,
 ) -> CaseRecord:
-    if t_to <= t_from:
-        raise InputError(f"--to {t_to.isoformat()} must be after --from {t_from.isoformat()}")
+    """Store a pending case (a supervisor approves it before it is traced). The window and
+    region are checked by the caller (`check_window`, `check_region`)."""
     cameras = region_cameras(store, site, camera_ids)
+    limits = case_limits(store)
+    check_region(store, cameras, limits.max_case_cameras)
     case = CaseRecord(
         case_id=f"case-{secrets.token_hex(6)}",
         owner_id=owner.user_id,
@@ -99,6 +140,7 @@ def open_case(
         t_to_s=t_to.timestamp(),
         site=site,
         camera_ids=cameras,
+        diagnosis_ref=consent.diagnosis_ref,
     )
     return store.create_case(case, references)
 
@@ -108,11 +150,14 @@ def case_query(store: Store, case: CaseRecord) -> CaseQuery:
 
     Who may search it (the role, the case's owner) is decided before, by
     `cctrace.services.auth.authorize`."""
-    if case.status != "open":
+    if case.status in ("closed", "rejected"):
         raise InputError(
-            f"case {case.case_id} is closed and its reference faces were destroyed, so it "
-            "cannot be traced: open a new case, with the patient's consent, to trace again"
+            f"case {case.case_id} is {case.status} and its reference faces were destroyed, so "
+            "it cannot be traced: open a new case, with the patient's consent, to trace again"
         )
+    if case.status != "approved":
+        # `authorize` refuses this first; kept here so no path searches an unapproved case.
+        raise AuthError(f"case {case.case_id} is {case.status}: a supervisor's approval is missing")
     refs = store.case_references(case.case_id)
     if not refs:
         raise InputError(f"case {case.case_id} has no reference face")

@@ -24,7 +24,7 @@ from cctrace.web import errors
 from cctrace.web.assets import STATIC_DIR
 from cctrace.web.deps import WebState
 from cctrace.web.render import Templates
-from cctrace.web.routes import admin, audit, case, cases, login
+from cctrace.web.routes import admin, audit, case, cases, login, review
 from cctrace.web.sessions import Sessions
 
 API_PATHS = ("/api/", "/openapi.json", "/docs", "/redoc")
@@ -83,6 +83,7 @@ def create_web_app(
 def mount_web(api: FastAPI, store: Store, settings: ApiSettings, slowdown: Slowdown) -> None:
     """Serve the web page at ``/`` of ``api`` (after every API route)."""
 
+    app.include_router(review.router)
     def runner() -> JobRunner | None:
         current: JobRunner | None = api.state.runner
         return current

@@ -44,6 +44,7 @@ UPLOAD: dict[str, Any] = {UPLOAD_KEY: True}
 
 LANDING: dict[str, str] = {
     "investigator": "/cases",
+    "supervisor": "/review",
     "admin": "/admin/cameras",
     "auditor": "/audit/log",
     "ingest": "/ingest",
@@ -185,6 +186,8 @@ def text(form: FormData, name: str) -> str:
 investigator = area("investigator")
 admin = area("admin")
 auditor = area("auditor")
+supervisor = area("supervisor")
 InvestigatorDep = Annotated[Signed, Depends(investigator)]
 AdminDep = Annotated[Signed, Depends(admin)]
 AuditorDep = Annotated[Signed, Depends(auditor)]
+SupervisorDep = Annotated[Signed, Depends(supervisor)]

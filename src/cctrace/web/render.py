@@ -24,6 +24,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 ROLE_WORDS = {
     "admin": "administrator",
     "investigator": "investigator",
+    "supervisor": "supervisor",
     "auditor": "auditor",
     "ingest": "camera operator (ingestion)",
 }
@@ -77,7 +78,12 @@ def seconds(value: float) -> str:
 
 
 def status_words(status: str) -> str:
-    return {"open": "open", "closed": "closed"}.get(status, status)
+    return {
+        "pending": "waiting for a supervisor's approval",
+        "approved": "approved",
+        "rejected": "rejected by a supervisor",
+        "closed": "closed",
+    }.get(status, status)
 
 
 def environment() -> Environment:

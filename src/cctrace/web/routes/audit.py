@@ -86,3 +86,26 @@ def verify(request: Request, web: WebDep, signed: AuditorDep) -> Response:
             request, "audit_verify.html.j2", signed=signed, verified=verified
         )
     return _log_page(request, web, signed, verified)
+
+
+@router.get("/report")
+def report_page(request: Request, web: WebDep, signed: AuditorDep) -> Response:
+    """Per investigator, the cases opened in a period and what was done with them."""
+    filters = {k: request.query_params.get(k, "").strip() for k in ("since", "until")}
+    error = ""
+    report = None
+    try:
+        since = _bound(filters["since"], "from", "since", end=False)
+        until = _bound(filters["until"], "until", "until", end=True)
+        report = audit.audit_report(signed.ctx, since, until)
+    except InputError as exc:
+        error = exc.message
+    return web.templates.response(
+        request,
+        "audit_report.html.j2",
+        status=422 if error else 200,
+        signed=signed,
+        filters=filters,
+        report=report,
+        error=error,
+    )

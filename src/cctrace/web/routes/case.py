@@ -42,7 +42,7 @@ def _is_htmx(request: Request) -> bool:
 def _load(ctx: Context, case_id: str) -> CasePage:
     case = cases.get_case(ctx, case_id)
     view, exports = None, []
-    if case.status == "open":
+    if case.status == "approved":  # before approval nothing was traced or exported
         last = case.last_trace
         if last is not None and not last.result_destroyed:
             trace: TraceOut = traces.get_trace(ctx, case_id, last.trace_id)
@@ -216,7 +216,7 @@ def report(
 @router.get("/close")
 def close_confirm(request: Request, case_id: str, web: WebDep, signed: InvestigatorDep) -> Response:
     page = _load(signed.ctx, case_id)
-    if page.case.status != "open":
+    if page.case.status in ("closed", "rejected"):
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
     runs = traces.list_traces(signed.ctx, case_id).traces
     return web.templates.response(

@@ -29,6 +29,7 @@ CASE_FIELDS = (
     "label",
     "consent_given_by",
     "consent_date",
+    "diagnosis_ref",
     "from",
     "from_time",
     "to",
@@ -74,7 +75,11 @@ def new_case(request: Request, web: WebDep, signed: InvestigatorDep) -> Response
 
 
 def _open(
-    ctx: Context, values: dict[str, str], photos: list[tuple[Path, str]], consent: Path | None
+    ctx: Context,
+    values: dict[str, str],
+    photos: list[tuple[Path, str]],
+    consent: Path | None,
+    consent_name: str | None = None,
 ) -> str:
     return cases.open_case(
         ctx,
@@ -88,6 +93,8 @@ def _open(
         values["site"] or None,
         id_list(values["cameras"]),
         photo_names=[name for _, name in photos],
+        diagnosis_ref=values["diagnosis_ref"],
+        consent_name=consent_name,
     ).case_id
 
 
@@ -100,7 +107,12 @@ async def open_case(request: Request, web: WebDep, signed: InvestigatorDep) -> R
             photos = [(p.path, p.name) for p in files.get("patient_photo", [])]
             consent = files.get("consent_file", [])
             case_id = await run_in_threadpool(
-                _open, signed.ctx, values, photos, consent[0].path if consent else None
+                _open,
+                signed.ctx,
+                values,
+                photos,
+                consent[0].path if consent else None,
+                consent[0].name if consent else None,
             )
     except (InputError, NoFaceError) as exc:
         cams = (await run_in_threadpool(cameras.list_cameras, signed.ctx)).cameras
