@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 
 from cctrace.api.deps import ACTION_KEY
@@ -61,6 +63,27 @@ def _footage(tiny: bytes) -> Callable[[Api], Request]:
     return build
 
 
+CALIBRATION = {
+    "points": [
+        {"image": [100, 400], "floor": [0, 0]},
+        {"image": [540, 400], "floor": [4, 0]},
+        {"image": [420, 200], "floor": [4, 6]},
+        {"image": [220, 200], "floor": [0, 6]},
+    ]
+}
+
+
+def _site_plan(_api: Api) -> Request:
+    ok, png = cv2.imencode(".png", np.full((40, 60, 3), 200, np.uint8))
+    assert ok
+    files = {"site_plan": ("plan.png", png.tobytes(), "image/png")}
+    return (
+        "POST",
+        "/api/v1/site-plans",
+        {"files": files, "data": {"site": "clinic", "metres_per_px": "0.1"}},
+    )
+
+
 def _open_case(_api: Api) -> Request:
     # Not a picture: read only after the role check (422 when allowed).
     data, files = case_form(b"not a photo")
@@ -104,6 +127,34 @@ def calls(tiny_video: bytes) -> list[Call]:
             ),
         ),
         Call(
+            "PUT /api/v1/cameras/{camera_id}/calibration",
+            ADMIN,
+            "manage_cameras",
+            "manage cameras",
+            lambda a: ("PUT", "/api/v1/cameras/lobby/calibration", {"json": CALIBRATION}),
+        ),
+        Call(
+            "POST /api/v1/site-plans",
+            ADMIN,
+            "manage_cameras",
+            "manage cameras",
+            _site_plan,
+        ),
+        Call(
+            "GET /api/v1/site-plans",
+            LIST_CAMERAS,
+            "list_cameras",
+            "list cameras",
+            lambda a: ("GET", "/api/v1/site-plans", {}),
+        ),
+        Call(
+            "GET /api/v1/site-plans/{site}/image",
+            LIST_CAMERAS,
+            "list_cameras",
+            "list cameras",
+            lambda a: ("GET", "/api/v1/site-plans/clinic/image", {}),
+        ),
+        Call(
             "POST /api/v1/footage", ADMIN_INGEST, "add_footage", "add footage", _footage(tiny_video)
         ),
         Call(
@@ -141,6 +192,13 @@ def calls(tiny_video: bytes) -> list[Call]:
             "trace",
             "trace a patient",
             lambda a: ("POST", f"{c}/traces", {"json": {"policy": "who-2020"}}),
+        ),
+        Call(
+            "POST /api/v1/cases/{case_id}/trace-jobs",
+            INVESTIGATOR,
+            "trace",
+            "trace a patient",
+            lambda a: ("POST", f"{c}/trace-jobs", {"json": {"policy": "who-2020"}}),
         ),
         Call(
             "GET /api/v1/cases/{case_id}/traces",
@@ -328,6 +386,7 @@ def test_a_job_is_seen_only_by_who_started_it(api: Api, tiny_video: bytes) -> No
         "progress": 0.0,
         "result": None,
         "error": None,
+        "stage": None,
     }
     for role in ("admin", "investigator", "auditor"):
         other = api.client.get(f"/api/v1/jobs/{job_id}", headers=api.auth(role))

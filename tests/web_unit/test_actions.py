@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cctrace.privacy.exports import new_export_id
+from cctrace.services.jobs import run_job
 from cctrace.store.home import Home
 from cctrace.store.records import CaseExport
 from cctrace.store.repository import Store
@@ -225,24 +226,47 @@ def test_unblurring_needs_a_reason(site: WebSite, investigator: tuple[TestClient
     assert "needs a reason" in r.text and 'data-testid="form-error"' in r.text
 
 
-def test_a_trace_from_the_page_updates_the_results_in_place(
+def test_a_trace_from_the_page_runs_as_a_job_then_shows_its_results(
     site: WebSite, investigator: tuple[TestClient, str]
 ) -> None:
     client, csrf = investigator
-    r = client.post(
-        f"/cases/{site.other_case_id}/trace",
-        data={"csrf_token": csrf, "policy": "who-2020"},
-        headers={**HTML, "HX-Request": "true"},
-    )
+    hx = {**HTML, "HX-Request": "true"}
+    case = f"/cases/{site.other_case_id}"
+    r = client.post(f"{case}/trace", data={"csrf_token": csrf, "policy": "who-2020"}, headers=hx)
     assert r.status_code == 200, r.text[:500]
-    assert r.text.lstrip().startswith('<div id="results"') and "<html" not in r.text
-    assert "policy who-2020" in r.text
-    bad = client.post(
-        f"/cases/{site.other_case_id}/trace",
-        data={"csrf_token": csrf, "policy": "nope"},
-        headers={**HTML, "HX-Request": "true"},
+    assert "<html" not in r.text and "Tracing the patient" in r.text
+    job = re.search(r'<div class="job"[^>]*data-testid="job-progress"[^>]*>', r.text)
+    assert job is not None and 'data-state="queued"' in job.group(0)
+    found = re.search(r'data-job-id="([^"]+)"', job.group(0))
+    assert found is not None
+    poll = f"{case}/jobs/{found.group(1)}"
+    assert f'hx-get="{poll}"' in job.group(0)
+    # What the server's worker process runs for the job.
+    run_job(Home.at(site.env.home, env={}), found.group(1))
+    done = client.get(poll, headers=hx)
+    assert done.status_code == 200
+    finished = re.search(r'<div class="job"[^>]*>', done.text)
+    assert finished is not None and 'data-state="done"' in finished.group(0)
+    assert "hx-get" not in finished.group(0)  # no more polling
+    # The new results replace the page's, out of band.
+    assert '<div id="results" class="results" hx-swap-oob="true">' in done.text
+    assert "policy who-2020" in done.text
+    # Without scripts: the POST leads to the page, which shows the job.
+    plain = client.post(
+        f"{case}/trace", data={"csrf_token": csrf, "policy": "cdc-2020"}, follow_redirects=False
     )
+    assert plain.status_code == 303 and "?job=job-" in plain.headers["location"]
+    assert plain.headers["location"].endswith("#trace")
+    page = client.get(plain.headers["location"]).text
+    shown = re.search(r'<div id="trace-job">(.*?)</div>', page, re.S)
+    assert shown is not None and 'data-testid="job-progress"' in shown.group(1)
+    with site.store() as store:
+        queued = len(store.unfinished_jobs())
+    bad = client.post(f"{case}/trace", data={"csrf_token": csrf, "policy": "nope"}, headers=hx)
     assert bad.status_code == 422 and "unknown policy" in bad.text
+    assert 'data-testid="form-error"' in bad.text and "<html" not in bad.text
+    with site.store() as store:
+        assert len(store.unfinished_jobs()) == queued
 
 
 def test_closing_a_case_says_what_is_destroyed_then_does_it(

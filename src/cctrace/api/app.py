@@ -36,6 +36,7 @@ from cctrace.api.routes import (
     me,
     reports,
     retention,
+    sites,
     traces,
     users,
 )
@@ -66,8 +67,10 @@ AUTHED_ROUTERS = (
     reports.router,
     evidence.router,
     audit.router,
-    retention.router,
     limits.router,
+    retention.router,
+    sites.router,
+    sites.uploads,
 )
 
 
@@ -83,8 +86,13 @@ def body_limits(settings: ApiSettings) -> dict[tuple[str, str], int]:
         ("POST", f"{PREFIX}/footage"): u.footage_bytes + form,
         ("POST", f"{PREFIX}/cases"): case,
         ("POST", f"{PREFIX}/cameras"): u.camera_file_bytes,
+        ("POST", f"{PREFIX}/site-plans"): u.site_plan_bytes + form,
     }
-    web = {"/cases/new": case, "/admin/footage": u.footage_bytes + form}
+    web = {
+        "/cases/new": case,
+        "/admin/footage": u.footage_bytes + form,
+        "/admin/sites": u.site_plan_bytes + form,
+    }
     for path in UPLOAD_PATHS:
         limits[("POST", path)] = web.get(path, u.camera_file_bytes + form)
     return limits

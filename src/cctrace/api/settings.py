@@ -30,6 +30,8 @@ class UploadLimits(_Settings):
     consent_bytes: int = Field(default=50 * MB, gt=0)
     camera_file_bytes: int = Field(default=5 * MB, gt=0)
     """A camera's JSON body, calibration included."""
+    site_plan_bytes: int = Field(default=20 * MB, gt=0)
+    """A site's plan image (PNG or JPEG)."""
     json_bytes: int = Field(default=1 * MB, gt=0)
     """Any other request body."""
 

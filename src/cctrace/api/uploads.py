@@ -159,6 +159,7 @@ def file_limits(settings: ApiSettings) -> tuple[dict[str, int], dict[str, int]]:
         # The web page's camera forms: a calibration file, a camera list.
         "calibration": u.camera_file_bytes,
         "cameras_file": u.camera_file_bytes,
+        "site_plan": u.site_plan_bytes,
     }
     counts = {
         "file": 1,
@@ -166,6 +167,7 @@ def file_limits(settings: ApiSettings) -> tuple[dict[str, int], dict[str, int]]:
         "consent_file": 1,
         "calibration": 1,
         "cameras_file": 1,
+        "site_plan": 1,
     }
     return sizes, counts
 

@@ -29,7 +29,14 @@ from cctrace.web.sessions import Sessions
 
 API_PATHS = ("/api/", "/openapi.json", "/docs", "/redoc")
 
-UPLOAD_PATHS = ("/cases/new", "/admin/footage", "/admin/cameras", "/admin/cameras/import")
+UPLOAD_PATHS = (
+    "/cases/new",
+    "/admin/footage",
+    "/admin/cameras",
+    "/admin/cameras/import",
+    "/admin/cameras/calibration",
+    "/admin/sites",
+)
 """POST routes whose bodies carry files (their size limits are the API's uploads')."""
 
 
@@ -76,6 +83,7 @@ def create_web_app(
     app.include_router(case.router)
     app.include_router(admin.router)
     app.include_router(audit.router)
+    app.include_router(review.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     return app
 
@@ -83,7 +91,6 @@ def create_web_app(
 def mount_web(api: FastAPI, store: Store, settings: ApiSettings, slowdown: Slowdown) -> None:
     """Serve the web page at ``/`` of ``api`` (after every API route)."""
 
-    app.include_router(review.router)
     def runner() -> JobRunner | None:
         current: JobRunner | None = api.state.runner
         return current

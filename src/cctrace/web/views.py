@@ -4,12 +4,14 @@ The route table, the contacts table and the time bar are the printed report's
 (`cctrace.report.rows`, `cctrace.report.timeline`), so the page and the PDF say the same
 thing in the same words; the map gets the cameras on the report's plane
 (`cctrace.report.plane`: site-plan metres, or lat/lon projected to local metres) as JSON
-for Leaflet, with the stops numbered as in the table.
+for Leaflet, with the stops numbered as in the table, over the site's plan image when the
+drawn frame is a site with one (its bounds in the site-plan metres of its scale).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +23,7 @@ from cctrace.report.rows import sorted_contacts as sort_contacts
 from cctrace.report.stops import stop_numbers
 from cctrace.report.timeline import TimelineStay, timeline_svg
 from cctrace.report.words import parse_time
-from cctrace.schemas import CameraOut, TraceOut
+from cctrace.schemas import CameraOut, SitePlanOut, TraceOut
 from cctrace.store.records import CameraRecord
 
 
@@ -54,11 +56,26 @@ def camera_records(cameras: list[CameraOut]) -> list[CameraRecord]:
     ]
 
 
+def plan_bounds(plan: SitePlanOut) -> list[list[float]]:
+    """The plan image's corners in site-plan metres, as Leaflet's [[south, west], [north,
+    east]] (y up): the origin pixel is at 0,0 m, image rows count down."""
+    mpp = plan.metres_per_px
+    west = -plan.origin_x_px * mpp
+    east = (plan.width_px - plan.origin_x_px) * mpp
+    north = plan.origin_y_px * mpp
+    south = (plan.origin_y_px - plan.height_px) * mpp
+    return [[round(south, 3), round(west, 3)], [round(north, 3), round(east, 3)]]
+
+
 def map_data(
-    trace: TraceOut, cameras: list[CameraRecord]
+    trace: TraceOut,
+    cameras: list[CameraRecord],
+    plans: Sequence[SitePlanOut] = (),
+    plan_url: Callable[[str], str] | None = None,
 ) -> tuple[dict[str, Any], list[NotPlaced]]:
     """The map's JSON: every camera of the drawn frame (x right, y up, metres) with the
-    stops made there, and the route through the stops in order."""
+    stops made there, the route through the stops in order, and the site's plan image
+    (its address and bounds) when the frame is a site that has one."""
     route_ids = [s.camera_id for s in trace.route]
     plane = to_plane(cameras, route_ids)
     numbers = stop_numbers(route_ids)
@@ -84,10 +101,22 @@ def map_data(
         ],
         "path": [[round(points[c].y_m, 3), round(points[c].x_m, 3)] for c in order if c in points],
     }
+    plan = next((p for p in plans if plane.frame == "site" and p.site == plane.site), None)
+    if plan is not None and plan_url is not None:
+        data["plan"] = {
+            "url": plan_url(plan.site),
+            "bounds": plan_bounds(plan),
+            "file_name": plan.file_name,
+        }
     return data, list(plane.not_placed)
 
 
-def trace_view(trace: TraceOut, cameras: list[CameraOut]) -> TraceView:
+def trace_view(
+    trace: TraceOut,
+    cameras: list[CameraOut],
+    plans: Sequence[SitePlanOut] = (),
+    plan_url: Callable[[str], str] | None = None,
+) -> TraceView:
     records = camera_records(cameras)
     numbers = stop_numbers([s.camera_id for s in trace.route])
     stays = [
@@ -106,7 +135,7 @@ def trace_view(trace: TraceOut, cameras: list[CameraOut]) -> TraceView:
         )
         for c, row in zip(sort_contacts(trace.contacts), contact_rows(trace), strict=True)
     ]
-    data, not_placed = map_data(trace, records)
+    data, not_placed = map_data(trace, records, plans, plan_url)
     return TraceView(
         trace=trace,
         route=route_rows(trace, records),

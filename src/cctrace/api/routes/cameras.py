@@ -77,6 +77,23 @@ def add_camera(body: CameraIn, ctx: CtxDep) -> CameraOut:
     )
 
 
+@router.put(
+    "/cameras/{camera_id}/calibration",
+    response_model=CameraOut,
+    summary="Replace a camera's floor calibration (footage indexed from now on uses it)",
+    openapi_extra=action("manage_cameras"),
+)
+def set_calibration(camera_id: str, body: CalibrationIn, ctx: CtxDep) -> CameraOut:
+    try:
+        calibration = calibration_from_json(
+            body.model_dump(exclude_none=True), f"the calibration of camera {camera_id}"
+        )
+    except CctraceError as exc:
+        exc.field = "calibration"
+        raise
+    return cameras.set_calibration(ctx, camera_id, calibration)
+
+
 @router.get(
     "/cameras",
     response_model=CamerasOut,

@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from cctrace.api.deps import CtxDep, action
-from cctrace.schemas import TraceOut, TraceRunsOut
-from cctrace.services import traces
+from cctrace.api.deps import CtxDep, RunnerDep, action
+from cctrace.schemas import JobStartedOut, TraceOut, TraceRunsOut
+from cctrace.services import jobs, traces
 
 router = APIRouter(tags=["traces"])
 
@@ -33,6 +33,22 @@ class TraceIn(BaseModel):
 )
 def trace(case_id: str, ctx: CtxDep, body: TraceIn | None = None) -> TraceOut:
     return traces.trace(ctx, [case_id], None if body is None else body.policy)[0]
+
+
+@router.post(
+    "/cases/{case_id}/trace-jobs",
+    status_code=202,
+    response_model=JobStartedOut,
+    summary="Trace the patient as a job: poll GET /api/v1/jobs/{job_id} for its stage and result",
+    openapi_extra=action("trace"),
+)
+def trace_job(
+    case_id: str, ctx: CtxDep, runner: RunnerDep, body: TraceIn | None = None
+) -> JobStartedOut:
+    out = jobs.start_trace(ctx, case_id, None if body is None else body.policy)
+    if runner is not None:
+        runner.submit(out.job_id)
+    return out
 
 
 @router.get(

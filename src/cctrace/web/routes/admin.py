@@ -1,5 +1,6 @@
-"""The administrator's pages: cameras (add, import, calibration), footage upload with the
-ingest job's progress, users (add: the token shown once; revoke), retention and purge.
+"""The administrator's pages: cameras (add, import, calibration, recalibration), site plans,
+footage upload with the ingest job's progress, users (add: the token shown once; revoke),
+retention and purge.
 Admins never see a case, a face or a search: the services refuse it, the menu has none.
 """
 
@@ -16,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from cctrace.core.errors import InputError
 from cctrace.geometry.calibration import load_calibration
 from cctrace.schemas import JobOut, PurgeOut, UserOut
-from cctrace.services import cameras, jobs, retention, users
+from cctrace.services import cameras, jobs, retention, sites, users
 from cctrace.services.auth import Context
 from cctrace.store.users import ROLES
 from cctrace.web.deps import UPLOAD, AdminDep, Signed, WebDep, admin, text, upload_form
@@ -43,6 +44,9 @@ def _cameras_page(
         "error": "",
         "error_field": "",
         "import_error": "",
+        "calibration_error": "",
+        "calibration_camera": "",
+        "calibrated": request.query_params.get("calibrated", ""),
         "added": request.query_params.get("added", ""),
         "imported": request.query_params.get("imported", ""),
         **extra,
@@ -123,6 +127,125 @@ async def import_cameras(request: Request, web: WebDep, signed: AdminDep) -> Res
             partial(_cameras_page, request, web, signed, status=422, import_error=exc.message)
         )
     return RedirectResponse(f"/admin/cameras?imported={len(out.cameras)}", status_code=303)
+
+
+def _recalibrate(ctx: Context, camera_id: str, calibration_path: Any, name: str) -> None:
+    try:
+        calibration = load_calibration(calibration_path)
+    except InputError as exc:
+        exc.message = exc.message.replace(str(calibration_path), name)
+        exc.field = "calibration"
+        raise
+    cameras.set_calibration(ctx, camera_id, calibration)
+
+
+@router.post("/cameras/calibration", openapi_extra=UPLOAD)
+async def recalibrate_camera(request: Request, web: WebDep, signed: AdminDep) -> Response:
+    camera_id = ""
+    try:
+        async with upload_form(request, signed) as (form, files):
+            camera_id = text(form, "camera_id")
+            listed = files.get("calibration", [])
+            if not listed:
+                raise InputError(
+                    f"choose the calibration file (.json or .csv) for camera {camera_id}",
+                    "calibration",
+                )
+            upload = listed[0]
+            await run_in_threadpool(_recalibrate, signed.ctx, camera_id, upload.path, upload.name)
+    except InputError as exc:
+        return await run_in_threadpool(
+            partial(
+                _cameras_page,
+                request,
+                web,
+                signed,
+                status=422,
+                calibration_error=exc.message,
+                calibration_camera=camera_id,
+            )
+        )
+    return RedirectResponse(f"/admin/cameras?calibrated={quote(camera_id)}", status_code=303)
+
+
+# -- site plans --------------------------------------------------------------------------
+
+SITE_FIELDS = ("site", "metres_per_px", "origin_x_px", "origin_y_px")
+
+
+def _sites_page(
+    request: Request, web: WebDep, signed: Signed, *, status: int = 200, **extra: Any
+) -> Response:
+    values: dict[str, Any] = {
+        "values": {k: "" for k in SITE_FIELDS},
+        "error": "",
+        "error_field": "",
+        "stored": request.query_params.get("stored", ""),
+        **extra,
+    }
+    listed = cameras.list_cameras(signed.ctx).cameras
+    plans = {p.site: p for p in sites.list_site_plans(signed.ctx).site_plans}
+    site_names = sorted({c.site for c in listed if c.site})
+    counts = {s: sum(c.site == s for c in listed) for s in site_names}
+    return web.templates.response(
+        request,
+        "admin_sites.html.j2",
+        status=status,
+        signed=signed,
+        sites=site_names,
+        counts=counts,
+        plans=plans,
+        **values,
+    )
+
+
+@router.get("/sites")
+def sites_page(request: Request, web: WebDep, signed: AdminDep) -> Response:
+    return _sites_page(request, web, signed)
+
+
+def _set_plan(ctx: Context, v: dict[str, str], path: Any, name: str) -> str:
+    mpp = optional_float(v["metres_per_px"], "metres per pixel", "metres_per_px")
+    if mpp is None:
+        raise InputError("give the plan's scale in metres per pixel", "metres_per_px")
+    ox = optional_float(v["origin_x_px"], "origin x (px)", "origin_x_px")
+    oy = optional_float(v["origin_y_px"], "origin y (px)", "origin_y_px")
+    out = sites.set_site_plan(ctx, v["site"], path, name, mpp, ox or 0.0, oy)
+    return out.site
+
+
+@router.post("/sites", openapi_extra=UPLOAD)
+async def upload_site_plan(request: Request, web: WebDep, signed: AdminDep) -> Response:
+    values = {k: "" for k in SITE_FIELDS}
+    try:
+        async with upload_form(request, signed) as (form, files):
+            values = {k: text(form, k) for k in SITE_FIELDS}
+            listed = files.get("site_plan", [])
+            if not listed:
+                raise InputError("choose the site plan image (PNG or JPEG)", "site_plan")
+            upload = listed[0]
+            site = await run_in_threadpool(_set_plan, signed.ctx, values, upload.path, upload.name)
+    except InputError as exc:
+        field = "site_plan" if exc.field == "file" else exc.field or ""
+        return await run_in_threadpool(
+            partial(
+                _sites_page,
+                request,
+                web,
+                signed,
+                status=422,
+                values=values,
+                error=exc.message,
+                error_field=field,
+            )
+        )
+    return RedirectResponse(f"/admin/sites?stored={quote(site)}", status_code=303)
+
+
+@router.get("/sites/{site}/image")
+def site_plan_image(site: str, signed: AdminDep) -> Response:
+    plan, data = sites.site_plan_image(signed.ctx, site)
+    return Response(data, media_type=plan.media_type)
 
 
 # -- footage -----------------------------------------------------------------------------

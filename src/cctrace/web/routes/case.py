@@ -1,14 +1,17 @@
 """One case's page (its investigator only): trace, route on the map, contacts, evidence,
 reports, closing. Each action is the service's; refusals come from `authorize`.
 
-htmx updates parts of the page in place (the trace's results, an evidence job's progress);
-without scripts every form still works as a plain POST followed by the page again.
+htmx updates parts of the page in place (a trace job's or an evidence job's progress, then
+the trace's results); without scripts every form still works as a plain POST followed by
+the page again. A trace runs as a job (a large city's takes minutes): the page shows its
+stage and percent, and the results replace the old ones when it is done.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse
@@ -17,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from cctrace.config import POLICIES
 from cctrace.core.errors import InputError, NotFoundError
 from cctrace.schemas import CaseDetailOut, EvidenceExportOut, JobOut, TraceOut
-from cctrace.services import cameras, cases, evidence, jobs, reports, traces
+from cctrace.services import cameras, cases, evidence, jobs, reports, sites, traces
 from cctrace.services.auth import Context
 from cctrace.web.deps import InvestigatorDep, Signed, WebDep, investigator
 from cctrace.web.views import TraceView, trace_view
@@ -46,7 +49,12 @@ def _load(ctx: Context, case_id: str) -> CasePage:
         last = case.last_trace
         if last is not None and not last.result_destroyed:
             trace: TraceOut = traces.get_trace(ctx, case_id, last.trace_id)
-            view = trace_view(trace, cameras.list_cameras(ctx).cameras)
+            view = trace_view(
+                trace,
+                cameras.list_cameras(ctx).cameras,
+                sites.list_site_plans(ctx).site_plans,
+                lambda site: f"/cases/{case_id}/site-plans/{quote(site, safe='')}",
+            )
         exports = list(reversed(evidence.list_exports(ctx, case_id).exports))
     return CasePage(case, view, exports)
 
@@ -62,6 +70,7 @@ def _page(
 ) -> Response:
     values: dict[str, Any] = {
         "job": None,
+        "trace_job": None,
         "trace_error": "",
         "evidence_error": "",
         "unblur_error": "",
@@ -89,6 +98,8 @@ def case_page(
     shown: JobOut | None = None
     if job:
         shown = jobs.get_job(signed.ctx, job)
+    if shown is not None and shown.kind == "trace":
+        return _page(request, web, signed, page, trace_job=shown)
     return _page(request, web, signed, page, job=shown)
 
 
@@ -101,41 +112,22 @@ def run_trace(
     policy: Annotated[str, Form()] = DEFAULT_POLICY,
 ) -> Response:
     try:
-        traces.trace(signed.ctx, [case_id], policy or None)
+        started = jobs.start_trace(signed.ctx, case_id, policy or None)
     except InputError as exc:
         if isinstance(exc, NotFoundError) and exc.field is None:
             raise
-        page = _load(signed.ctx, case_id)
         if _is_htmx(request):
-            return _results(request, web, signed, page, status=422, trace_error=exc.message)
+            return web.templates.response(
+                request, "trace_error.html.j2", status=422, signed=signed, trace_error=exc.message
+            )
+        page = _load(signed.ctx, case_id)
         return _page(request, web, signed, page, status=422, trace_error=exc.message)
+    runner = web.runner()
+    if runner is not None:
+        runner.submit(started.job_id)
     if not _is_htmx(request):
-        return RedirectResponse(f"/cases/{case_id}", status_code=303)
-    return _results(request, web, signed, _load(signed.ctx, case_id))
-
-
-def _results(
-    request: Request,
-    web: WebDep,
-    signed: Signed,
-    page: CasePage,
-    *,
-    status: int = 200,
-    trace_error: str = "",
-) -> Response:
-    return web.templates.response(
-        request,
-        "case_results.html.j2",
-        status=status,
-        signed=signed,
-        case=page.case,
-        view=page.view,
-        exports=page.exports,
-        job=None,
-        trace_error=trace_error,
-        evidence_error="",
-        unblur_error="",
-    )
+        return RedirectResponse(f"/cases/{case_id}?job={started.job_id}#trace", status_code=303)
+    return _job(request, web, signed, case_id, jobs.get_job(signed.ctx, started.job_id))
 
 
 @router.post("/evidence")
@@ -167,13 +159,25 @@ def start_evidence(
 
 
 def _job(request: Request, web: WebDep, signed: Signed, case_id: str, job: JobOut) -> Response:
+    poll = f"/cases/{case_id}/jobs/{job.job_id}"
+    if job.kind == "trace" and job.state == "done":
+        # The finished trace's results replace the page's (htmx out-of-band swap).
+        page = _load(signed.ctx, case_id)
+        return web.templates.response(
+            request,
+            "trace_done.html.j2",
+            signed=signed,
+            job=job,
+            poll=poll,
+            case=page.case,
+            view=page.view,
+            exports=page.exports,
+            trace_error="",
+            evidence_error="",
+            unblur_error="",
+        )
     return web.templates.response(
-        request,
-        "job.html.j2",
-        signed=signed,
-        job=job,
-        poll=f"/cases/{case_id}/jobs/{job.job_id}",
-        case_id=case_id,
+        request, "job.html.j2", signed=signed, job=job, poll=poll, case_id=case_id
     )
 
 
@@ -183,7 +187,8 @@ def job_progress(
 ) -> Response:
     job = jobs.get_job(signed.ctx, job_id)
     if not _is_htmx(request):
-        return RedirectResponse(f"/cases/{case_id}?job={job_id}#evidence", status_code=303)
+        anchor = "trace" if job.kind == "trace" else "evidence"
+        return RedirectResponse(f"/cases/{case_id}?job={job_id}#{anchor}", status_code=303)
     return _job(request, web, signed, case_id, job)
 
 
@@ -196,6 +201,13 @@ def evidence_file(case_id: str, export_id: str, file: str, signed: InvestigatorD
         filename=path.name,
         content_disposition_type="inline" if path.suffix.lower() == ".jpg" else "attachment",
     )
+
+
+@router.get("/site-plans/{site}")
+def site_plan_image(case_id: str, site: str, signed: InvestigatorDep) -> Response:
+    """The plan image under the case's route map (it shows a building, no one)."""
+    plan, data = sites.site_plan_image(signed.ctx, site)
+    return Response(data, media_type=plan.media_type)
 
 
 @router.get("/report/{fmt}")

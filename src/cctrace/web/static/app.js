@@ -81,6 +81,23 @@
     }
   }
 
+  // Back to a page the browser kept (bfcache) after an upload: its indicator and disabled
+  // button would still say "uploading".
+  function onPageShow(event) {
+    if (!event.persisted) {
+      return;
+    }
+    document.querySelectorAll("form[data-busy]").forEach((form) => {
+      const busy = document.getElementById(form.dataset.busy);
+      if (busy) {
+        busy.hidden = true;
+      }
+      form.querySelectorAll("button[type=submit]").forEach((b) => {
+        b.disabled = false;
+      });
+    });
+  }
+
   // An htmx request the server refused (403, 404, 500...): say it where the eye is.
   function onResponseError(event) {
     const flash = document.getElementById("flash");
@@ -102,6 +119,7 @@
 
   document.addEventListener("click", onClick);
   document.addEventListener("submit", onSubmit);
+  window.addEventListener("pageshow", onPageShow);
   document.body.addEventListener("htmx:responseError", onResponseError);
   document.body.addEventListener("htmx:sendError", onResponseError);
 })();

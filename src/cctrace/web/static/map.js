@@ -1,6 +1,7 @@
 // The route on a site map: Leaflet with L.CRS.Simple, one unit = one metre of the site plan
 // (or of the local grid the server projected lat/lon cameras onto). No tiles, no request
-// to any other site: cameras as dots, stops numbered in route order, a metre grid.
+// to any other site: cameras as dots, stops numbered in route order, over the site's plan
+// image when it has one (served by this server, placed by its scale), else a metre grid.
 "use strict";
 
 (function () {
@@ -71,8 +72,20 @@
       [bounds.getSouth() - margin, bounds.getWest() - margin],
       [bounds.getNorth() + margin, bounds.getEast() + margin],
     );
-    const padded = bounds.pad(0.15);
-    drawGrid(map, bounds.pad(3), padded);
+    let padded = bounds.pad(0.15);
+    const plan = data.plan;
+    if (plan && plan.url && plan.bounds) {
+      const planBounds = L.latLngBounds(plan.bounds);
+      L.imageOverlay(plan.url, planBounds, {
+        alt: `Site plan ${plan.file_name || ""}`,
+        className: "site-plan-image",
+        interactive: false,
+      }).addTo(map);
+      el.dataset.plan = "1";
+      padded = padded.extend(planBounds);
+    } else {
+      drawGrid(map, bounds.pad(3), padded);
+    }
     if ((data.path || []).length > 1) {
       L.polyline(data.path, { color: "#c0392b", weight: 3, opacity: 0.8, dashArray: "6 4" }).addTo(map);
     }
