@@ -86,7 +86,7 @@ def map_data(
             stops.setdefault(camera_id, []).append(n)
             order.append(camera_id)
     points = {p.camera_id: p for p in plane.points}
-    data = {
+    data: dict[str, Any] = {
         "frame": plane.frame,
         "site": plane.site,
         "cameras": [
