@@ -179,8 +179,39 @@ def cameras_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt
 
 
 def ingest(
-    videos: Annotated[list[Path], typer.Argument(help="Video files (mp4, avi, mkv, ...).")],
-    camera: Annotated[str, typer.Option("--camera", help="Id of the camera that recorded them.")],
+    videos: Annotated[
+        list[Path] | None, typer.Argument(help="Video files (mp4, avi, mkv, ...).")
+    ] = None,
+    camera: Annotated[
+        str | None, typer.Option("--camera", help="Id of the camera that recorded them.")
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest",
+            help="CSV of videos to ingest, columns path,camera_id,start (start optional).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, max=256, help="Local worker processes (--manifest)."),
+    ] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run on Ray (--manifest): 'auto' starts a local cluster, or a cluster address.",
+        ),
+    ] = None,
+    segment: Annotated[
+        float,
+        typer.Option(
+            "--segment",
+            min=10.0,
+            max=86400.0,
+            help="Videos longer than two of these (s) are cut into parallel segments.",
+        ),
+    ] = 600.0,
     start: Annotated[
         str | None,
         typer.Option(help="Recording start, ISO 8601 (default: the file's creation time)."),
@@ -212,8 +243,10 @@ def ingest(
     Idempotent (the same file twice adds nothing) and resumable (run it again after a
     crash or kill and it continues from its last checkpoint).
     """
+    from cctrace.core.errors import InputError
     from cctrace.ingest.pipeline import IngestOptions
     from cctrace.services.footage import ingest as ingest_footage
+    from cctrace.services.footage import ingest_manifest
 
     options = IngestOptions(
         sample_fps=fps,
@@ -232,16 +265,27 @@ def ingest(
         disable=json_out or not err.is_terminal,
     )
 
+    def reporter(name: str, duration_s: float | None) -> _VideoProgress:
+        return _VideoProgress(progress, name, duration_s)
+
     def work() -> IngestOut:
+        if manifest is not None:
+            if videos or camera or start:
+                raise InputError(
+                    "--manifest lists the videos, their cameras and start times: give no "
+                    "video, --camera or --start with it",
+                    "manifest",
+                )
+            with context(home, token, "add_footage") as ctx, progress:
+                return ingest_manifest(
+                    ctx, manifest, options, workers, ray, reporter, segment_s=segment
+                )
+        if ray is not None or workers != 1:
+            raise InputError("--workers and --ray run a --manifest; add one", "manifest")
+        if not videos or camera is None:
+            raise InputError("give video files and --camera, or --manifest FILE.csv", "camera")
         with context(home, token, "add_footage") as ctx, progress:
-            return ingest_footage(
-                ctx,
-                videos,
-                camera,
-                start,
-                options,
-                lambda name, duration_s: _VideoProgress(progress, name, duration_s),
-            )
+            return ingest_footage(ctx, videos, camera, start, options, reporter)
 
     out = run(work)
     if json_out:

@@ -34,6 +34,7 @@ from cctrace.store.vector_index import VectorIndex
 from cctrace.tracking.bytetrack import ByteTracker, Track
 from cctrace.tracking.faces import link_faces_to_tracks
 from cctrace.video.frames import VideoInfo, iter_frames, probe
+from cctrace.video.spans import FrameSpan, iter_span_frames
 from cctrace.vision.analyze import FaceAnalyzer
 from cctrace.vision.appearance import AppearanceDescriber
 from cctrace.vision.persons import PersonDetector, create_person_detector
@@ -255,16 +256,125 @@ def ingest(
     else:
         record = video.existing
         outcome = "resumed"
+    sink = StoreSink(store, index, video.video_id)
+    try:
+        done = analyse_video(
+            models,
+            video,
+            opts,
+            sink,
+            start_utc=record.start_utc,
+            resume_t_s=record.checkpoint_t_s,
+            first_track_id=max(record.next_track_id, 1),
+            frames_analysed=record.frames_analysed,
+            progress=progress,
+        )
+    except InputError:
+        # Bad input leaves the database as it was before this video.
+        if video.existing is None:
+            store.delete_unfinished_video(video.video_id)
+            index.reconcile(store)
+        raise
     start_utc = record.start_utc
+    store.finish_video(video.video_id)
+    if progress is not None:
+        progress(duration_s, duration_s)
+    return IngestResult(
+        str(video.path),
+        video.video_id,
+        video.camera_id,
+        outcome,
+        start_utc,
+        duration_s,
+        sink.added,
+        store.count_sightings(video.video_id),
+        done.decoded,
+        done.sampled,
+        done.analysed - record.frames_analysed,
+        done.skipped,
+        time.perf_counter() - t0,
+    )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What the frame loop hands its sink at each checkpoint: the finished sightings of
+    the stretch since the last one, and where a resumed run would start."""
+
+    t_s: float
+    next_track_id: int
+    frames_analysed: int
+    sightings: list[Sighting]
+
+
+CheckpointSink = Callable[[Checkpoint], None]
+"""Where finished sightings go: the store (`StoreSink`) or, on an ingestion worker, a
+sealed list returned to the one writer (`cctrace.ingest.worker`)."""
+
+
+class StoreSink:
+    """Commits each checkpoint in one transaction and adds the new faces to the index."""
+
+    def __init__(self, store: Store, index: VectorIndex, video_id: str) -> None:
+        self.store = store
+        self.index = index
+        self.video_id = video_id
+        self.added = 0
+
+    def __call__(self, checkpoint: Checkpoint) -> None:
+        inserted = self.store.commit_checkpoint(
+            self.video_id,
+            checkpoint.sightings,
+            checkpoint_t_s=checkpoint.t_s,
+            next_track_id=checkpoint.next_track_id,
+            frames_analysed=checkpoint.frames_analysed,
+        )
+        _add_to_index(self.index, checkpoint.sightings, set(inserted))
+        self.added += len(inserted)
+
+
+@dataclass(frozen=True)
+class LoopCounters:
+    decoded: int
+    sampled: int
+    analysed: int
+    """Frames analysed in all, those of earlier runs of this video included."""
+    skipped: int
+    last_t_s: float
+    """Time of the last frame decoded (-inf if none)."""
+
+
+def analyse_video(
+    models: VisionModels,
+    video: PreparedVideo,
+    opts: IngestOptions,
+    sink: CheckpointSink,
+    *,
+    start_utc: datetime,
+    resume_t_s: float | None,
+    first_track_id: int,
+    frames_analysed: int,
+    progress: ProgressFn | None = None,
+    span: FrameSpan | None = None,
+) -> LoopCounters:
+    """The frame loop of one video, or of one span of it (a segment): sample, analyse,
+    track, and hand each checkpoint's sightings to ``sink``. Touches no store.
+
+    ``span``: only frames from ``span.t_begin_s`` (a keyframe, decoding starts there) to
+    before ``span.t_end_s``; tracks still live at its end are ended there (the writer
+    joins them with the next segment's). Raises InputError on undecodable input."""
+    info = video.info
     start_epoch_s = start_utc.timestamp()
-    resume_t_s = record.checkpoint_t_s
-    counters = {"decoded": 0, "sampled": 0, "analysed": record.frames_analysed, "skipped": 0}
-    added = 0
+    counters = {"decoded": 0, "sampled": 0, "analysed": frames_analysed, "skipped": 0}
+    duration_s = info.duration_s or 0.0
 
     gate = MotionGate(threshold=opts.motion_threshold)
-    segment = _Segment(ByteTracker(first_track_id=max(record.next_track_id, 1)))
+    segment = _Segment(ByteTracker(first_track_id=first_track_id))
     last_checkpoint_t = resume_t_s if resume_t_s is not None else 0.0
     last_bin = math.floor(resume_t_s * opts.sample_fps + 1e-9) if resume_t_s is not None else -1
+    if span is not None and resume_t_s is None:
+        last_checkpoint_t = span.t_begin_s
+        last_bin = span.first_bin - 1
     last_t = -math.inf
     image_size = (info.width, info.height)
 
@@ -285,16 +395,15 @@ def ingest(
             )
 
     def checkpoint(t_s: float) -> None:
-        nonlocal added, last_checkpoint_t, segment
-        inserted = store.commit_checkpoint(
-            video.video_id,
-            segment.pending,
-            checkpoint_t_s=t_s,
-            next_track_id=segment.tracker.next_track_id,
-            frames_analysed=counters["analysed"],
+        nonlocal last_checkpoint_t, segment
+        sink(
+            Checkpoint(
+                t_s=t_s,
+                next_track_id=segment.tracker.next_track_id,
+                frames_analysed=counters["analysed"],
+                sightings=segment.pending,
+            )
         )
-        _add_to_index(index, segment.pending, set(inserted))
-        added += len(inserted)
         last_checkpoint_t = t_s
         # Start the next segment exactly as a resumed run would start it.
         segment = _Segment(ByteTracker(first_track_id=segment.tracker.next_track_id))
@@ -306,66 +415,53 @@ def ingest(
             return False
         return math.floor(t_s * opts.sample_fps + 1e-9) > last_bin
 
-    try:
-        for frame in iter_frames(video.path, want=wanted):
-            counters["decoded"] += 1
-            t_s = frame.t_s
-            last_t = t_s
-            if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
-                continue
-            sample_bin = math.floor(t_s * opts.sample_fps + 1e-9)
-            if sample_bin <= last_bin:
-                continue
-            last_bin = sample_bin
-            counters["sampled"] += 1
-            if progress is not None:
-                progress(t_s, duration_s)
-            tracker = segment.tracker
-            if opts.motion_skip and not gate.should_analyse(frame.image_bgr, tracker.is_empty):
-                counters["skipped"] += 1
-                continue
-            n_persons = _analyse_frame(frame.image_bgr, t_s, models, segment, opts)
-            counters["analysed"] += 1
-            gate.analysed(frame.image_bgr, n_persons)
-            finish_tracks(tracker.finished())
-            if t_s - last_checkpoint_t >= opts.checkpoint_every_s:
-                finish_tracks(tracker.flush())
-                checkpoint(t_s)
-            elif segment.pending and tracker.is_empty:
-                checkpoint(t_s)
-        if counters["decoded"] == 0:
-            raise InputError(f"{video.path}: the video holds no decodable frame")
-        if info.duration_s and last_t < info.duration_s - max(2.0, 3.0 / max(info.fps, 1.0)):
-            raise InputError(
-                f"{video.path}: the video stops at {last_t:.1f} s of {info.duration_s:.1f} s; "
-                "the file is truncated or damaged. Copy it again from the recorder"
-            )
-    except InputError:
-        # Bad input leaves the database as it was before this video.
-        if video.existing is None:
-            store.delete_unfinished_video(video.video_id)
-            index.reconcile(store)
-        raise
+    frames = (
+        iter_frames(video.path, want=wanted)
+        if span is None
+        else iter_span_frames(video.path, span.t_begin_s, span.t_end_s, span.first_pts, wanted)
+    )
+    for frame in frames:
+        counters["decoded"] += 1
+        t_s = frame.t_s
+        last_t = t_s
+        if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
+            continue
+        sample_bin = math.floor(t_s * opts.sample_fps + 1e-9)
+        if sample_bin <= last_bin:
+            continue
+        last_bin = sample_bin
+        counters["sampled"] += 1
+        if progress is not None:
+            progress(t_s, duration_s)
+        tracker = segment.tracker
+        if opts.motion_skip and not gate.should_analyse(frame.image_bgr, tracker.is_empty):
+            counters["skipped"] += 1
+            continue
+        n_persons = _analyse_frame(frame.image_bgr, t_s, models, segment, opts)
+        counters["analysed"] += 1
+        gate.analysed(frame.image_bgr, n_persons)
+        finish_tracks(tracker.finished())
+        if t_s - last_checkpoint_t >= opts.checkpoint_every_s:
+            finish_tracks(tracker.flush())
+            checkpoint(t_s)
+        elif segment.pending and tracker.is_empty:
+            checkpoint(t_s)
+    if counters["decoded"] == 0:
+        raise InputError(f"{video.path}: the video holds no decodable frame")
+    if (
+        (span is None or math.isinf(span.t_end_s))
+        and info.duration_s
+        and last_t < info.duration_s - max(2.0, 3.0 / max(info.fps, 1.0))
+    ):
+        raise InputError(
+            f"{video.path}: the video stops at {last_t:.1f} s of {info.duration_s:.1f} s; "
+            "the file is truncated or damaged. Copy it again from the recorder"
+        )
     finish_tracks(segment.tracker.flush())
     end_t = max(last_t, last_checkpoint_t)
     checkpoint(end_t)
-    store.finish_video(video.video_id)
-    if progress is not None:
-        progress(duration_s, duration_s)
-    return IngestResult(
-        str(video.path),
-        video.video_id,
-        video.camera_id,
-        outcome,
-        start_utc,
-        duration_s,
-        added,
-        store.count_sightings(video.video_id),
-        counters["decoded"],
-        counters["sampled"],
-        counters["analysed"] - record.frames_analysed,
-        counters["skipped"],
-        time.perf_counter() - t0,
+    return LoopCounters(
+        counters["decoded"], counters["sampled"], counters["analysed"], counters["skipped"], last_t
     )
 
 

@@ -22,11 +22,13 @@ def make_clip(
     codec: str = "libx264",
     scale_to: tuple[int, int] | None = None,
     creation_time: str | None = None,
+    keyframe_every: int | None = None,
 ) -> Path:
     """Frames [first_frame, last_frame) of ``source`` as a new file.
 
     ``times_s`` gives each frame's presentation time (variable frame rate); by default
-    the source's 10 fps spacing is kept.
+    the source's 10 fps spacing is kept. ``keyframe_every``: frames between keyframes
+    (the encoder's default otherwise, 250 for x264).
     """
     frames = [f.image_bgr for f in iter_frames(source) if first_frame <= f.index < last_frame]
     if times_s is None:
@@ -43,6 +45,8 @@ def make_clip(
         stream.pix_fmt = "yuv420p"
         stream.time_base = time_base
         stream.codec_context.time_base = time_base
+        if keyframe_every is not None:
+            stream.codec_context.gop_size = keyframe_every
         for image, t in zip(frames, times_s, strict=True):
             if scale_to is not None:
                 import cv2
