@@ -203,7 +203,33 @@ def _populate(base_url: str, admin: str, footage: Footage) -> dict[str, str]:
         assert job["state"] == "done", job
         (video,) = job["result"]["videos"]
         assert video["sightings_added"] > 0, job
+        r = client.post(
+            "/api/v1/site-plans",
+            data={"site": "market", **PLAN_SCALE},
+            files={"site_plan": ("market-plan.png", site_plan_png(), "image/png")},
+        )
+        assert r.status_code == 201, r.text
     return tokens
+
+
+PLAN_SIZE_PX = (1200, 800)
+PLAN_SCALE = {"metres_per_px": "0.1", "origin_x_px": "100", "origin_y_px": "700"}
+"""The market's plan: 120 m by 80 m; the café camera (60, 0 m) at pixel (700, 700)."""
+
+
+def site_plan_png() -> bytes:
+    """A drawn floor plan of the market square: outer walls, stalls, the café's counter."""
+    width, height = PLAN_SIZE_PX
+    img = np.full((height, width, 3), 250, np.uint8)
+    cv2.rectangle(img, (20, 20), (width - 20, height - 20), (60, 60, 60), 6)
+    for i in range(5):
+        x = 180 + 170 * i
+        cv2.rectangle(img, (x, 160), (x + 110, 300), (150, 120, 90), -1)
+    cv2.rectangle(img, (620, 600), (900, 660), (90, 90, 140), -1)
+    cv2.putText(img, "Market square", (60, 90), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (40, 40, 40), 2)
+    ok, data = cv2.imencode(".png", img)
+    assert ok
+    return data.tobytes()
 
 
 @pytest.fixture(scope="session")

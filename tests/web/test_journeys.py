@@ -97,6 +97,8 @@ def test_admin_adds_a_camera_and_uploads_footage(web: Web) -> None:
     )
     web.shot("job-done")
     assert handle.json_value() == "done", progress.inner_text()
+    # The upload's "Uploading the file…" line is gone once the upload is.
+    expect(page.locator("#footage-busy")).to_be_hidden()
 
 
 def test_investigator_opens_a_case_traces_and_downloads_the_report(web: Web) -> None:

@@ -224,6 +224,14 @@ def test_unblurring_needs_a_reason(site: WebSite, investigator: tuple[TestClient
     )
     assert r.status_code == 422
     assert "needs a reason" in r.text and 'data-testid="form-error"' in r.text
+    # From the page's script: the message alone, where the export's progress would show.
+    part = client.post(
+        f"/cases/{site.case_id}/evidence",
+        data={"csrf_token": csrf, "unblur": "contact-2", "reason": ""},
+        headers={**HTML, "HX-Request": "true"},
+    )
+    assert part.status_code == 422 and "<html" not in part.text
+    assert part.text.strip().startswith('<p class="form-error"') and "needs a reason" in part.text
 
 
 def test_a_trace_from_the_page_runs_as_a_job_then_shows_its_results(

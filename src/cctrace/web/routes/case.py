@@ -117,9 +117,7 @@ def run_trace(
         if isinstance(exc, NotFoundError) and exc.field is None:
             raise
         if _is_htmx(request):
-            return web.templates.response(
-                request, "trace_error.html.j2", status=422, signed=signed, trace_error=exc.message
-            )
+            return _form_error(request, web, signed, f"The trace did not run: {exc.message}")
         page = _load(signed.ctx, case_id)
         return _page(request, web, signed, page, status=422, trace_error=exc.message)
     runner = web.runner()
@@ -146,6 +144,8 @@ def start_evidence(
     except InputError as exc:
         if isinstance(exc, NotFoundError) and exc.field is None:
             raise
+        if _is_htmx(request):  # said where the job's progress would have shown
+            return _form_error(request, web, signed, f"Nothing was exported: {exc.message}")
         key = "unblur_error" if contact is not None or why is not None else "evidence_error"
         page = _load(signed.ctx, case_id)
         return _page(request, web, signed, page, status=422, **{key: exc.message})
@@ -156,6 +156,12 @@ def start_evidence(
         job = jobs.get_job(signed.ctx, started.job_id)
         return _job(request, web, signed, case_id, job)
     return RedirectResponse(f"/cases/{case_id}?job={started.job_id}#evidence", status_code=303)
+
+
+def _form_error(request: Request, web: WebDep, signed: Signed, message: str) -> Response:
+    return web.templates.response(
+        request, "form_error.html.j2", status=422, signed=signed, message=message
+    )
 
 
 def _job(request: Request, web: WebDep, signed: Signed, case_id: str, job: JobOut) -> Response:
