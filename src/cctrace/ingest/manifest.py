@@ -19,6 +19,21 @@ COLUMNS = ("path", "camera_id", "start")
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The readable rows, and what is wrong with the others (checked before any work)."""
+
+    path: Path
+    rows: list[ManifestRow]
+    problems: list[RowProblem]
+
+
+@dataclass(frozen=True)
 class ManifestRow:
     line: int
     """Line number in the file (the header is line 1)."""
@@ -27,8 +42,9 @@ class ManifestRow:
     start_utc: datetime | None
 
 
-def read_manifest(manifest: Path) -> list[ManifestRow]:
-    """The rows of a manifest; InputError naming every bad line (and what to write)."""
+def read_manifest(manifest: Path) -> Manifest:
+    """The rows of a manifest and the problems of its bad rows (by line). InputError if
+    the file itself cannot be read or its header is wrong."""
     try:
         text = manifest.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -54,45 +70,44 @@ def read_manifest(manifest: Path) -> list[ManifestRow]:
             "manifest",
         )
     rows: list[ManifestRow] = []
-    problems: list[str] = []
+    problems: list[RowProblem] = []
     for n, raw in enumerate(reader, start=2):
         values = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if None in raw:
-            problems.append(f"line {n}: more values than columns")
+            problems.append(RowProblem(n, "more values than columns"))
             continue
         if not any(values.values()):
             continue  # a blank line
         path_text, camera = values.get("path", ""), values.get("camera_id", "")
         if not path_text:
-            problems.append(f"line {n}: no path")
+            problems.append(RowProblem(n, "no path"))
             continue
         if not camera:
-            problems.append(f"line {n}: no camera_id for {path_text}")
+            problems.append(RowProblem(n, f"no camera_id for {path_text}"))
             continue
         start = None
         if values.get("start"):
             try:
                 start = parse_start(values["start"])
             except InputError as exc:
-                problems.append(f"line {n}: {exc.message}")
+                problems.append(RowProblem(n, exc.message))
                 continue
         path = Path(path_text).expanduser()
         rows.append(
             ManifestRow(n, path if path.is_absolute() else manifest.parent / path, camera, start)
         )
-    if problems:
-        raise_rows(manifest, problems)
-    if not rows:
+    if not rows and not problems:
         raise InputError(
             f"manifest {manifest} lists no video; add rows path,camera_id,start", "manifest"
         )
-    return rows
+    return Manifest(manifest, rows, problems)
 
 
-def raise_rows(manifest: Path, problems: list[str]) -> None:
-    """One InputError listing every bad row; nothing is ingested."""
+def raise_rows(manifest: Path, problems: list[RowProblem]) -> None:
+    """One InputError listing every bad row by line; nothing is ingested."""
+    lines = [f"line {p.line}: {p.message}" for p in sorted(problems, key=lambda p: p.line)]
     raise InputError(
         f"manifest {manifest}: {len(problems)} bad row(s), nothing was ingested; fix them and "
-        "run again:\n  " + "\n  ".join(problems),
+        "run again:\n  " + "\n  ".join(lines),
         "manifest",
     )

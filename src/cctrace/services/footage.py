@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cctrace.core.errors import InputError
 from cctrace.ingest.distributed import ProcessRunner, RayRunner, Runner
-from cctrace.ingest.manifest import ManifestRow, raise_rows, read_manifest
+from cctrace.ingest.manifest import ManifestRow, RowProblem, raise_rows, read_manifest
 from cctrace.ingest.mot_export import export_mot
 from cctrace.ingest.pipeline import (
     IngestOptions,
@@ -143,22 +143,25 @@ def ingest_manifest(
     authorize(ctx, "add_footage")
     store = ctx.store
     store.check_writable()
-    rows = read_manifest(manifest)
+    listed = read_manifest(manifest)
     now = datetime.now(UTC)
     prepared = []
-    problems: list[str] = []
-    for row in rows:
+    problems = list(listed.problems)
+    for row in listed.rows:
         try:
             prepared.append((row, prepare(store, row.path, row.camera_id, row.start_utc, now)))
         except InputError as exc:
-            problems.append(f"line {row.line}: {exc.message}")
+            problems.append(RowProblem(row.line, exc.message))
     first: dict[str, tuple[ManifestRow, PreparedVideo]] = {}
     for row, p in prepared:
         row0, p0 = first.setdefault(p.video_id, (row, p))
         if p0.camera_id != p.camera_id:
             problems.append(
-                f"line {row.line}: {row.path} has the same content as line {row0.line} "
-                f"({row0.path}) but names camera {p.camera_id!r}, not {p0.camera_id!r}"
+                RowProblem(
+                    row.line,
+                    f"{row.path} has the same content as line {row0.line} ({row0.path}) "
+                    f"but names camera {p.camera_id!r}, not {p0.camera_id!r}",
+                )
             )
     if problems:
         raise_rows(manifest, problems)
