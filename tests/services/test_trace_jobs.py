@@ -48,13 +48,18 @@ def test_a_trace_reports_its_stages_in_order(store: Store) -> None:
     case_id = _open_case_p(store, ctx)
     heard: list[tuple[str, float]] = []
     traces.trace(ctx, [case_id], None, progress=lambda stage, done: heard.append((stage, done)))
-    assert [s for s, _ in heard] == [
+    stages = [s for s, _ in heard]
+    # The face search tells each day of the case's window (the morning is one day).
+    assert stages == [
         "searching the footage for the patient's face",
+        "searching the footage for the patient's face, day 1 of 1",
+        "following the patient across cameras by appearance",
+        "following the patient's tracks",
         "building the route",
         "reading who else was at each stay",
         "measuring distances to the contacts",
         "saving the trace",
-    ]
+    ], stages
     fractions = [d for _, d in heard]
     assert fractions == sorted(fractions) and fractions[0] > 0 and fractions[-1] < 1
 

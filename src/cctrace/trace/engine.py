@@ -9,7 +9,7 @@ result does not depend on what else was in the batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from cctrace.config import Policy
 from cctrace.store.repository import Store
@@ -25,12 +25,9 @@ from cctrace.trace.search import (
     find_patient_sightings,
 )
 from cctrace.trace.settings import TraceSettings
-from cctrace.trace.types import CaseQuery, TraceResult
+from cctrace.trace.types import CaseQuery, Progress, TraceResult
 
 __all__ = ["Progress", "TraceSettings", "trace_cases"]
-
-Progress = Callable[[str, float], None]
-"""Told (stage in words, fraction of the batch done) as a trace moves on: a job shows it."""
 
 
 def trace_cases(
@@ -61,6 +58,7 @@ def trace_cases(
         cameras=list(cameras.cameras.values()),
         pool=pool,
         thresholds=thresholds,
+        progress=tell,
     )
     tell("building the route", 0.55)
     routes = {

@@ -20,7 +20,7 @@ Every sighting any step sees is first clipped to its case's time window and regi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from statistics import NormalDist
@@ -46,7 +46,7 @@ from cctrace.trace.plausibility import (
     unit_rows,
 )
 from cctrace.trace.settings import FaceFusion, TraceSettings
-from cctrace.trace.types import CaseQuery, Evidence
+from cctrace.trace.types import CaseQuery, Evidence, Progress
 from cctrace.vision.appearance import (
     CNN_DIM,
     CNN_WEIGHT,
@@ -500,9 +500,13 @@ def face_search(
     scopes: Sequence[CaseScope],
     references: Sequence[NDArray[np.floating]],
     settings: TraceSettings,
+    on_day: Callable[[int, int], None] | None = None,
 ) -> tuple[list[list[ScoredSighting]], list[FaceThreshold]]:
     """Face-confirmed sightings of each case (same order as ``scopes``), by start time,
-    and the threshold each case's faces had to reach (`gallery_threshold`)."""
+    and the threshold each case's faces had to reach (`gallery_threshold`).
+
+    ``on_day(i, n)`` is told before the i-th of the n days is searched (a trace's progress:
+    in a large city the day-by-day search is most of the trace)."""
     case_queries = [reference_queries(r, settings.face_fusion) for r in references]
     if not case_queries:
         return [], []
@@ -515,7 +519,9 @@ def face_search(
     row_stats = [ScoreStats() for _ in range(len(stacked))]
     all_days = sorted(set().union(*case_days))
     index.prefetch(all_days)  # decrypted several at once, before the day-by-day search
-    for day in all_days:
+    for n, day in enumerate(all_days, 1):
+        if on_day is not None:
+            on_day(n, len(all_days))
         rows = [r for r in range(len(stacked)) if day in case_days[owner[r]]]
         matches, stats = index.search_with_stats(
             stacked[rows],
@@ -823,14 +829,23 @@ def find_patient_sightings(
     cameras: Sequence[CameraRecord] | None = None,
     pool: SightingPool | None = None,
     thresholds: dict[str, FaceThreshold] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, list[ScoredSighting]]:
     """Each case's sightings (face, then appearance, then track evidence), by start time.
 
     One index pass and shared store reads serve the whole batch; ``pool`` lets a caller
     reuse those reads for contacts. ``thresholds``, if given, receives each case's face
     threshold (what an investigator should know about how strict the search was).
+    ``progress`` hears the days of the face search and the steps after it (up to 0.5 of
+    the trace; `cctrace.trace.engine` tells the rest).
     """
     settings = settings or TraceSettings()
+    tell: Progress = progress or (lambda _stage, _done: None)
+
+    def on_day(n: int, days: int) -> None:
+        done = 0.02 + 0.38 * (n - 1) / days
+        tell(f"searching the footage for the patient's face, day {n} of {days}", done)
+
     ids = [q.case_id for q in queries]
     if len(set(ids)) != len(ids):
         raise InputError("each case may appear only once in a batch trace")
@@ -838,7 +853,7 @@ def find_patient_sightings(
     pool = pool or SightingPool(store)
     camera_map = CameraMap(store.list_cameras() if cameras is None else cameras)
     faces, used = face_search(
-        store, index, scopes, [q.reference_embeddings for q in queries], settings
+        store, index, scopes, [q.reference_embeddings for q in queries], settings, on_day
     )
     if thresholds is not None:
         thresholds.update((q.case_id, t) for q, t in zip(queries, used, strict=True))
@@ -847,6 +862,7 @@ def find_patient_sightings(
     ]
 
     # Appearance: only from face-confirmed seeds, so a look-alike never seeds another.
+    tell("following the patient across cameras by appearance", 0.42)
     windows_of = [
         appearance_windows(scope, [f.sighting for f in seeds], camera_map, settings)
         for scope, seeds in zip(scopes, faces, strict=True)
@@ -863,6 +879,7 @@ def find_patient_sightings(
             case[s.sighting.sighting_id] = s
 
     # Track: grow from what is new each round until nothing joins.
+    tell("following the patient's tracks", 0.48)
     frontier = [list(case.values()) for case in found]
     while any(frontier):
         windows_of = [

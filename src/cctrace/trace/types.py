@@ -5,6 +5,7 @@ Times are UTC epoch seconds (float); distances metres; exposures seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,3 +80,8 @@ class TraceResult:
     """The face similarity this case's sightings had to reach: the configured threshold,
     raised for a large gallery (`TraceSettings.face_chance_matches`)."""
     faces_searched: int = 0
+
+
+Progress = Callable[[str, float], None]
+"""Told (a stage in words, the fraction of the trace done) as a trace moves on: a trace
+run as a job shows both on the page."""
