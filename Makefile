@@ -35,8 +35,16 @@ typecheck: $(VENV)/.installed
 browser-deps:
 	bash tools/web/install_chromium.sh
 
+# The whole suite, with a throwaway PostgreSQL server for the tests that run on both
+# databases (tools/pg/pg_throwaway.sh: installs Debian's postgresql if missing, needs
+# root or sudo; the server and its folder are removed at the end, pass or fail).
 unit: setup browser-deps
-	$(BIN)/pytest
+	bash tools/pg/pg_throwaway.sh $(BIN)/pytest
+
+# Only the PostgreSQL variants (marker postgres), against a throwaway server.
+.PHONY: postgres
+postgres: setup
+	bash tools/pg/pg_throwaway.sh $(BIN)/pytest -m postgres
 
 # The browser suite alone (also part of `unit`). Screenshots go to $CCTRACE_TEST_ARTEFACTS
 # if set, else under

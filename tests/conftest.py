@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from tests.backends import PG_URL_ENV, Backend
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -53,3 +57,23 @@ def grace_hopper_path() -> Path:
     import matplotlib.cbook as cbook
 
     return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """The database under test; fixtures that make a data folder take it, so the tests
+    built on them run on SQLite and on PostgreSQL (see tests/backends.py)."""
+    if request.param == "sqlite":
+        yield Backend("sqlite")
+        return
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        pytest.skip(
+            f"no PostgreSQL server: set {PG_URL_ENV}, or run the suite through "
+            "tools/pg/pg_throwaway.sh (as `make test` does)"
+        )
+    pg = Backend("postgres", url)
+    yield pg
+    pg.drop_all()

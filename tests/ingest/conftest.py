@@ -1,12 +1,13 @@
-"""A fresh data folder with one camera, and short clips of the shared video."""
+"""A fresh data folder with one camera (on SQLite and on PostgreSQL: the ``backend``
+fixture), and short clips of the shared video."""
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from cctrace.video.clips import make_clip
+from tests.backends import Backend, dump_rows
 
 CCTRACE = [sys.executable, "-m", "cctrace"]
 
@@ -38,17 +40,18 @@ class Env:
         return json.loads(self.cli(*args, "--json").stdout)
 
     def db_dump(self) -> list[str]:
-        """Every row of the database as SQL text: equal dumps mean an unchanged database.
+        """Every row of the database as text: equal dumps mean an unchanged database.
 
         The audit log is left out: every attempt, failed ones too, is rightly logged."""
-        with sqlite3.connect(self.home / "cctrace.db") as conn:
-            return [line for line in conn.iterdump() if not line.startswith('INSERT INTO "audit"')]
+        return dump_rows(self.home)
 
 
-def new_env(root: Path) -> Env:
+def new_env(root: Path, database_url: str | None = None) -> Env:
+    """``cctrace init`` (with ``--database-url`` when given) and camera ``lobby``."""
     home = root / "home"
+    url = [] if database_url is None else ["--database-url", database_url]
     result = subprocess.run(
-        [*CCTRACE, "init", "--home", str(home), "--json"],
+        [*CCTRACE, "init", "--home", str(home), *url, "--json"],
         capture_output=True,
         text=True,
         check=True,
@@ -71,8 +74,10 @@ def new_env(root: Path) -> Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> Env:
-    return new_env(tmp_path)
+def env(tmp_path: Path, backend: Backend) -> Iterator[Env]:
+    url = backend.new_database_url()
+    yield new_env(tmp_path, url)
+    backend.drop(url)
 
 
 @pytest.fixture(scope="session")

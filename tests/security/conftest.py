@@ -16,7 +16,6 @@ suite fast on two cores:
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import traceback
 from collections.abc import Iterator, Mapping
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from cctrace.cli import app
@@ -34,6 +34,7 @@ from cctrace.store.camera_import import camera_record
 from cctrace.store.home import Home, init_home
 from cctrace.store.records import Role
 from cctrace.store.repository import Store
+from tests.backends import Backend
 from tests.ingest.conftest import CCTRACE, Env
 
 ROLES: tuple[Role, ...] = ("admin", "investigator", "supervisor", "auditor", "ingest")
@@ -127,10 +128,15 @@ class SecEnv(Env):
 
     def audit_rows(self) -> list[tuple[str, str, str, str | None, str]]:
         """(actor, role, action, case, outcome) of every audit entry, oldest first."""
-        with sqlite3.connect(self.home / "cctrace.db") as conn:
-            return list(
-                conn.execute("SELECT actor, role, action, case_id, outcome FROM audit ORDER BY seq")
-            )
+        engine = create_engine(Home.at(self.home, env={}).database_url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT actor, role, action, case_id, outcome FROM audit ORDER BY seq")
+                )
+                return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        finally:
+            engine.dispose()
 
     def files(self) -> set[str]:
         """Every file name under the data folder and the scratch folder (SQLite's own

@@ -1,9 +1,9 @@
-"""Fixtures for the store: a real data folder (SQLite, key, index) in a temporary directory."""
+"""Fixtures for the store: a real data folder (database, key, index) in a temporary
+directory, on SQLite and on PostgreSQL (the ``backend`` fixture, tests/backends.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,23 +15,27 @@ from cctrace.core.types import Sighting
 from cctrace.store.home import Home, InitResult, init_home
 from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store
+from tests.backends import Backend, clone_home
 
 T0 = datetime(2024, 3, 5, 9, 0, tzinfo=UTC).timestamp()  # a Tuesday morning, UTC
 VIDEO_ID = "ab" * 32
 
 
 @pytest.fixture(scope="session")
-def _template(tmp_path_factory: pytest.TempPathFactory) -> InitResult:
-    return init_home(tmp_path_factory.mktemp("template") / "home", env={})
+def _template(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> InitResult:
+    root = tmp_path_factory.mktemp(f"template-{backend.name}") / "home"
+    return init_home(root, env={}, database_url=backend.new_database_url())
 
 
 @pytest.fixture
-def initialised(_template: InitResult, tmp_path: Path) -> InitResult:
+def initialised(_template: InitResult, tmp_path: Path, backend: Backend) -> Iterator[InitResult]:
     """A freshly initialised home: a copy of one made once per session (argon2 and the
-    migrations take most of a second; the copy keeps file modes)."""
+    migrations take most of a second; the copy keeps file modes; on PostgreSQL the
+    server copies the template's database)."""
     root = tmp_path / "home"
-    shutil.copytree(_template.home.root, root)
-    return dataclasses.replace(_template, home=Home.at(root, env={}))
+    url = clone_home(backend, _template.home.root, root)
+    yield dataclasses.replace(_template, home=Home.at(root, env={}))
+    backend.drop(url)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from cctrace.store.home import InitResult
 from cctrace.store.records import CameraRecord, User, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import FlatFaceIndex
+from tests.backends import dump_rows
 from tests.store.bytescan import blobs, found, tail
 from tests.store.conftest import T0, VIDEO_ID, embedding, make_sighting
 
@@ -243,11 +243,7 @@ def test_purges_do_not_run_concurrently(
 
 
 def _dump(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return [line for line in conn.iterdump() if not line.startswith('INSERT INTO "audit"')]
-    finally:
-        conn.close()
+    return dump_rows(db.parent)
 
 
 def test_overwrite_and_unlink_zeroes_every_byte_before_removing(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from cctrace.store.home import Home, InitResult, init_home, resolve_home
 from cctrace.store.models import Base
 from cctrace.store.records import CameraRecord
 from cctrace.store.repository import Store
+from tests.backends import Backend, sqlite_only
 
 
 def test_init_creates_folder_key_database_and_admin(tmp_path: Path) -> None:
@@ -118,7 +119,8 @@ def test_database_url_is_a_setting(tmp_path: Path) -> None:
     assert not result.home.db_path.exists()
 
 
-def test_sqlite_pragmas(initialised: InitResult) -> None:
+def test_sqlite_pragmas(initialised: InitResult, backend: Backend) -> None:
+    sqlite_only(backend, "the pragmas set on every SQLite connection")
     engine = db.make_engine(initialised.home.database_url)
     try:
         with engine.connect() as conn:
@@ -136,7 +138,7 @@ def test_sqlite_pragmas(initialised: InitResult) -> None:
     }
 
 
-def test_migrations_match_the_models(initialised: InitResult) -> None:
+def test_migrations_match_the_models(initialised: InitResult, backend: Backend) -> None:
     engine = db.make_engine(initialised.home.database_url)
     try:
         with engine.connect() as conn:
@@ -145,6 +147,8 @@ def test_migrations_match_the_models(initialised: InitResult) -> None:
     finally:
         engine.dispose()
     assert diff == []
+    if backend.is_postgres:
+        return
     # Plain sqlite3 sees the tables too (nothing hidden in an attached file).
     with sqlite3.connect(initialised.home.db_path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}

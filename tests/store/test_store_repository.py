@@ -13,6 +13,7 @@ from cctrace.store.home import InitResult
 from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import FlatFaceIndex
+from tests.backends import server_files
 from tests.store.conftest import T0, VIDEO_ID, make_sighting
 
 
@@ -149,7 +150,10 @@ def test_no_biometric_bytes_in_clear_on_disk(
     assert index.count(utc_day(T0)) == 3
     files = [p for p in initialised.home.root.rglob("*") if p.is_file()]
     assert any(p.name.endswith(".seg") for p in files)
-    blob = b"".join(p.read_bytes() for p in files)  # database, its WAL, index segments
+    # The database (its file and WAL, or on PostgreSQL the server's files and WAL) and
+    # the index segments.
+    files += server_files(initialised.home.root, wal=True)
+    blob = b"".join(p.read_bytes() for p in files)
     for s in batch:
         assert s.face_embedding is not None and s.appearance is not None
         assert s.thumbnail_jpeg is not None

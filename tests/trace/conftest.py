@@ -1,5 +1,6 @@
-"""Fixtures: the scripted morning of `tests.trace.scenario` in a real data folder (SQLite,
-key, encrypted face index), built once per session and only read by the tests."""
+"""Fixtures: the scripted morning of `tests.trace.scenario` in a real data folder (SQLite
+or PostgreSQL: the ``backend`` fixture; key, encrypted face index), built once per
+session and backend and only read by the tests."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cctrace.store.home import Home, init_home
 from cctrace.store.records import VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import FlatFaceIndex
+from tests.backends import Backend
 from tests.trace.helpers import video_of
 from tests.trace.scenario import CAMERAS, DAY_S, scenario
 
@@ -24,8 +26,9 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    home = init_home(tmp_path_factory.mktemp("trace") / "home", env={}).home
+def world(tmp_path_factory: pytest.TempPathFactory, backend: Backend) -> World:
+    root = tmp_path_factory.mktemp(f"trace-{backend.name}") / "home"
+    home = init_home(root, env={}, database_url=backend.new_database_url()).home
     sightings = scenario()
     with Store.open(home) as store:
         store.add_cameras(CAMERAS)

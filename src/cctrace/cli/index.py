@@ -45,11 +45,23 @@ if TYPE_CHECKING:
     from cctrace.store.records import ResealCounts
 
 
-def init(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+DatabaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Keep the data in this database, e.g. postgresql+psycopg://user@host/cctrace "
+        "(recorded in the data folder for every later command; default: SQLite in the folder)",
+    ),
+]
+
+
+def init(
+    home: HomeOpt = None, database_url: DatabaseUrlOpt = None, json_out: JsonOpt = False
+) -> None:
     """Create the data folder, database, encryption key and first admin account."""
     from cctrace.store.home import init_home, resolve_home
 
-    result = run(lambda: init_home(resolve_home(home)))
+    result = run(lambda: init_home(resolve_home(home), database_url=database_url))
     filled = run(lambda: _fill_upgrade(result.home))
     out = InitOut(
         home=str(result.home.root), admin_token=result.admin_token, created=result.created

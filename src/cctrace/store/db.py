@@ -48,9 +48,16 @@ class WalBusyError(Exception):
     """Another connection kept the write-ahead log from being emptied."""
 
 
-def wipe_free_space(engine: Engine, attempts: int = 5) -> None:
-    """Leave no copy of deleted rows in a SQLite database's files (no-op elsewhere).
+def wipe_free_space(engine: Engine, tables: tuple[str, ...], attempts: int = 5) -> None:
+    """Leave no copy of deleted rows in the database's files.
 
+    PostgreSQL: a DELETE or UPDATE leaves the old row versions in the table's pages (and a
+    plain VACUUM only marks them free), so each of ``tables`` is rewritten by VACUUM FULL
+    into a new file with its indexes and TOAST, and the old files are removed. It holds
+    an exclusive lock on each table while it runs. Copies in WAL archives, replicas and
+    backups are the DBA's (docs/security.md).
+
+    SQLite:
     ``secure_delete`` zeroes deleted cells in the pages it rewrites, but older copies
     of those pages remain in the write-ahead log until a checkpoint, and free pages
     in the file until a VACUUM. So: checkpoint and truncate the log, VACUUM (which
@@ -58,6 +65,9 @@ def wipe_free_space(engine: Engine, attempts: int = 5) -> None:
     `WalBusyError` when a reader kept the log from being emptied after ``attempts``
     tries (each waits up to the busy timeout); a later call finishes the job.
     """
+    if engine.dialect.name == "postgresql":
+        rewrite_tables(engine, tables)
+        return
     if engine.dialect.name != "sqlite":
         return
     raw = engine.raw_connection()
@@ -69,6 +79,18 @@ def wipe_free_space(engine: Engine, attempts: int = 5) -> None:
         _checkpoint(conn, attempts)
     finally:
         raw.close()
+
+
+def rewrite_tables(engine: Engine, tables: tuple[str, ...]) -> None:
+    """PostgreSQL: rewrite ``tables`` (VACUUM FULL), so that row versions an UPDATE or
+    DELETE left behind leave the files; no-op on SQLite, whose ``secure_delete`` zeroes
+    what it replaces."""
+    if engine.dialect.name != "postgresql":
+        return
+    # VACUUM cannot run inside a transaction block.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.exec_driver_sql(f'VACUUM (FULL) "{table}"')
 
 
 def _checkpoint(conn: sqlite3.Connection, attempts: int) -> None:

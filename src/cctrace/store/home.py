@@ -1,6 +1,9 @@
 """The data folder ("home"): database, key, vector index and exports under one root.
 
-    <root>/cctrace.db             SQLite database (unless CCTRACE_DATABASE_URL says otherwise)
+    <root>/cctrace.db             SQLite database (unless the database URL names another)
+    <root>/database.url           the database URL given to `cctrace init --database-url`
+                                  (mode 0600: it may hold a password); $CCTRACE_DATABASE_URL
+                                  overrides it
     <root>/keys/master.key        32-byte AES key, mode 0600, folder 0700
     <root>/keys/next.key          the new key while `cctrace keys rotate` runs
     <root>/index/faces/<day>/     encrypted vector index segments, one folder per UTC day
@@ -19,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, make_url, select
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from cctrace.core.errors import InputError
@@ -30,7 +34,9 @@ from cctrace.store.users import create_user, has_users
 
 HOME_ENV = "CCTRACE_HOME"
 DATABASE_URL_ENV = "CCTRACE_DATABASE_URL"
+DATABASE_URL_FILE = "database.url"
 ADMIN_NAME = "admin"
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,22 @@ class Home:
 
     @classmethod
     def at(cls, root: Path, env: Mapping[str, str] | None = None) -> Home:
-        """The home at ``root``; the database URL comes from ``CCTRACE_DATABASE_URL`` if set."""
+        """The home at ``root``. Its database URL: ``$CCTRACE_DATABASE_URL`` if set, else
+        the one `init --database-url` recorded in ``<root>/database.url``, else SQLite in
+        the folder. Every command and ``cctrace serve`` open the home through here."""
         env = os.environ if env is None else env
         root = root.expanduser().absolute()
-        url = env.get(DATABASE_URL_ENV) or f"sqlite:///{root / 'cctrace.db'}"
+        url = env.get(DATABASE_URL_ENV) or _recorded_url(root) or f"sqlite:///{root / 'cctrace.db'}"
         return cls(root, url)
+
+    @property
+    def database_url_path(self) -> Path:
+        return self.root / DATABASE_URL_FILE
+
+    @property
+    def database_label(self) -> str:
+        """The database URL with any password hidden, for messages."""
+        return safe_url(self.database_url)
 
     @property
     def db_path(self) -> Path:
@@ -116,9 +133,75 @@ def resolve_home(explicit: Path | None, env: Mapping[str, str] | None = None) ->
     return Path(platformdirs.user_data_dir("cctrace")) / "home"
 
 
-def init_home(root: Path, env: Mapping[str, str] | None = None) -> InitResult:
-    """Create the data folder, key, schema and first admin; on a second run, change nothing."""
+def safe_url(url: str) -> str:
+    """``url`` as a person may read it: the password, if any, replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable database URL)"
+
+
+def check_database_url(url: str) -> str:
+    """``url`` if cctrace can use it; InputError saying what to give otherwise."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"database URL {url!r} is not a URL: give e.g. "
+            "postgresql+psycopg://user@host:5432/cctrace or sqlite:////path/cctrace.db"
+        ) from None
+    if parsed.get_backend_name() not in SUPPORTED_DIALECTS:
+        raise InputError(
+            f"database URL {safe_url(url)} names {parsed.get_backend_name()}: cctrace runs on "
+            "SQLite or PostgreSQL (postgresql+psycopg://user@host:5432/cctrace)"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise InputError(
+            f"database URL {safe_url(url)} names the driver {parsed.get_driver_name()}: "
+            "cctrace uses psycopg 3, so write postgresql+psycopg://..."
+        )
+    return url
+
+
+def _recorded_url(root: Path) -> str | None:
+    try:
+        return (root / DATABASE_URL_FILE).read_text().strip() or None
+    except (FileNotFoundError, NotADirectoryError):  # no folder yet: init will say so
+        return None
+
+
+def _refuse_repoint(root: Path, url: str) -> None:
+    """InputError if the folder already keeps its data in another database."""
+    recorded = _recorded_url(root)
+    if (recorded is None and not (root / "cctrace.db").exists()) or recorded == url:
+        return
+    was = safe_url(recorded) if recorded is not None else f"SQLite in {root / 'cctrace.db'}"
+    raise InputError(
+        f"{root} already keeps its data in {was}; cctrace will not point it at "
+        f"{safe_url(url)}: use another --home for the new database"
+    )
+
+
+def _record_url(home: Home) -> None:
+    """Write ``database.url`` (0600: it may hold a password) unless it is there."""
+    if _recorded_url(home.root) == home.database_url:
+        return
+    fd = os.open(home.database_url_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(home.database_url + "\n")
+
+
+def init_home(
+    root: Path, env: Mapping[str, str] | None = None, database_url: str | None = None
+) -> InitResult:
+    """Create the data folder, key, schema and first admin; on a second run, change nothing
+    (but upgrade the schema). ``database_url`` (`init --database-url`) is recorded in the
+    folder, so every later command opens that database."""
     home = Home.at(root, env)
+    if database_url is not None:
+        _refuse_repoint(home.root, check_database_url(database_url))
+        home = Home(home.root, database_url)
+    check_database_url(home.database_url)
     made = _make_folders(home)
     try:
         engine = db.make_engine(home.database_url)
@@ -134,6 +217,15 @@ def init_home(root: Path, env: Mapping[str, str] | None = None) -> InitResult:
                 token = None if has_users(session) else create_user(session, ADMIN_NAME, "admin")
         finally:
             engine.dispose()
+        if database_url is not None:  # last: a failed init leaves no pointer behind
+            _record_url(home)
+    except OperationalError as exc:
+        _remove_made(made)
+        raise InputError(
+            f"cannot reach the database {home.database_label}: "
+            f"{str(exc.orig).strip().splitlines()[0] if exc.orig else exc}; "
+            f"start it or fix the URL (--database-url or {DATABASE_URL_ENV})"
+        ) from None
     except OSError as exc:
         _remove_made(made)
         raise InputError(

@@ -11,10 +11,12 @@ Key rotation (`rotate_keys`), resumable at every step:
    sealed with another key is rewritten as one new segment, and the old ones wiped.
 3. A check pass counts blobs and segments under any other key; a writer that still used
    the old key meanwhile is caught here and the pass repeats.
-4. Only then is the old key destroyed (overwritten, fsynced, unlinked) and ``next.key``
+4. On PostgreSQL the tables of sealed blobs are rewritten (VACUUM FULL): the row versions
+   the re-encryption replaced would otherwise stay in their pages.
+5. Only then is the old key destroyed (overwritten, fsynced, unlinked) and ``next.key``
    renamed to ``master.key``.
 
-A crash anywhere leaves both keys (or, after 4 began, the new key alone) and readable
+A crash anywhere leaves both keys (or, after 5 began, the new key alone) and readable
 data; rerunning finishes the job.
 """
 
@@ -124,6 +126,7 @@ def rotate_keys(
                 "process started before the rotation is still writing with it; stop it, "
                 "then run `cctrace keys rotate` again (both keys are kept until then)"
             )
+        store.rewrite_sealed_tables()
         # Everything is under the new key: destroy the old one, then promote the new.
         overwrite_and_unlink(files.master)
         _fsync_dir(files.master.parent)

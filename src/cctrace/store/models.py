@@ -232,6 +232,17 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditAnchorRow(Base):
+    """The audit chain's head (one row, ``id`` 1) where every host sees it: used on
+    PostgreSQL; SQLite keeps the ``audit.anchor`` file instead (schema 0012)."""
+
+    __tablename__ = "audit_anchor"
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer())
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class TraceRunRow(Base):
     """One saved trace of a case (schema 0009).
 

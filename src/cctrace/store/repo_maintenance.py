@@ -30,6 +30,8 @@ from cctrace.store.records import PurgeCounts, ResealCounts
 from cctrace.store.repo_settings import put_setting
 
 COLOUR_SKETCH_BACKFILL = "colour_sketch_backfill"  # setting: schema 0008 left rows to fill
+SEALED_TABLES = ("sightings", "case_references", "trace_runs")
+"""The tables holding encrypted biometrics or what was derived from them."""
 
 
 class MaintenanceRepo(StoreBase):
@@ -57,8 +59,13 @@ class MaintenanceRepo(StoreBase):
         return counts
 
     def wipe_free_space(self) -> None:
-        """Leave no copy of deleted rows in the database files (SQLite; see `db`)."""
-        db.wipe_free_space(self._engine)
+        """Leave no copy of deleted rows in the database files (see `db.wipe_free_space`)."""
+        db.wipe_free_space(self._engine, SEALED_TABLES)
+
+    def rewrite_sealed_tables(self) -> None:
+        """PostgreSQL: rewrite the tables of sealed blobs, so that the row versions a key
+        rotation replaced leave the files (see `db.rewrite_tables`); no-op on SQLite."""
+        db.rewrite_tables(self._engine, SEALED_TABLES)
 
     # -- key rotation --------------------------------------------------------------------
 

@@ -299,7 +299,12 @@ class SightingsRepo(StoreBase):
             with conn.begin():
                 _start_bounds(params, chunk, longest_in(conn))
                 query = _sketch_query(len(chunk), "id")
-                return [tuple(r) for r in conn.execute(query, params)]
+                rows = [tuple(r) for r in conn.execute(query, params)]
+            # In the window index's order, as SQLite returns them: PostgreSQL returns
+            # heap order, which an UPDATE or VACUUM FULL changes, and the trace's ties
+            # would follow it.
+            rows.sort(key=lambda r: (r[2], r[3], r[4], r[1]))
+            return rows
 
     def _blob_chunk(self, keys: Sequence[Any]) -> dict[Any, tuple[str, bytes | None]]:
         """Id and sealed appearance of rows by `_index_chunk` key."""

@@ -12,6 +12,8 @@ same batch again adds nothing.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
+
 from cctrace.core.errors import InputError
 from cctrace.store import db
 from cctrace.store.crypto import Cipher, KeyFiles
@@ -51,7 +53,15 @@ class Store(
             )
         cipher = Cipher.from_key_files(KeyFiles(home.key_path))
         engine = db.make_engine(home.database_url)
-        current, head = db.current_revision(engine), db.head_revision()
+        try:
+            current, head = db.current_revision(engine), db.head_revision()
+        except OperationalError as exc:
+            engine.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise InputError(
+                f"cannot reach the database of {home.root} ({home.database_label}): {reason}; "
+                f"start it, or fix {home.database_url_path} or $CCTRACE_DATABASE_URL"
+            ) from None
         if current != head:
             engine.dispose()
             raise InputError(
