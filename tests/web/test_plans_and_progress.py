@@ -76,6 +76,13 @@ def test_admin_uploads_a_site_plan_and_recalibrates_a_camera(web: Web) -> None:
     assert unlabelled(page) == []
     web.shot("camera-recalibrated")
 
+    # A tablet's width: the admin pages fit, nothing scrolls sideways.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    for path in ("/admin/cameras", "/admin/sites"):
+        web.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow} px too wide for a tablet"
+
 
 def test_a_trace_shows_its_progress_then_the_route_over_the_site_plan(web: Web) -> None:
     web.login("investigator")
@@ -115,7 +122,8 @@ def test_a_trace_shows_its_progress_then_the_route_over_the_site_plan(web: Web) 
     rows = web.testid("contact-row")
     expect(rows.first).to_be_visible()
     exposure = page.get_by_role("button", name="Exposure")
-    exposure.click()
+    exposure.focus()  # by the keyboard: a column heading is a button
+    page.keyboard.press("Enter")
     header = page.locator("th", has=exposure)
     expect(header).to_have_attribute("aria-sort", "descending")
     shown = [float(v or 0) for v in rows.evaluate_all("rs => rs.map(r => r.dataset.exposure)")]
@@ -135,3 +143,24 @@ def test_a_trace_shows_its_progress_then_the_route_over_the_site_plan(web: Web) 
     web.testid("close-case").click()
     expect(page.locator("main")).to_contain_text("reference face data")
     web.shot("close-confirmation")
+
+
+PAGES = {
+    "investigator": ("/cases", "/cases/new"),
+    "admin": (
+        "/admin/cameras",
+        "/admin/sites",
+        "/admin/footage",
+        "/admin/users",
+        "/admin/retention",
+    ),
+    "auditor": ("/audit/log",),
+}
+
+
+@pytest.mark.parametrize("role", sorted(PAGES))
+def test_every_field_of_every_page_has_a_label(web: Web, role: str) -> None:
+    web.login(role)
+    for path in PAGES[role]:
+        web.goto(path)
+        assert unlabelled(web.page) == [], path
