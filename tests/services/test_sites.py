@@ -125,7 +125,7 @@ def test_a_bad_image_is_refused_naming_the_file_and_nothing_is_stored(
     with pytest.raises(InputError) as err:
         sites.set_site_plan(ctx_of(store, env, "admin"), "clinic", path, name, 0.05)
     assert name in err.value.message and words in err.value.message, err.value.message
-    assert err.value.field == "file"
+    assert err.value.field == "site_plan"
     assert store.site_plans() == before
 
 

@@ -30,6 +30,7 @@ from cctrace.store.repository import Store
 from cctrace.trace.engine import TraceSettings
 from cctrace.trace.types import Contact, Encounter, Stay, TraceResult
 from tests.api.conftest import make_app
+from tests.cases import DIAGNOSIS_REF, approve, write_consent
 from tests.security.conftest import SecEnv, cheap_argon2, make_env
 
 HTML = {"accept": "text/html"}
@@ -123,6 +124,7 @@ def _open_case(store: Store, user_name: str, photo: Path, consent: Path, label: 
         f"{DAY}T23:59:00Z",
         label,
         photo_names=["patient.jpg"],
+        diagnosis_ref=DIAGNOSIS_REF,
     ).case_id
 
 
@@ -137,13 +139,14 @@ def site(
     (env.home / "uploads" / "requests").mkdir(parents=True, mode=0o700)
     photo = root / "patient.jpg"
     assert cv2.imwrite(str(photo), astronaut_bgr)
-    consent = root / "consent.pdf"
-    consent.write_bytes(b"%PDF-1.4 signed consent form scan")
+    consent = write_consent(root / "consent.pdf")
     with Store.open(Home.at(env.home, env={})) as store:
         store.add_camera(camera_record("cafe", "Clinic café", site="clinic", x_m=30.0, y_m=12.0))
         store.add_camera(camera_record("gate", "North gate", lat=48.1, lon=11.5))
         case_id = _open_case(store, "dr-kim", photo, consent, "ward 3")
         other = _open_case(store, "dr-kim", photo, consent, "to be closed")
+        for approved in (case_id, other):
+            approve(store, approved)  # a supervisor's four eyes (issue 16)
         user = next(u for u in store.list_users() if u.name == "dr-kim")
         ctx = Context(store, Principal(user, "web"))
         run = save_run(ctx, synthetic_result(case_id), get_policy("kdca-2022"), TraceSettings())

@@ -23,6 +23,7 @@ from cctrace.store.home import Home
 from cctrace.store.records import CaseExport
 from cctrace.store.repository import Store
 from tests.api.conftest import make_app, write_video
+from tests.cases import DIAGNOSIS_REF, consent_pdf
 from tests.security.conftest import cheap_argon2, make_env
 from tests.web_unit.conftest import DAY, HTML, WebSite, sign_in
 
@@ -37,6 +38,7 @@ def _case_form(
         "label": "web test",
         "consent_given_by": "the patient",
         "consent_date": DAY,
+        "diagnosis_ref": DIAGNOSIS_REF,
         "from": DAY,
         "from_time": "",
         "to": DAY,
@@ -68,8 +70,8 @@ def investigator(site: WebSite) -> tuple[TestClient, str]:
     [
         ("face", None, "no consent"),
         ("face", b"", "no consent"),
-        ("blank", b"%PDF-1.4 signed", "no face found"),
-        (None, b"%PDF-1.4 signed", "at least one reference photo"),
+        ("blank", consent_pdf(), "no face found"),
+        (None, consent_pdf(), "at least one reference photo"),
     ],
     ids=["no consent form", "an empty consent form", "a photo without a face", "no photo"],
 )
@@ -99,14 +101,15 @@ def test_opening_a_case_with_iso_dates_leads_to_its_page(
 ) -> None:
     client, csrf = investigator
     data, files = _case_form(
-        site, csrf, photo=site.astronaut_jpeg.read_bytes(), consent=b"%PDF-1.4 signed"
+        site, csrf, photo=site.astronaut_jpeg.read_bytes(), consent=consent_pdf()
     )
     r = client.post("/cases/new", data=data, files=files, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/cases/case-")
     page = client.get(r.headers["location"]).text
     # A window from a day to the same day is that whole day (UTC).
     assert f"{DAY} 00:00:00 UTC to {DAY} 23:59:59 UTC" in page
-    assert 'data-testid="not-traced"' in page
+    # A new case waits for a supervisor (issue 16) before it can be traced.
+    assert 'data-testid="case-pending"' in page and 'data-testid="trace-button"' not in page
     assert list((site.env.home / "uploads" / "requests").iterdir()) == []
 
 

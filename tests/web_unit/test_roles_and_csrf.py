@@ -15,9 +15,15 @@ from cctrace.store.repository import Store
 from tests.api.conftest import served_routes
 from tests.web_unit.conftest import HTML, WebSite, sign_in
 
-AREAS = {"/cases": "investigator", "/admin": "admin", "/audit": "auditor", "/ingest": "ingest"}
+AREAS = {
+    "/cases": "investigator",
+    "/admin": "admin",
+    "/review": "supervisor",
+    "/audit": "auditor",
+    "/ingest": "ingest",
+}
 PUBLIC = {("GET", "/"), ("POST", "/"), ("POST", "/logout"), ("HEAD", "/"), ("GET", "/static")}
-ROLES = ("investigator", "admin", "auditor", "ingest")
+ROLES = ("investigator", "admin", "supervisor", "auditor", "ingest")
 
 
 def _area(path: str) -> str | None:
@@ -129,7 +135,7 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(
         f"/cases/{site.other_case_id}/close", data={"csrf_token": other_csrf}, headers=headers
     )
     assert r.status_code == 403
-    assert "open" in client.get(f"/cases/{site.other_case_id}").text
+    assert 'data-status="approved"' in client.get(f"/cases/{site.other_case_id}").text
     assert csrf != other_csrf
 
 

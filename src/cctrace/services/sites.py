@@ -80,12 +80,14 @@ def read_plan_image(path: Path, name: str) -> tuple[bytes, str, int, int]:
     at that size."""
     size = path.stat().st_size
     if size == 0:
-        raise InputError(f"site plan {name} is empty: choose the PNG or JPEG file again", "file")
+        raise InputError(
+            f"site plan {name} is empty: choose the PNG or JPEG file again", "site_plan"
+        )
     if size > MAX_PLAN_BYTES:
         raise TooLargeError(
             f"site plan {name} is {size / 1e6:.1f} MB, over the {MAX_PLAN_BYTES // 2**20} MiB "
             "limit: export it smaller (a PNG of a few thousand pixels across is plenty)",
-            "file",
+            "site_plan",
         )
     data = path.read_bytes()
     dims: tuple[int, int] | None
@@ -99,22 +101,24 @@ def read_plan_image(path: Path, name: str) -> tuple[bytes, str, int, int]:
     else:
         raise InputError(
             f"site plan {name} is not a PNG or JPEG image: export the plan as PNG or JPEG",
-            "file",
+            "site_plan",
         )
     if dims is None or dims[0] <= 0 or dims[1] <= 0:
-        raise InputError(f"site plan {name}: the image header gives no size; is it cut?", "file")
+        raise InputError(
+            f"site plan {name}: the image header gives no size; is it cut?", "site_plan"
+        )
     if dims[0] * dims[1] > MAX_PLAN_PIXELS:
         raise InputError(
             f"site plan {name} is {dims[0]} x {dims[1]} pixels, over "
             f"{MAX_PLAN_PIXELS // 1_000_000} million: export it at a lower resolution",
-            "file",
+            "site_plan",
         )
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if decoded is None or (decoded.shape[1], decoded.shape[0]) != dims:
         raise InputError(
             f"site plan {name} could not be decoded as {media_type.split('/')[1].upper()}: "
             "the file is damaged or cut; export it again",
-            "file",
+            "site_plan",
         )
     return data, media_type, dims[0], dims[1]
 

@@ -226,7 +226,6 @@ async def upload_site_plan(request: Request, web: WebDep, signed: AdminDep) -> R
             upload = listed[0]
             site = await run_in_threadpool(_set_plan, signed.ctx, values, upload.path, upload.name)
     except InputError as exc:
-        field = "site_plan" if exc.field == "file" else exc.field or ""
         return await run_in_threadpool(
             partial(
                 _sites_page,
@@ -236,7 +235,7 @@ async def upload_site_plan(request: Request, web: WebDep, signed: AdminDep) -> R
                 status=422,
                 values=values,
                 error=exc.message,
-                error_field=field,
+                error_field=exc.field or "",
             )
         )
     return RedirectResponse(f"/admin/sites?stored={quote(site)}", status_code=303)
