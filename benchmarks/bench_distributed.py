@@ -80,6 +80,19 @@ def closeness(whole: list[Sighting], split: list[Sighting]) -> str:
         and w.face_count == s.face_count
         for w, s in pairs
     )
+    for w, s in pairs:
+        cosine = (
+            f"{float(np.dot(w.face_embedding, s.face_embedding)):.4f}"
+            if w.face_embedding is not None and s.face_embedding is not None
+            else "-"
+        )
+        print(
+            f"    {w.sighting_id[-6:]} / {s.sighting_id[-6:]}: "
+            f"{w.t_start_s % 3600:7.2f}-{w.t_end_s % 3600:7.2f} s / "
+            f"{s.t_start_s % 3600:7.2f}-{s.t_end_s % 3600:7.2f} s, path points "
+            f"{len(w.path_t_s)} / {len(s.path_t_s)}, faces {w.face_count} / {s.face_count}, "
+            f"face cosine {cosine}"
+        )
     return (
         f"sightings whole {len(whole)}, split {len(split)}; matched {len(pairs)}, "
         f"identical (id, path times, faces) {identical}; largest start difference "
@@ -143,7 +156,8 @@ def main() -> None:
         for label, wall_s, found in runs:
             print(f"  {label:34s} {wall_s:7.1f} s  x{base / wall_s:.2f}  {len(found)} sightings")
         for label, _, found in runs[1:]:
-            print(f"  {label}: {closeness(runs[0][2], found)}")
+            print(f"  {label} against the whole (whole / split):")
+            print(f"  {closeness(runs[0][2], found)}")
 
 
 if __name__ == "__main__":

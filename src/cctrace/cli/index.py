@@ -219,7 +219,7 @@ def ingest(
         float,
         typer.Option(
             "--segment",
-            min=10.0,
+            min=1.0,
             max=86400.0,
             help="Videos longer than two of these (s) are cut into parallel segments.",
         ),

@@ -22,7 +22,7 @@ from cctrace.ingest.pipeline import (
     PreparedVideo,
     StoreSink,
 )
-from cctrace.ingest.segments import SegmentSightings, join_segments
+from cctrace.ingest.segments import TRACK_ID_STRIDE, SegmentSightings, join_segments
 from cctrace.ingest.worker import SegmentJob, SegmentOutcome
 from cctrace.store.records import VideoRecord
 from cctrace.store.repository import Store
@@ -63,9 +63,16 @@ def plan_video(
 ) -> VideoPlan:
     """The jobs of one video. One span: the whole video as `pipeline.ingest` runs it, from
     its stored checkpoint if an earlier run left one (so the result is the single-file
-    result); several: every segment (a rerun recomputes them all and stores nothing twice)."""
+    result); several: every segment (a rerun recomputes them all and stores nothing twice).
+
+    A batch interrupted in the middle of a segmented video is finished by running the
+    manifest again, not by `cctrace ingest FILE` (which would resume at the last cut
+    without the join)."""
     existing = video.existing
-    if len(spans) == 1:
+    # A video an earlier single-file run left part-done goes on as that run would have
+    # (its stored track ids follow one tracker); only fresh videos are cut.
+    resumes_whole = existing is not None and existing.next_track_id < TRACK_ID_STRIDE
+    if len(spans) == 1 or resumes_whole:
         job = SegmentJob(
             video=video,
             span=None,
@@ -152,7 +159,8 @@ class Writer:
                 sink(
                     Checkpoint(
                         last if math.isinf(end) else end,
-                        o.checkpoints[-1].next_track_id if o.checkpoints else 1,
+                        # past every id of this segment: marks the video as segmented
+                        (job.span.index + 1) * TRACK_ID_STRIDE + 1,
                         analysed,
                         sorted(sightings, key=lambda s: s.track_id),
                     )
