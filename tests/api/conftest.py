@@ -24,9 +24,10 @@ from fastapi.testclient import TestClient
 from cctrace.api.app import create_app
 from cctrace.api.settings import ApiSettings, BadTokenSlowdown
 from cctrace.sim.render import encode_h264
+from tests.cases import DIAGNOSIS_REF, consent_pdf
 from tests.security.conftest import SecEnv, cheap_argon2, make_env
 
-CONSENT = b"%PDF-1.4 signed consent form scan"
+CONSENT = consent_pdf()
 DAY = "2026-11-20"
 
 
@@ -133,6 +134,7 @@ def case_form(
     data = {
         "consent_given_by": "the patient",
         "consent_date": day,
+        "diagnosis_ref": DIAGNOSIS_REF,
         "from": f"{day}T00:00:00Z",
         "to": f"{day}T23:59:00Z",
         **extra,

@@ -66,7 +66,11 @@ def flow(tmp_path_factory: pytest.TempPathFactory, astronaut_jpeg: bytes) -> Ite
         with TestClient(app) as client:
             h = bearer(admin)
             tokens = {}
-            for name, role in (("dr-kim", "investigator"), ("aud", "auditor")):
+            for name, role in (
+                ("dr-kim", "investigator"),
+                ("lead-park", "supervisor"),
+                ("aud", "auditor"),
+            ):
                 r = client.post("/api/v1/users", headers=h, json={"name": name, "role": role})
                 assert r.status_code == 201, r.text
                 assert r.json()["user"] == name and r.json()["role"] == role
@@ -93,6 +97,12 @@ def flow(tmp_path_factory: pytest.TempPathFactory, astronaut_jpeg: bytes) -> Ite
             )
             assert r.status_code == 201, r.text
             case_id = r.json()["case_id"]
+            r = client.post(
+                f"/api/v1/cases/{case_id}/approve",
+                headers=bearer(tokens["supervisor"]),
+                json={"reason": "lab-confirmed, window fits"},
+            )
+            assert r.json() == {"case_id": case_id, "status": "approved"}, r.text
             r = client.post(
                 f"/api/v1/cases/{case_id}/traces",
                 headers=bearer(tokens["investigator"]),
@@ -271,7 +281,14 @@ def test_close_keeps_a_summary_with_the_trace_counts_and_the_audit_verifies(flow
     assert verify["ok"] is True and verify["first_bad"] is None and verify["entries"] > 10
     log = flow.client.get(f"/api/v1/audit?case_id={flow.case_id}", headers=aud).json()
     actions = [e["action"] for e in log["entries"]]
-    for action in ("open_case", "trace", "export_report", "export_evidence", "close_case"):
+    for action in (
+        "open_case",
+        "approve_case",
+        "trace",
+        "export_report",
+        "export_evidence",
+        "close_case",
+    ):
         assert action in actions, actions
     assert all(e["case_id"] == flow.case_id for e in log["entries"])
     assert CONSENT.decode() not in json.dumps(log)

@@ -30,6 +30,11 @@ ADMIN: frozenset[Role] = frozenset({"admin"})
 ADMIN_INGEST: frozenset[Role] = frozenset({"admin", "ingest"})
 INVESTIGATOR: frozenset[Role] = frozenset({"investigator"})  # and only their own cases
 AUDITOR: frozenset[Role] = frozenset({"auditor"})
+# Issue 16: supervisors approve or reject; investigators (own) and supervisors (all) list
+# cases; the owner or a supervisor records a withdrawal.
+SUPERVISOR: frozenset[Role] = frozenset({"supervisor"})
+LIST_CASES: frozenset[Role] = frozenset({"investigator", "supervisor"})
+WITHDRAW: frozenset[Role] = frozenset({"investigator", "supervisor"})
 # Not in the table: listing cameras. "The same tokens, roles and matrix as the CLI (issue
 # 5)": admins and investigators (who pick a case's region; a camera holds no personal data).
 LIST_CAMERAS: frozenset[Role] = frozenset({"admin", "investigator"})
@@ -174,10 +179,52 @@ def calls(tiny_video: bytes) -> list[Call]:
         Call("POST /api/v1/cases", INVESTIGATOR, "open_case", "open a case", _open_case),
         Call(
             "GET /api/v1/cases",
-            INVESTIGATOR,
-            "view_case",
-            "view a case",
-            lambda a: ("GET", "/api/v1/cases", {}),
+            LIST_CASES,
+            "list_cases",
+            "list cases",
+            lambda a: ("GET", "/api/v1/cases?status=pending", {}),
+        ),
+        Call(
+            "POST /api/v1/cases/{case_id}/approve",
+            SUPERVISOR,
+            "review_case",
+            "approve or reject a case",
+            lambda a: ("POST", f"{c}/approve", {"json": {"reason": "fits"}}),
+        ),
+        Call(
+            "POST /api/v1/cases/{case_id}/reject",
+            SUPERVISOR,
+            "review_case",
+            "approve or reject a case",
+            lambda a: ("POST", f"{c}/reject", {"json": {"reason": "too wide"}}),
+        ),
+        Call(
+            "POST /api/v1/cases/{case_id}/withdraw",
+            WITHDRAW,
+            "withdraw_case",
+            "withdraw a case's consent",
+            lambda a: ("POST", f"{c}/withdraw", {"json": {"reason": "the patient asked"}}),
+        ),
+        Call(
+            "GET /api/v1/limits",
+            ADMIN,
+            "manage_limits",
+            "case limits",
+            lambda a: ("GET", "/api/v1/limits", {}),
+        ),
+        Call(
+            "PUT /api/v1/limits",
+            ADMIN,
+            "manage_limits",
+            "case limits",
+            lambda a: ("PUT", "/api/v1/limits", {"json": {"max_case_window_days": 14}}),
+        ),
+        Call(
+            "GET /api/v1/audit/report",
+            AUDITOR,
+            "read_audit",
+            "read the audit log",
+            lambda a: ("GET", "/api/v1/audit/report?from=2026-11-01", {}),
         ),
         Call(
             "GET /api/v1/cases/{case_id}",
@@ -203,8 +250,8 @@ def calls(tiny_video: bytes) -> list[Call]:
         Call(
             "GET /api/v1/cases/{case_id}/traces",
             INVESTIGATOR,
-            "trace",
-            "trace a patient",
+            "view_case",
+            "view a case",
             lambda a: ("GET", f"{c}/traces", {}),
         ),
         Call(
@@ -337,7 +384,7 @@ def other_case(api: Api, astronaut_jpeg: bytes) -> str:
     [
         ("GET", "", {}, "view_case"),
         ("POST", "/traces", {}, "trace"),
-        ("GET", "/traces", {}, "trace"),
+        ("GET", "/traces", {}, "view_case"),
         ("GET", "/traces/trace-000000000000", {}, "trace"),
         ("GET", "/traces/trace-000000000000/report?format=json", {}, "export_report"),
         ("POST", "/evidence", {"json": {}}, "export_evidence"),

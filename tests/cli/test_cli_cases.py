@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from tests.cases import DIAGNOSIS_REF, write_consent
 from tests.ingest.conftest import Env, new_env
 
 
@@ -20,8 +21,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Env, Env, Path]:
     # The keys, plus "expires" (null: the token never expires).
     assert set(inv) == {"user", "role", "token", "expires"} and inv["role"] == "investigator"
     assert inv["expires"] is None
-    consent = root / "consent.pdf"
-    consent.write_bytes(b"%PDF-1.4 signed consent form scan")
+    consent = write_consent(root / "consent.pdf")
     return admin, Env(admin.home, inv["token"]), consent
 
 
@@ -35,6 +35,8 @@ def _open(env: Env, consent: Path | None, photo: Path, *extra: str) -> list[str]
         "the patient",
         "--consent-date",
         "2026-11-20",
+        "--diagnosis-ref",
+        DIAGNOSIS_REF,
         "--from",
         "2026-11-19T00:00:00Z",
         "--to",
@@ -59,7 +61,7 @@ def test_investigator_opens_a_case_and_only_the_form_hash_is_kept(
     stored = dict(_cases(inv))
     assert stored[out["case_id"]] == hashlib.sha256(consent.read_bytes()).hexdigest()
     # the form's content is nowhere in the database file
-    assert b"signed consent form scan" not in (inv.home / "cctrace.db").read_bytes()
+    assert b"Consent to contact tracing" not in (inv.home / "cctrace.db").read_bytes()
 
 
 @pytest.mark.parametrize("problem", ["missing", "empty", "absent-file", "directory"])

@@ -10,6 +10,7 @@ from cctrace.privacy.exports import case_export_lock
 from cctrace.store.home import Home
 from cctrace.store.records import CaseExport, CaseRecord, CaseReference
 from cctrace.store.repository import Store
+from tests.cases import approve
 from tests.ingest.conftest import Env
 from tests.store.bytescan import blobs, found, tail
 from tests.store.conftest import embedding
@@ -39,6 +40,7 @@ def _open_case(env: Env, token: str) -> None:
             CaseReference("b" * 64, 0.7, embedding(2)),
         ]
         store.create_case(case, refs)
+        approve(store, CASE)
 
 
 def test_closing_a_case_leaves_no_reference_bytes_and_it_cannot_be_traced(env: Env) -> None:

@@ -46,6 +46,7 @@ from cctrace.sim.render import (
 )
 from cctrace.video.frames import iter_frames
 from cctrace.vision.faces import YuNetFaceDetector
+from tests.cases import DIAGNOSIS_REF, approve, write_consent
 
 CAMERA = "cam-b"
 SPAN_S = (92.0, 101.0)
@@ -162,9 +163,8 @@ def detector() -> Iterator[_Shared]:
 
 
 def _open_case(inv: Env, root: Path, photo: Path, day: str, label: str) -> str:
-    consent = root / "consent.pdf"
-    consent.write_bytes(b"%PDF-1.4 signed consent form scan")
-    return str(
+    consent = write_consent(root / "consent.pdf")
+    case_id = str(
         inv.json(
             "case",
             "open",
@@ -176,6 +176,8 @@ def _open_case(inv: Env, root: Path, photo: Path, day: str, label: str) -> str:
             "the patient",
             "--consent-date",
             day,
+            "--diagnosis-ref",
+            DIAGNOSIS_REF,
             "--from",
             f"{day}T00:00:00Z",
             "--to",
@@ -184,6 +186,8 @@ def _open_case(inv: Env, root: Path, photo: Path, day: str, label: str) -> str:
             label,
         )["case_id"]
     )
+    approve(inv.home, case_id)
+    return case_id
 
 
 @pytest.fixture(scope="module")

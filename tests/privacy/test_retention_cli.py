@@ -83,6 +83,7 @@ def test_purge_cli_dry_run_then_purge(env: Env) -> None:
         "days_rebuilt",
         "bytes_freed",
         "trace_results_destroyed",
+        "cases_closed",
     }
     assert dry["dry_run"] and dry["sightings"] == 3 and dry["older_than_days"] == 30
     assert dry["days_dropped"] == [utc_day(OLD)]

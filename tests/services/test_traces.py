@@ -19,6 +19,7 @@ from cctrace.services.auth import Context, authenticate
 from cctrace.store.home import Home
 from cctrace.store.records import CaseRecord, CaseReference
 from cctrace.store.repository import Store
+from tests.cases import approve
 from tests.security.conftest import cheap_argon2
 from tests.store.bytescan import blobs, found, tail
 from tests.trace.conftest import World
@@ -57,6 +58,7 @@ def _open_case_p(store: Store, ctx: Context) -> str:
         ),
         [CaseReference(f"{i:064x}", 0.9, e) for i, e in enumerate(q.reference_embeddings)],
     )
+    approve(store, q.case_id)
     return q.case_id
 
 

@@ -27,7 +27,7 @@ from cctrace.services.events import AuditEvent, record
 from cctrace.services.traces import iso, run_out
 from cctrace.store.records import CaseRecord, CaseStatus
 from cctrace.store.users import person_of
-from cctrace.trace.cases import check_window, reference_faces
+from cctrace.trace.cases import check_region, check_window, reference_faces, region_cameras
 from cctrace.trace.cases import open_case as open_case_record
 from cctrace.vision.analyze import FaceAnalyzer
 
@@ -66,7 +66,10 @@ def open_case(
             "give the case's time window with --from and --to", field="from" if not t_from else "to"
         )
     start, end = parse_time(t_from, "--from", "from"), parse_time(t_to, "--to", "to")
-    check_window(start, end, now, case_limits(ctx.store).max_case_window_days)
+    limits = case_limits(ctx.store)
+    check_window(start, end, now, limits.max_case_window_days)
+    # The region before the photos too: no face is looked at for a case that cannot open.
+    check_region(ctx.store, region_cameras(ctx.store, site, cameras), limits.max_case_cameras)
     if not patient_photos:
         raise InputError("give at least one reference photo of the patient", "patient_photo")
     refs = reference_faces(patient_photos, FaceAnalyzer(), photo_names)

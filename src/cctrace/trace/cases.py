@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from cctrace.core.errors import AuthError, CctraceError, InputError, NoFaceError
-from cctrace.privacy.case_limits import case_limits
 from cctrace.privacy.consent import Consent
 from cctrace.store.records import CaseRecord, CaseReference, User
 from cctrace.store.repository import Store
@@ -125,10 +124,8 @@ def open_case(
     camera_ids: list[str] | None = None,
 ) -> CaseRecord:
     """Store a pending case (a supervisor approves it before it is traced). The window and
-    region are checked by the caller (`check_window`, `check_region`)."""
+    the region's size are checked by the caller first (`check_window`, `check_region`)."""
     cameras = region_cameras(store, site, camera_ids)
-    limits = case_limits(store)
-    check_region(store, cameras, limits.max_case_cameras)
     case = CaseRecord(
         case_id=f"case-{secrets.token_hex(6)}",
         owner_id=owner.user_id,

@@ -55,7 +55,7 @@ def trace_job(
     "/cases/{case_id}/traces",
     response_model=TraceRunsOut,
     summary="The case's saved trace runs, oldest first",
-    openapi_extra=action("trace"),
+    openapi_extra=action("view_case"),
 )
 def list_traces(case_id: str, ctx: CtxDep) -> TraceRunsOut:
     return traces.list_traces(ctx, case_id)
