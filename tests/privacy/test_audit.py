@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Connection, create_engine, text
 
+from cctrace.store.home import Home
+from tests.backends import Backend, clone_home
 from tests.ingest.conftest import Env
 
 
@@ -41,33 +43,42 @@ def test_actions_and_refusals_are_logged_and_the_chain_verifies(
     assert result.returncode == 4 and "read the audit log" in result.stderr
 
 
-def _tamper(db: Path, how: str) -> None:
-    with sqlite3.connect(db) as conn:
-        if how == "edit":
-            conn.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 3")
-        elif how == "delete":
-            conn.execute("DELETE FROM audit WHERE seq = 2")
-        elif how == "insert":
-            conn.execute("UPDATE audit SET seq = seq + 100 WHERE seq >= 3")
-            conn.execute("UPDATE audit SET seq = seq - 99 WHERE seq >= 103")
-            conn.execute(
-                "INSERT INTO audit (seq, at, actor, role, action, case_id, target, outcome, "
-                "prev_hash, hash) SELECT 3, at, 'mallory', role, action, case_id, target, "
-                "outcome, hash, hash FROM audit WHERE seq = 2"
-            )
-        elif how == "reorder":
-            rows = conn.execute(
-                "SELECT at, actor, role, action, case_id, target, outcome, prev_hash, hash "
-                "FROM audit WHERE seq IN (2, 3) ORDER BY seq"
-            ).fetchall()
-            for seq, row in zip((3, 2), rows, strict=True):
-                conn.execute(
-                    "UPDATE audit SET at=?, actor=?, role=?, action=?, case_id=?, target=?, "
-                    "outcome=?, prev_hash=?, hash=? WHERE seq=?",
-                    (*row, seq),
-                )
-        elif how == "truncate":
-            conn.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
+def _tamper(home: Path, how: str) -> None:
+    """Change the audit table behind cctrace's back, with plain SQL on either database."""
+    engine = create_engine(Home.at(home, env={}).database_url)
+    try:
+        with engine.begin() as conn:
+            _tamper_with(conn, how)
+    finally:
+        engine.dispose()
+
+
+def _tamper_with(conn: Connection, how: str) -> None:
+    def sql(statement: str, **params: object) -> Any:
+        return conn.execute(text(statement), params)
+
+    if how == "edit":
+        sql("UPDATE audit SET actor = 'mallory' WHERE seq = 3")
+    elif how == "delete":
+        sql("DELETE FROM audit WHERE seq = 2")
+    elif how == "insert":
+        sql("UPDATE audit SET seq = seq + 100 WHERE seq >= 3")
+        sql("UPDATE audit SET seq = seq - 99 WHERE seq >= 103")
+        sql(
+            "INSERT INTO audit (seq, at, actor, role, action, case_id, target, outcome, "
+            "prev_hash, hash) SELECT 3, at, 'mallory', role, action, case_id, target, "
+            "outcome, hash, hash FROM audit WHERE seq = 2"
+        )
+    elif how == "reorder":
+        cols = ("at", "actor", "role", "action", "case_id", "target", "outcome", "prev_hash")
+        rows = sql(
+            f"SELECT {', '.join(cols)}, hash FROM audit WHERE seq IN (2, 3) ORDER BY seq"
+        ).all()
+        for seq, row in zip((3, 2), rows, strict=True):
+            sets = ", ".join(f"{c} = :{c}" for c in (*cols, "hash"))
+            sql(f"UPDATE audit SET {sets} WHERE seq = :seq", seq=seq, **row._asdict())
+    elif how == "truncate":
+        sql("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
 
 
 @pytest.mark.parametrize(
@@ -75,13 +86,13 @@ def _tamper(db: Path, how: str) -> None:
     [("edit", 3), ("delete", 2), ("insert", 3), ("reorder", 2), ("truncate", None)],
 )
 def test_every_kind_of_tampering_is_caught(
-    audited: tuple[Env, Env], tmp_path: Path, how: str, first_bad: int | None
+    audited: tuple[Env, Env], tmp_path: Path, how: str, first_bad: int | None, backend: Backend
 ) -> None:
     _, auditor = audited
     # Verify a copy, so that verification's own audit entry lands after the tampering.
     copy = tmp_path / "copy"
-    shutil.copytree(auditor.home, copy)
-    _tamper(copy / "cctrace.db", how)
+    copied_db = clone_home(backend, auditor.home, copy)
+    _tamper(copy, how)
     result = Env(copy, auditor.token).cli("audit", "verify", "--json", check=False)
     assert result.returncode == 1, result.stdout
     assert "tampered" in result.stderr
@@ -91,3 +102,4 @@ def test_every_kind_of_tampering_is_caught(
         assert report["first_bad"] == first_bad
     else:
         assert report["first_bad"] is not None
+    backend.drop(copied_db)

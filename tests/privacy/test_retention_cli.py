@@ -112,6 +112,9 @@ def test_purge_cli_dry_run_then_purge(env: Env) -> None:
 def test_keys_rotate_cli(env: Env) -> None:
     _populate(env)
     old_key = (env.home / "keys" / "master.key").read_bytes()
+    sealed = blobs(env.home / "cctrace.db", "SELECT id, face_embedding_enc FROM sightings")
+    old_sealed = {f"old face blob of {sid}": tail(b) for sid, b in sealed}
+    assert len(found(env.home, old_sealed)) >= len(old_sealed)  # the scan sees them before
     refused = _investigator(env).cli("keys", "rotate", check=False)
     assert refused.returncode == 4 and "rotate the encryption key" in refused.stderr
     out = env.json("keys", "rotate")
@@ -124,3 +127,5 @@ def test_keys_rotate_cli(env: Env) -> None:
         assert len(list(store.sightings(with_biometrics=True))) == 6
         entry = [e for e in store.audit_entries() if e.action == "rotate_keys"][-1]
     assert entry.outcome.startswith("rotated: 6 sightings")
+    # The replaced rows left the database's files (on PostgreSQL: VACUUM FULL).
+    assert found(env.home, old_sealed) == []

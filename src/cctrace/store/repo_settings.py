@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cctrace.store.base import StoreBase
@@ -20,10 +21,19 @@ class SettingsRepo(StoreBase):
 
 
 def put_setting(session: Session, key: str, value: str, by: str) -> None:
-    """Set ``key`` in the caller's transaction (other writes record a setting with theirs)."""
-    row = session.get(SettingRow, key)
-    if row is None:
-        session.add(SettingRow(key=key, value=value, updated_at=utc_now(), updated_by=by))
-    else:
-        row.value, row.updated_at, row.updated_by = value, utc_now(), by
+    """Set ``key`` in the caller's transaction (other writes record a setting with theirs).
+
+    One upsert: a read-then-insert lets two PostgreSQL transactions (READ COMMITTED) both
+    find the key missing, and the second insert would fail."""
+    values = {"key": key, "value": value, "updated_at": utc_now(), "updated_by": by}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(SettingRow).values(values)
     session.flush()
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SettingRow.key],
+            set_={"value": value, "updated_at": values["updated_at"], "updated_by": by},
+        )
+    )
+    # A row this session already loaded would otherwise show the old value.
+    session.get(SettingRow, key, populate_existing=True)
