@@ -15,7 +15,7 @@ import io
 from functools import cache
 from pathlib import Path
 
-import pydyf
+import pydyf  # type: ignore[import-untyped]
 
 from cctrace.services.auth import Context, Principal
 from cctrace.services.cases import approve_case

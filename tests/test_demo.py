@@ -62,3 +62,27 @@ def test_demo_never_touches_an_existing_folder(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "not empty" in result.stderr
     assert (tmp_path / "cctrace.db").read_text() == "somebody's data"
+
+
+def test_demo_a_supervisor_approves_the_case_before_the_trace(
+    demo: tuple[Path, dict[str, object]],
+) -> None:
+    """Issue 16: the demo's case is traced only after another person approved it."""
+    import sqlite3
+
+    home, _ = demo
+    with sqlite3.connect(home / "cctrace.db") as conn:
+        rows = list(
+            conn.execute(
+                "SELECT actor, role, action, outcome FROM audit WHERE case_id IS NOT NULL "
+                "AND outcome NOT LIKE 'allowed%' ORDER BY seq"
+            )
+        )
+        consent_forms = list(conn.execute("SELECT diagnosis_ref, status FROM cases"))
+    events = [(r[0], r[2], r[3]) for r in rows]
+    approved = events.index(("demo-supervisor", "approve_case", "approved"))
+    traced = next(i for i, e in enumerate(events) if e[1] == "trace" and e[2] == "done")
+    opened = next(i for i, e in enumerate(events) if e[1] == "open_case")
+    assert opened < approved < traced
+    assert events[opened][0] == "demo-investigator"
+    assert consent_forms == [("DEMO-LAB-0001", "approved")]

@@ -13,8 +13,8 @@ from tests.security.conftest import OTHER_INVESTIGATOR
 SUPERVISOR = "lead-park"
 
 
-def _open(api: Api, photo: bytes, owner: str = "investigator", **extra: str) -> str:
-    data, files = case_form(photo, **extra)
+def _open(api: Api, photo: bytes, owner: str = "investigator") -> str:
+    data, files = case_form(photo)
     r = api.client.post("/api/v1/cases", headers=api.auth(owner), data=data, files=files)
     assert r.status_code == 201, r.text
     case_id: str = r.json()["case_id"]
