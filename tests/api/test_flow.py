@@ -7,6 +7,9 @@ And the CLI and the API give identical JSON for the same trace run.
 The footage is a rendered camera of the demo town (the astronaut, our patient, walks up to
 Grace Hopper at the café): five seconds, zoomed in so that faces are large enough to
 index. The jobs run in a real worker process, as under `cctrace serve`.
+
+The flow runs on SQLite and on PostgreSQL (the ``backend`` fixture): the server, its job
+workers and the CLI all find the database through the data folder.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from cctrace.schemas import TraceOut
 from cctrace.store.home import init_home
 from tests.api.conftest import CONSENT, bearer, case_form, error_of, make_app
 from tests.api.test_jobs import poll
+from tests.backends import Backend
 from tests.cafe import CAMERA, cafe_camera_body, cafe_clip
 from tests.security.conftest import cheap_argon2
 
@@ -53,14 +57,17 @@ class Flow:
 
 
 @pytest.fixture(scope="module")
-def flow(tmp_path_factory: pytest.TempPathFactory, astronaut_jpeg: bytes) -> Iterator[Flow]:
-    root = tmp_path_factory.mktemp("flow")
+def flow(
+    tmp_path_factory: pytest.TempPathFactory, astronaut_jpeg: bytes, backend: Backend
+) -> Iterator[Flow]:
+    root = tmp_path_factory.mktemp(f"flow-{backend.name}")
+    url = backend.new_database_url()
     video = root / "footage" / "cafe.mp4"
     clip = cafe_clip()
     clip.write(video)
     start = clip.start_utc
     with cheap_argon2():
-        admin = init_home(root / "home", env={}).admin_token
+        admin = init_home(root / "home", env={}, database_url=url).admin_token
         assert admin is not None
         app = make_app(root / "home", run_jobs=True)
         with TestClient(app) as client:
@@ -121,6 +128,7 @@ def flow(tmp_path_factory: pytest.TempPathFactory, astronaut_jpeg: bytes) -> Ite
                 case_id,
                 r.json(),
             )
+    backend.drop(url)
 
 
 def test_the_ingest_job_answers_the_cli_ingest_json(flow: Flow) -> None:

@@ -81,9 +81,19 @@ def _tamper_with(conn: Connection, how: str) -> None:
         sql("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
 
 
+# Caught by the hashes alone, the same on either database.
+CHAIN_ONLY = pytest.mark.sqlite_only("the chain's hashes catch it the same on PostgreSQL")
+
+
 @pytest.mark.parametrize(
     ("how", "first_bad"),
-    [("edit", 3), ("delete", 2), ("insert", 3), ("reorder", 2), ("truncate", None)],
+    [
+        pytest.param("edit", 3, marks=CHAIN_ONLY),
+        pytest.param("delete", 2, marks=CHAIN_ONLY),
+        ("insert", 3),
+        pytest.param("reorder", 2, marks=CHAIN_ONLY),
+        ("truncate", None),  # caught by the anchor: on PostgreSQL, its row
+    ],
 )
 def test_every_kind_of_tampering_is_caught(
     audited: tuple[Env, Env], tmp_path: Path, how: str, first_bad: int | None, backend: Backend

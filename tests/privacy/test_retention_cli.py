@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from cctrace.store.home import Home
 from cctrace.store.records import VideoRecord
@@ -50,6 +51,7 @@ def _investigator(env: Env) -> Env:
     return Env(env.home, env.json("users", "add", "dr-lee", "--role", "investigator")["token"])
 
 
+@pytest.mark.sqlite_only("settings are covered on PostgreSQL by tests/store")
 def test_retention_show_and_set_are_admin_only_and_audited(env: Env) -> None:
     assert env.json("retention", "show") == {"retention_days": 30, "default": True}
     assert env.json("retention", "set", "14") == {"retention_days": 14, "default": False}

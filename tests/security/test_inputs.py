@@ -129,6 +129,7 @@ def _bad(sec: SecEnv, argv: list[str], named: str, token: str = "", code: int = 
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.sqlite_only("a file refused before the database is written")
 @pytest.mark.parametrize("kind", BAD_IMAGES)
 @pytest.mark.parametrize("command", ["faces analyze", "faces compare", "detect"])
 def test_bad_images(sec: SecEnv, inputs: Path, command: str, kind: str) -> None:
@@ -198,6 +199,7 @@ def _truncated_jpeg(path: Path) -> str:
     return str(path)
 
 
+@pytest.mark.sqlite_only("a file refused before the database is written")
 @pytest.mark.parametrize("kind", BAD_CONSENT)
 def test_bad_consent_forms(sec: SecEnv, inputs: Path, kind: str) -> None:
     consent = BAD_CONSENT[kind](inputs)
@@ -205,6 +207,7 @@ def test_bad_consent_forms(sec: SecEnv, inputs: Path, kind: str) -> None:
     _bad(sec, argv, consent, token=sec.token_of("investigator"))
 
 
+@pytest.mark.sqlite_only("the gate judges the file; case writes run on PostgreSQL elsewhere")
 @pytest.mark.parametrize("kind", ["pdf", "png", "jpeg named .pdf"])
 def test_a_real_consent_document_passes_the_gate(sec: SecEnv, inputs: Path, kind: str) -> None:
     """A PDF with a page, or a scan of readable size (judged by content, not by name): the
@@ -301,12 +304,14 @@ BAD_VIDEOS: dict[str, Maker] = {
 }
 
 
+@pytest.mark.sqlite_only("a file refused before the database is written")
 @pytest.mark.parametrize("kind", BAD_VIDEOS)
 def test_bad_videos(sec: SecEnv, inputs: Path, kind: str) -> None:
     arg = BAD_VIDEOS[kind](inputs)
     _bad(sec, ["ingest", "--camera", "lobby", "--", arg], arg, token=sec.token_of("ingest"))
 
 
+@pytest.mark.sqlite_only("a file refused before the database is written")
 @pytest.mark.parametrize("kind", ["a file", "not empty", "no parent", "under a file"])
 def test_bad_evidence_folders(sec: SecEnv, inputs: Path, kind: str) -> None:
     out = {
@@ -324,6 +329,7 @@ def test_bad_evidence_folders(sec: SecEnv, inputs: Path, kind: str) -> None:
     assert (inputs / "full" / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.sqlite_only("a file refused before the database is written")
 @pytest.mark.parametrize("kind", ["a file", "under a file"])
 def test_bad_mot_export_folders(sec: SecEnv, inputs: Path, kind: str) -> None:
     """export-mot needs a camera with footage: one finished (empty) video is added."""

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Locator, expect
 
+from tests.cases import DIAGNOSIS_REF, approve
 from tests.web.conftest import JOB_DEADLINE_S, LANDING, Web
 
 pytestmark = pytest.mark.browser
@@ -55,6 +56,7 @@ def fill_case_form(
             {"name": "consent-form.pdf", "mimeType": "application/pdf", "buffer": consent}
         )
     web.testid("case-consent-given-by").fill(f"the patient ({label})")
+    web.testid("case-diagnosis-ref").fill(DIAGNOSIS_REF)
     fill_date(web.testid("case-consent-date"), day)
     fill_date(web.testid("case-from"), day)
     fill_date(web.testid("case-to"), day)
@@ -113,6 +115,10 @@ def test_investigator_opens_a_case_traces_and_downloads_the_report(web: Web) -> 
     web.wait_for_path(CASE_PAGE)
     case_path = web.path
     web.shot("case-opened")
+    # A supervisor approves the case (issue 16) before anyone may trace it.
+    expect(web.testid("case-pending")).to_be_visible()
+    approve(web.site.home, case_path.rsplit("/", 1)[-1])
+    web.goto(case_path)
 
     web.testid("trace-policy").select_option(POLICY)
     web.testid("trace-button").click()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.cafe import cafe_camera_body
-from tests.cases import DIAGNOSIS_REF, approve
+from tests.cases import approve
 from tests.web.conftest import PLAN_SCALE, PLAN_SIZE_PX, Web, site_plan_png
 from tests.web.test_journeys import CASE_PAGE, TRACE_TIMEOUT_MS, fill_case_form
 
@@ -90,9 +90,6 @@ def test_a_trace_shows_its_progress_then_the_route_over_the_site_plan(web: Web) 
     web.testid("new-case").click()
     web.wait_for_path("/cases/new")
     fill_case_form(web, consent=web.site.consent.read_bytes(), label="progress")
-    reference = page.get_by_label(re.compile("^Diagnosis reference"))
-    if reference.count() and not reference.input_value():
-        reference.fill(DIAGNOSIS_REF)
     web.testid("case-submit").click()
     web.wait_for_path(CASE_PAGE)
     case_path = web.path
