@@ -121,3 +121,6 @@ class Sighting:
     mask_ratio: float | None
     thumbnail_jpeg: bytes | None
     path_box_xyxy: FloatArray | None = None
+    face_weight: float | None = None
+    """Sum of the quality weights behind ``face_embedding`` while ingestion still holds
+    it (two pieces of a track cut between segments are averaged by it); not stored."""

@@ -110,4 +110,5 @@ def build_sighting(
         mask_ratio=(evidence.masked_votes / evidence.face_count) if evidence.face_count else None,
         thumbnail_jpeg=evidence.thumbnail_jpeg(),
         path_box_xyxy=np.asarray(track.box_xyxy[ok], np.float32),
+        face_weight=evidence.face_weight if evidence.face_count else None,
     )

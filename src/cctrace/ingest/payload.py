@@ -35,6 +35,7 @@ _SCALARS = (
     "face_count",
     "face_quality",
     "mask_ratio",
+    "face_weight",
 )
 
 
@@ -94,6 +95,7 @@ def decode_sighting(raw: bytes) -> Sighting:
             face_embedding=arrays["face_embedding"],
             appearance=arrays["appearance"],
             mask_ratio=None if header["mask_ratio"] is None else float(header["mask_ratio"]),
+            face_weight=None if header["face_weight"] is None else float(header["face_weight"]),
             thumbnail_jpeg=thumbnail,
             path_box_xyxy=arrays["path_box_xyxy"],
         )

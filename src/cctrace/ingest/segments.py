@@ -129,8 +129,9 @@ def _edge_iou(a: Sighting, b: Sighting) -> float:
 def merge_sightings(a: Sighting, b: Sighting) -> Sighting:
     """One sighting of two pieces of a track, ``a`` before ``b``; it keeps ``a``'s id.
 
-    Paths are concatenated; the face embedding and appearance are the pieces' means
-    weighted by their faces and path points (the per-frame weights stay on the worker);
+    Paths are concatenated; the face embedding is the pieces' quality-weighted mean, as
+    one track's would be; appearance is weighted by path points (an approximation: the
+    track's descriptors are not kept);
     the mask ratio is exact (masked faces over faces); the better face's thumbnail stays."""
     boxes = (
         None
@@ -149,8 +150,9 @@ def merge_sightings(a: Sighting, b: Sighting) -> Sighting:
         face_count=faces,
         face_quality=max(a.face_quality, b.face_quality),
         face_embedding=_weighted_unit(
-            a.face_embedding, a.face_count, b.face_embedding, b.face_count
+            a.face_embedding, _face_weight(a), b.face_embedding, _face_weight(b)
         ),
+        face_weight=_face_weight(a) + _face_weight(b),
         appearance=_merge_appearance(a, b),
         mask_ratio=(masked / faces) if faces else None,
         thumbnail_jpeg=a.thumbnail_jpeg
@@ -158,6 +160,11 @@ def merge_sightings(a: Sighting, b: Sighting) -> Sighting:
         or (a.thumbnail_jpeg is not None and a.face_quality >= b.face_quality)
         else b.thumbnail_jpeg,
     )
+
+
+def _face_weight(s: Sighting) -> float:
+    """The quality weight of a piece's faces (ingestion keeps it; the face count if not)."""
+    return s.face_weight if s.face_weight is not None else float(s.face_count)
 
 
 def _weighted_unit(
