@@ -13,8 +13,12 @@ from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
 
 from cctrace.cli import app
+from cctrace.core.errors import InputError
+from cctrace.store.camera_import import camera_record
 from cctrace.store.home import Home
 from cctrace.store.models import CameraRow
+from cctrace.store.records import CameraRecord
+from cctrace.store.repository import Store
 from tests.backends import Backend
 
 
@@ -103,3 +107,21 @@ def test_a_bad_or_unreachable_url_is_an_input_error_and_creates_nothing(
     assert says in " ".join(err.split())
     assert "secret" not in err
     assert not home.exists()
+
+
+def test_over_long_text_is_an_input_error_on_either_database(
+    store: Store, backend: Backend, tmp_path: Path
+) -> None:
+    with pytest.raises(InputError, match="use at most 200"):
+        camera_record("gate", "N" * 201)
+    # Past the checks (a caller that builds the record itself): PostgreSQL refuses the
+    # value, which is an input error with nothing written, not a crash.
+    if backend.is_postgres:
+        with pytest.raises(InputError, match="refused a value"):
+            store.add_camera(CameraRecord("gate", "N" * 201))
+        assert store.list_cameras() == []
+    # An audit entry is never refused: its fields are fitted to their columns.
+    seq = store.audit("a" * 300, "admin", "x" * 60, "failed: " + "y" * 400, target="t")
+    entry = store.audit_entries()[-1]
+    assert entry.seq == seq and len(entry.outcome) == 200 and entry.outcome.endswith("…")
+    assert store.verify_audit().ok

@@ -102,6 +102,15 @@ def append(
 
     On PostgreSQL this takes the chain's lock first, held until the transaction ends."""
     lock_chain(session)
+    # Fitted to the columns before hashing: PostgreSQL refuses an over-long value (SQLite
+    # stores it), and an audit entry that cannot be written stops the action it records.
+    actor, role, action, outcome = (
+        _fit(actor, 200),
+        _fit(role, 20),
+        _fit(action, 40),
+        _fit(outcome, 200),
+    )
+    case_id = None if case_id is None else _fit(case_id, 40)
     last = session.scalars(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1)).first()
     seq = 1 if last is None else last.seq + 1
     prev = GENESIS if last is None else last.hash
@@ -123,6 +132,10 @@ def append(
     )
     session.flush()
     return AuditEntry(seq, at, actor, role, action, case_id, target, outcome, prev, h)
+
+
+def _fit(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def lock_chain(session: Session) -> None:

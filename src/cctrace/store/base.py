@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cctrace.core.errors import InputError
@@ -51,9 +52,18 @@ class StoreBase:
         transaction that first reads (the audit log reads its last entry) and only then
         writes would otherwise fail at once with "database is locked" whenever another
         connection wrote in between, instead of waiting its turn (the busy timeout)."""
-        with self._sessions() as session, session.begin():
-            session.connection(execution_options={IMMEDIATE: True})
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                session.connection(execution_options={IMMEDIATE: True})
+                yield session
+        except DataError as exc:
+            # PostgreSQL checks what SQLite stores as given (a text longer than its
+            # column): the transaction is rolled back, and the user told, not a crash.
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise InputError(
+                f"the database of {self.home.root} refused a value ({reason}); "
+                "shorten the text you gave and try again"
+            ) from None
 
     def check_writable(self) -> None:
         """InputError naming the data folder when this process cannot write to it."""

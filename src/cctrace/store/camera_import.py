@@ -24,6 +24,7 @@ from cctrace.store.records import CameraRecord
 
 CSV_COLUMNS = ("id", "name", "site", "lat", "lon", "x_m", "y_m", "calibration")
 MAX_ID_LEN = 64
+MAX_TEXT_LEN = 200  # the name and site columns: PostgreSQL refuses longer, SQLite would not
 
 
 def check_camera_id(camera_id: str, where: str) -> str:
@@ -54,6 +55,12 @@ def camera_record(
     cid = check_camera_id(camera_id, where)
     if not name.strip():
         raise InputError(f"{where}: camera {cid!r} needs a name")
+    for text, field in ((name, "name"), (site, "site")):
+        if len(text.strip()) > MAX_TEXT_LEN:
+            raise InputError(
+                f"{where}: camera {cid!r}: the {field} has {len(text.strip())} characters; "
+                f"use at most {MAX_TEXT_LEN}"
+            )
     if (lat is None) != (lon is None):
         raise InputError(f"{where}: camera {cid!r}: give both lat and lon, or neither")
     if (x_m is None) != (y_m is None):
