@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from cctrace.core.errors import InputError
+from cctrace.core.errors import CctraceError, InputError
 from cctrace.ingest.worker import SegmentJob, SegmentOutcome, run_segment
 
 MAX_ATTEMPTS = 3
@@ -34,8 +34,9 @@ class Runner(Protocol):
         ...
 
 
-class WorkerLostError(RuntimeError):
-    """A job's worker died ``MAX_ATTEMPTS`` times."""
+class WorkerLostError(CctraceError):
+    """A job's worker died ``MAX_ATTEMPTS`` times (exit 1: the input may be fine; what
+    was committed before stays, and running the batch again goes on from there)."""
 
 
 class ProcessRunner:
