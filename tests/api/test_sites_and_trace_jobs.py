@@ -12,16 +12,14 @@ from cctrace.store.home import Home
 from tests.api.conftest import Api, case_form, error_of
 from tests.cases import approve
 
-CALIBRATION = {
-    "points": [
-        {"image": [100, 400], "floor": [0, 0]},
-        {"image": [540, 400], "floor": [4, 0]},
-        {"image": [420, 200], "floor": [4, 6]},
-        {"image": [220, 200], "floor": [0, 6]},
-        {"image": [320, 300], "floor": [2, 2.4]},
-    ],
-    "image_size": [640, 480],
-}
+POINTS = [
+    {"image": [100, 400], "floor": [0, 0]},
+    {"image": [540, 400], "floor": [4, 0]},
+    {"image": [420, 200], "floor": [4, 6]},
+    {"image": [220, 200], "floor": [0, 6]},
+    {"image": [320, 300], "floor": [2, 2.4]},
+]
+CALIBRATION = {"points": POINTS, "image_size": [640, 480]}
 
 
 def _png(width: int, height: int) -> bytes:
@@ -83,7 +81,7 @@ def test_a_camera_is_recalibrated_and_shows_its_reprojection_error(api: Api) -> 
     assert 0 < camera["reprojection_error_m"] < 0.5
     listed = api.client.get("/api/v1/cameras", headers=api.auth("admin")).json()["cameras"]
     assert next(c for c in listed if c["id"] == "lobby") == camera
-    three = {"points": CALIBRATION["points"][:3]}
+    three = {"points": POINTS[:3]}
     bad = api.client.put("/api/v1/cameras/lobby/calibration", headers=api.auth("admin"), json=three)
     assert error_of(bad, 422)["field"] == "calibration"
     unknown = api.client.put(
