@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from cctrace.cli import app
 from cctrace.core.errors import InputError
 from cctrace.store.camera_import import camera_record
+from cctrace.store.crypto import write_new_key_file
 from cctrace.store.home import Home
 from cctrace.store.models import CameraRow
 from cctrace.store.records import CameraRecord
@@ -125,3 +126,14 @@ def test_over_long_text_is_an_input_error_on_either_database(
     entry = store.audit_entries()[-1]
     assert entry.seq == seq and len(entry.outcome) == 200 and entry.outcome.endswith("…")
     assert store.verify_audit().ok
+
+
+def test_an_empty_database_asks_for_init(tmp_path: Path, pg_url: str) -> None:
+    home = tmp_path / "home"
+    (home / "keys").mkdir(parents=True, mode=0o700)
+    write_new_key_file(home / "keys" / "master.key")
+    (home / "database.url").write_text(pg_url + "\n")
+    code, _, err = _cctrace("cameras", "list", "--home", str(home), "--token", "x.y")
+    assert code == 2
+    assert "holds no cctrace schema" in err and "cctrace init --home" in err
+    assert "None" not in err

@@ -62,6 +62,12 @@ class Store(
                 f"cannot reach the database of {home.root} ({home.database_label}): {reason}; "
                 f"start it, or fix {home.database_url_path} or $CCTRACE_DATABASE_URL"
             ) from None
+        if current is None:  # a PostgreSQL database nobody initialised (SQLite: no file)
+            engine.dispose()
+            raise InputError(
+                f"the database of {home.root} ({home.database_label}) holds no cctrace "
+                f"schema: run `cctrace init --home {home.root}` first"
+            )
         if current != head:
             engine.dispose()
             raise InputError(
