@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from tests.ingest.conftest import Env, new_env
 
@@ -126,3 +128,38 @@ def test_bad_camera_files_exit_2(
     result = env.cli("cameras", "import", str(path), check=False)
     assert result.returncode == 2
     assert message in result.stderr and name in result.stderr
+
+
+def test_a_camera_is_recalibrated_and_a_bad_file_changes_nothing(env: Env, tmp_path: Path) -> None:
+    cal = tmp_path / "lobby.json"
+    cal.write_text(json.dumps(CALIBRATION))
+    out = env.json("cameras", "calibrate", "lobby", str(cal))
+    assert out["id"] == "lobby" and out["calibrated"] is True
+    assert 0 <= out["reprojection_error_m"] < 0.5
+    three = tmp_path / "three.json"
+    points = CALIBRATION["points"]
+    assert isinstance(points, list)
+    three.write_text(json.dumps({"points": points[:3]}))
+    before = env.db_dump()
+    result = env.cli("cameras", "calibrate", "lobby", str(three), check=False)
+    assert result.returncode == 2 and "three.json" in result.stderr
+    assert env.db_dump() == before
+
+
+def test_a_site_plan_is_stored_and_a_bad_image_is_named(env: Env, tmp_path: Path) -> None:
+    env.json(
+        "cameras", "add", "hall", "--name", "Hall", "--site", "station", "--x-m", "3", "--y-m", "4"
+    )
+    plan = tmp_path / "station-plan.png"
+    assert cv2.imwrite(str(plan), np.full((200, 300, 3), 240, np.uint8))
+    out = env.json("cameras", "plan", "station", str(plan), "--metres-per-px", "0.05")
+    assert (out["site"], out["width_px"], out["height_px"]) == ("station", 300, 200)
+    assert out["origin_y_px"] == 200.0  # 0 m at the bottom row unless told otherwise
+    notes = tmp_path / "notes.png"
+    notes.write_text("not a plan")
+    before = env.db_dump()
+    result = env.cli(
+        "cameras", "plan", "station", str(notes), "--metres-per-px", "0.05", check=False
+    )
+    assert result.returncode == 2 and "notes.png is not a PNG or JPEG" in result.stderr
+    assert env.db_dump() == before

@@ -190,6 +190,76 @@ def cameras_list(home: HomeOpt = None, token: TokenOpt = None, json_out: JsonOpt
     Console().print(table)
 
 
+@cameras_app.command("calibrate")
+def cameras_calibrate(
+    camera_id: Annotated[str, typer.Argument(metavar="ID", help="The camera to recalibrate.")],
+    calibration: Annotated[
+        Path, typer.Argument(help="Ground-plane calibration file (.json or .csv).")
+    ],
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Replace a camera's floor calibration (footage indexed from now on uses it)."""
+    from cctrace.geometry.calibration import load_calibration
+    from cctrace.services.cameras import set_calibration
+
+    def work() -> CameraOut:
+        cal = load_calibration(calibration)
+        with context(home, token, "manage_cameras") as ctx:
+            return set_calibration(ctx, camera_id, cal)
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(
+        f"camera {out.id} recalibrated (reprojection error {out.reprojection_error_m:.3f} m); "
+        "footage indexed before keeps its floor paths"
+    )
+
+
+@cameras_app.command("plan")
+def cameras_plan(
+    site: Annotated[str, typer.Argument(help="The site, as its cameras name it.")],
+    image: Annotated[Path, typer.Argument(help="The site's plan image (PNG or JPEG).")],
+    metres_per_px: Annotated[
+        float, typer.Option("--metres-per-px", help="Metres per image pixel.")
+    ],
+    origin_x_px: Annotated[
+        float, typer.Option("--origin-x-px", help="Image column of the plan's x = 0 m.")
+    ] = 0.0,
+    origin_y_px: Annotated[
+        float | None,
+        typer.Option("--origin-y-px", help="Image row of the plan's y = 0 m (default: bottom)."),
+    ] = None,
+    home: HomeOpt = None,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Store a site's plan image with its scale; the case map draws the site over it."""
+    from cctrace.core.errors import InputError
+    from cctrace.schemas import SitePlanOut
+    from cctrace.services.sites import set_site_plan
+
+    def work() -> SitePlanOut:
+        if not image.is_file():
+            raise InputError(f"site plan {image}: no such file; check the path", "site_plan")
+        with context(home, token, "manage_cameras") as ctx:
+            return set_site_plan(
+                ctx, site, image, str(image), metres_per_px, origin_x_px, origin_y_px
+            )
+
+    out = run(work)
+    if json_out:
+        print_json(out)
+        return
+    Console().print(
+        f"plan of site {out.site} stored: {out.width_px} x {out.height_px} px at "
+        f"{out.metres_per_px:g} m a pixel"
+    )
+
+
 def ingest(
     videos: Annotated[
         list[Path] | None, typer.Argument(help="Video files (mp4, avi, mkv, ...).")
