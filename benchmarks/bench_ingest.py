@@ -1,56 +1,96 @@
 """Ingestion on the shared video: tracks against people counted by eye, and speed.
 
-Speed is printed as ratios side by side: video seconds per second of ingestion
-(real-time factor) and ingestion time over bare decoding of the same file, with and
-without motion skipping, at the shared video's size (768x432) and upscaled to 1080p.
+Speed is printed as ratios side by side, in one run: video seconds per second of
+ingestion (x real time) and ingestion time over bare decoding of the same file, for the
+old path (full-frame faces, every sample analysed) and the new one (faces in head
+regions, adaptive analysis rate), at the shared video's size (768x432), upscaled to 1080p,
+and on 1080p footage where nobody is in view (the empty room at the start of the shared
+video, played back and forth). The machine's load average is printed with every row:
+other work on the same cores slows both columns.
 
-    .venv/bin/python benchmarks/bench_ingest.py [--seconds-1080p 60]
+    .venv/bin/python benchmarks/bench_ingest.py [--seconds-1080p 60] [--stages]
+    .venv/bin/python benchmarks/bench_ingest.py --tracks-only [--old]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
+import av
+import cv2
+
+from cctrace.ingest.pipeline import (
+    IngestOptions,
+    IngestResult,
+    VisionModels,
+    ingest,
+    prepare,
+)
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
+from cctrace.store.vector_index import FlatFaceIndex
+from cctrace.tracking.bytetrack import ByteTracker
 from cctrace.video.clips import make_clip
 from cctrace.video.frames import iter_frames, probe
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO = REPO.parent / "shared" / "data" / "intel-sample-videos" / "one-by-one-person-detection.mp4"
-START = "2026-11-20T10:00:00+00:00"
+START = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 # Six people cross the room one at a time (counted by eye on contact sheets of every
 # 5th frame; start and end of each passage in seconds of the video).
 PASSAGES_S = [(6.5, 19.5), (23.0, 44.5), (50.7, 69.5), (74.7, 86.5), (92.9, 119.5), (123.8, 135.8)]
+# Frames 0-59 (the first 6 s) show the empty room: nobody enters before 6.5 s.
+EMPTY_FRAMES = (0, 60)
+
+OLD = IngestOptions(face_cascade=False, adaptive_rate=False)
+NEW = IngestOptions()
+PATHS = {"old": OLD, "cascade": replace(NEW, adaptive_rate=False), "new": NEW}
 
 
-def cli(home: Path, token: str | None, *args: str) -> dict[str, object]:
+CAMERA_ARGS = ("--name", "Room", "--x-m", "0", "--y-m", "0", "--json")
+
+
+def fresh_home(root: Path) -> Path:
+    home = root / f"home{time.perf_counter_ns()}"
     env = {"CCTRACE_HOME": str(home), "PATH": "/usr/bin:/bin"}
-    if token:
-        env["CCTRACE_TOKEN"] = token
     out = subprocess.run(
-        [sys.executable, "-m", "cctrace", *args, "--json"],
+        [sys.executable, "-m", "cctrace", "init", "--home", str(home), "--json"],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     )
-    result: dict[str, object] = json.loads(out.stdout)
-    return result
+    env["CCTRACE_TOKEN"] = str(json.loads(out.stdout)["admin_token"])
+    subprocess.run(
+        [sys.executable, "-m", "cctrace", "cameras", "add", "room", *CAMERA_ARGS],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    return home
 
 
-def fresh_home(root: Path) -> tuple[Path, str]:
-    home = root / f"home{time.perf_counter_ns()}"
-    token = str(cli(home, None, "init", "--home", str(home))["admin_token"])
-    cli(home, token, "cameras", "add", "room", "--name", "Room", "--x-m", "0", "--y-m", "0")
-    return home, token
+def run_ingest(
+    root: Path, path: Path, models: VisionModels, options: IngestOptions
+) -> tuple[IngestResult, Path]:
+    """One ingestion into a fresh data folder, in this process (models loaded once, so
+    only the ingestion itself is timed, as the CLI's ``elapsed_s`` is)."""
+    home = fresh_home(root)
+    with Store.open(Home.at(home)) as store:
+        index = FlatFaceIndex(store.home.faces_index_dir, store.cipher)
+        video = prepare(store, path, "room", START, datetime.now(UTC))
+        return ingest(store, index, models, video, options), home
 
 
 def decode_s(path: Path) -> float:
@@ -60,28 +100,55 @@ def decode_s(path: Path) -> float:
     return time.perf_counter() - t0
 
 
-def ingest(root: Path, path: Path, *extra: str) -> tuple[dict[str, object], Path]:
-    home, token = fresh_home(root)
-    out = cli(
-        home,
-        token,
-        "ingest",
-        str(path),
-        "--camera",
-        "room",
-        "--start",
-        "2026-11-20T10:00:00Z",
-        *extra,
-    )
-    videos = out["videos"]
-    assert isinstance(videos, list)
-    return videos[0], home
+def load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
-def track_report(home: Path) -> None:
+def quiet_clip(out: Path, seconds: float, size: tuple[int, int]) -> Path:
+    """``seconds`` of the empty room at ``size``, its first 6 s played forward and back
+    (real sensor noise and compression, nobody in view), 10 fps H.264."""
+    frames = [
+        cv2.resize(f.image_bgr, size, interpolation=cv2.INTER_LINEAR)
+        for f in iter_frames(VIDEO)
+        if EMPTY_FRAMES[0] <= f.index < EMPTY_FRAMES[1]
+    ]
+    cycle = frames + frames[-2:0:-1]
+    n = int(seconds * 10)
+    tb = Fraction(1, 1000)
+    with av.open(str(out), mode="w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = tb
+        stream.codec_context.time_base = tb
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(cycle[i % len(cycle)], format="bgr24")
+            frame.pts = i * 100
+            frame.time_base = tb
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    path_name: str
+    duration_s: float
+    decode_s: float
+    result: IngestResult
+    load_before: str
+    load_after: str
+
+
+def track_report(home: Path) -> int:
+    """Prints tracks against the passages; returns the number of ID switches."""
     with Store.open(Home.at(home)) as store:
         sightings = sorted(store.sightings(), key=lambda s: s.t_start_s)
-    t0 = datetime.fromisoformat(START).timestamp()
+    t0 = START.timestamp()
     spans = [(s.track_id, s.t_start_s - t0, s.t_end_s - t0, s.face_count) for s in sightings]
     print(
         f"\ntracks: {len(spans)} (longer than 1 s: "
@@ -102,53 +169,104 @@ def track_report(home: Path) -> None:
             f"{dominant[2] if dominant else '-'} |"
         )
     print(f"ID switches within passages: {switches}")
+    return switches
+
+
+def stages(path: Path, models: VisionModels) -> None:
+    """Milliseconds per sampled frame of each step, old and new face search, 4 fps."""
+    sums = dict.fromkeys(("decode", "persons", "faces full", "faces cascade", "embed"), 0.0)
+    tracker = ByteTracker(first_track_id=1)
+    last = [-1]  # the last sampled bin, read by the decoder's frame filter
+    n, t = 0, time.perf_counter()
+    for fr in iter_frames(path, want=lambda _i, ts: math.floor(ts * 4 + 1e-9) > last[0]):
+        b = math.floor(fr.t_s * 4 + 1e-9)
+        if b <= last[0]:
+            continue
+        last[0], n = b, n + 1
+        sums["decode"] += time.perf_counter() - t
+        t = time.perf_counter()
+        tracked = tracker.update(models.persons.detect(fr.image_bgr), fr.t_s)
+        sums["persons"] += time.perf_counter() - t
+        if len(tracked):
+            t = time.perf_counter()
+            models.faces.find(fr.image_bgr, tracked.detections)
+            sums["faces full"] += time.perf_counter() - t
+            t = time.perf_counter()
+            faces = models.faces.find(fr.image_bgr, tracked.detections, cascade=True)
+            sums["faces cascade"] += time.perf_counter() - t
+            t = time.perf_counter()
+            models.faces.describe(fr.image_bgr, faces)
+            models.appearance.describe(fr.image_bgr, tracked.detections)
+            sums["embed"] += time.perf_counter() - t
+        t = time.perf_counter()
+    print(f"\nsteps on {path.name}, {n} sampled frames, load {load()}: ms per sampled frame")
+    print("| " + " | ".join(sums) + " |")
+    print("|" + "---|" * len(sums))
+    print("| " + " | ".join(f"{1000 * v / max(n, 1):.1f}" for v in sums.values()) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds-1080p", type=float, default=60.0)
     parser.add_argument("--tracks-only", action="store_true", help="skip the speed table")
+    parser.add_argument("--old", action="store_true", help="--tracks-only on the old path")
+    parser.add_argument("--stages", action="store_true", help="also time each step at 1080p")
+    parser.add_argument("--skip-768", action="store_true", help="leave out the 768x432 rows")
     args = parser.parse_args()
+    if not VIDEO.is_file():
+        sys.exit(f"{VIDEO} is missing: see ../shared/data/README.md")
+    models = VisionModels.load()
     if args.tracks_only:
         with tempfile.TemporaryDirectory() as tmp_str:
-            track_report(ingest(Path(tmp_str), VIDEO)[1])
+            r, home = run_ingest(Path(tmp_str), VIDEO, models, OLD if args.old else NEW)
+            print(f"path: {'old' if args.old else 'new'}; frames analysed {r.frames_analysed}")
+            track_report(home)
         return
 
     with tempfile.TemporaryDirectory() as tmp_str:
         tmp = Path(tmp_str)
         n_1080 = int(args.seconds_1080p * 10)
         hd = make_clip(VIDEO, tmp / "hd.mp4", 0, n_1080, scale_to=(1920, 1080))
-        rows = []
-        first_home: Path | None = None
-        for label, path in (("768x432", VIDEO), ("1920x1080", hd)):
-            info = probe(path)
-            duration = info.duration_s or 0.0
+        quiet = quiet_clip(tmp / "quiet.mp4", args.seconds_1080p, (1920, 1080))
+        plan: list[tuple[str, Path, tuple[str, ...]]] = [
+            ("1920x1080 busy", hd, ("old", "cascade", "new")),
+            ("1920x1080 nobody", quiet, ("old", "new")),
+        ]
+        if not args.skip_768:
+            plan.insert(0, ("768x432", VIDEO, ("old", "new")))
+        rows: list[Row] = []
+        homes: dict[str, Path] = {}
+        for label, path, names in plan:
+            duration = probe(path).duration_s or 0.0
+            before = load()
             dec = decode_s(path)
-            for skip in (True, False):
-                extra = () if skip else ("--no-motion-skip",)
-                r, home = ingest(tmp, path, *extra)
-                if first_home is None:
-                    first_home = home
-                elapsed = float(r["elapsed_s"])  # type: ignore[arg-type]
-                rows.append((label, duration, skip, dec, elapsed, r))
+            for name in names:
+                r, home = run_ingest(tmp, path, models, PATHS[name])
+                rows.append(Row(label, name, duration, dec, r, before, load()))
+                if label == "768x432":
+                    homes[name] = home
         print(
-            "| video | length s | motion skip | decode s | ingest s | x real time | "
-            "ingest / decode | frames analysed | skipped | sightings |"
+            "| video | path | length s | decode s | ingest s | x real time | ingest / decode "
+            "| frames sampled | analysed | motion-skipped | sightings | load before, after |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for label, duration, skip, dec, elapsed, r in rows:
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for row in rows:
+            r = row.result
             print(
-                f"| {label} | {duration:.1f} | {'on' if skip else 'off'} | {dec:.1f} | "
-                f"{elapsed:.1f} | {duration / elapsed:.2f} | {elapsed / dec:.1f} | "
-                f"{r['frames_analysed']} | {r['frames_skipped_motion']} | "
-                f"{r['sightings_added']} |"
+                f"| {row.label} | {row.path_name} | {row.duration_s:.1f} | {row.decode_s:.1f} | "
+                f"{r.elapsed_s:.1f} | {row.duration_s / r.elapsed_s:.2f} | "
+                f"{r.elapsed_s / row.decode_s:.1f} | {r.frames_sampled} | {r.frames_analysed} | "
+                f"{r.frames_skipped_motion} | {r.sightings_added} | "
+                f"{row.load_before}, {row.load_after} |"
             )
-        for label in ("768x432", "1920x1080"):
-            on = next(e for lab, _, s, _, e, _ in rows if lab == label and s)
-            off = next(e for lab, _, s, _, e, _ in rows if lab == label and not s)
-            print(f"motion skipping saves {100 * (1 - on / off):.0f}% of ingest time at {label}")
-        assert first_home is not None
-        track_report(first_home)
+        for label, _, _names in plan:
+            by = {row.path_name: row.result.elapsed_s for row in rows if row.label == label}
+            print(f"{label}: new path {by['old'] / by['new']:.2f}x faster than old")
+        for name, home in homes.items():
+            print(f"\n768x432, {name} path:", end="")
+            track_report(home)
+        if args.stages:
+            stages(hd, models)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from cctrace.core.types import ImageBGR, Sighting
 from cctrace.geometry.calibration import Calibration, calibration_from_json, rescale_calibration
 from cctrace.ingest.aggregate import TrackEvidence, build_sighting
 from cctrace.ingest.motion import MotionGate
+from cctrace.ingest.rate import RatePolicy, should_analyse
 from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
@@ -61,6 +62,14 @@ class IngestOptions:
     """Appearance is embedded on every n-th observation of a track (about once a second
     at 4 fps: clothing does not change, and the track's mean is what is stored)."""
     person_detector: str | None = None
+    face_cascade: bool = True
+    """Search faces only in the head regions of tracked persons (one batched detector
+    call, `cctrace.vision.cascade`) instead of the whole frame; False is the full-frame
+    path it replaced, kept so that benchmarks/bench_ingest.py can show both."""
+    adaptive_rate: bool = True
+    """Analyse every ``calm_every``-th sample while the scene is calm, every sample where
+    people appear, get lost or come near each other (`cctrace.ingest.rate`)."""
+    calm_every: int = 2
 
 
 @dataclass(frozen=True)
@@ -410,10 +419,12 @@ def analyse_video(
         gate.reset()
 
     def wanted(index: int, t_s: float) -> bool:
-        """Only frames that will be sampled are converted to pixels."""
+        """Only frames that will be sampled and analysed are converted to pixels."""
         if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
             return False
-        return math.floor(t_s * opts.sample_fps + 1e-9) > last_bin
+        if math.floor(t_s * opts.sample_fps + 1e-9) <= last_bin:
+            return False
+        return _rate_wants(opts, segment.tracker, t_s)
 
     frames = (
         iter_frames(video.path, want=wanted)
@@ -434,6 +445,8 @@ def analyse_video(
         if progress is not None:
             progress(t_s, duration_s)
         tracker = segment.tracker
+        if not _rate_wants(opts, tracker, t_s):
+            continue  # a calm scene: the tracker bridges this sample (ingest/rate.py)
         if opts.motion_skip and not gate.should_analyse(frame.image_bgr, tracker.is_empty):
             counters["skipped"] += 1
             continue
@@ -465,6 +478,15 @@ def analyse_video(
     )
 
 
+def _rate_wants(opts: IngestOptions, tracker: ByteTracker, t_s: float) -> bool:
+    """Whether the sample at ``t_s`` is analysed under the adaptive rate (always when off)."""
+    if not opts.adaptive_rate:
+        return True
+    return should_analyse(
+        t_s, opts.sample_fps, tracker.t_last_s, tracker.live(t_s), RatePolicy(opts.calm_every)
+    )
+
+
 def _analyse_frame(
     image: ImageBGR, t_s: float, models: VisionModels, segment: _Segment, opts: IngestOptions
 ) -> int:
@@ -473,7 +495,7 @@ def _analyse_frame(
     tracked = segment.tracker.update(persons, t_s)
     if len(tracked) == 0:
         return len(persons)
-    faces = models.faces.find(image, tracked.detections)
+    faces = models.faces.find(image, tracked.detections, cascade=opts.face_cascade)
     face_track = link_faces_to_tracks(tracked, faces)
     # Only faces on a track, and large enough to recognise, are worth embedding: a face
     # under MIN_EMBED_FACE_PX wide gives an embedding that matches anyone (see

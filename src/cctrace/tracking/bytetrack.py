@@ -60,6 +60,17 @@ class Track:
         return len(self.t_s)
 
 
+@dataclass(frozen=True)
+class LiveTrack:
+    """Read-only view of one live track: whether it is confirmed, when it was last
+    matched (s) and its box ``box_xyxy`` (4,) in frame pixels (last matched, or
+    predicted at the time asked for)."""
+
+    confirmed: bool
+    t_update_s: float
+    box_xyxy: FloatArray
+
+
 @dataclass
 class _TrackState:
     """Mutable state of a live track; Kalman mean/cov are the posterior at ``t_update_s``."""
@@ -269,6 +280,24 @@ class ByteTracker:
     def is_empty(self) -> bool:
         """No track at all, not even a tentative one: the state a fresh tracker has."""
         return not self._tracks
+
+    @property
+    def t_last_s(self) -> float:
+        """Time of the last frame given to `update` (-inf before the first)."""
+        return self._t_last_s
+
+    def live(self, t_s: float | None = None) -> list[LiveTrack]:
+        """Every live track, tentative ones included (for deciding the analysis rate);
+        with ``t_s``, each box is where the Kalman filter predicts it at that time."""
+        boxes = (
+            [np.asarray(s.box_hist[-1], np.float32) for s in self._tracks]
+            if t_s is None
+            else [np.asarray(b, np.float32) for b in self._predicted_boxes(t_s)]
+        )
+        return [
+            LiveTrack(bool(s.track_id), s.t_update_s, box)
+            for s, box in zip(self._tracks, boxes, strict=True)
+        ]
 
     @property
     def live_track_ids(self) -> list[int]:

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from cctrace.core.errors import NoFaceError
 from cctrace.core.types import Detections, FloatArray, ImageBGR
+from cctrace.vision.cascade import faces_in_heads
 from cctrace.vision.faces import (
     EMBEDDING_DIM,
     FaceDetector,
@@ -154,8 +155,19 @@ class FaceAnalyzer:
             found.append(Detections(box, best.score, best.landmarks_xy / scale + offset))
         return concat_detections(found)
 
-    def find(self, image_bgr: ImageBGR, persons: Detections | None = None) -> Detections:
-        """Face boxes and landmarks; with ``persons``, also CenterFace on faceless heads."""
+    def find(
+        self, image_bgr: ImageBGR, persons: Detections | None = None, cascade: bool = False
+    ) -> Detections:
+        """Face boxes and landmarks; with ``persons``, also CenterFace on faceless heads.
+
+        ``cascade``: search only the head regions of ``persons`` (one detector call on a
+        mosaic, `cctrace.vision.cascade`) instead of the whole frame; for ingestion,
+        which keeps only faces it can attach to a person."""
+        if cascade:
+            if persons is None or len(persons) == 0:
+                return Detections.empty(with_landmarks=True)
+            faces = faces_in_heads(self.detector, image_bgr, persons)
+            return concat_detections([faces, self.fallback_faces(image_bgr, faces, persons)])
         faces = self.detector.detect(image_bgr)
         if persons is not None and len(persons):
             faces = concat_detections([faces, self.fallback_faces(image_bgr, faces, persons)])
