@@ -252,6 +252,8 @@ def test_a_trace_from_the_page_runs_as_a_job_then_shows_its_results(
     assert found is not None
     poll = f"{case}/jobs/{found.group(1)}"
     assert f'hx-get="{poll}"' in job.group(0)
+    # Reloading the page keeps showing the job: its address names it.
+    assert r.headers["hx-replace-url"] == f"{case}?job={found.group(1)}"
     # What the server's worker process runs for the job.
     run_job(Home.at(site.env.home, env={}), found.group(1))
     done = client.get(poll, headers=hx)

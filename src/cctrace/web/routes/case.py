@@ -125,7 +125,10 @@ def run_trace(
         runner.submit(started.job_id)
     if not _is_htmx(request):
         return RedirectResponse(f"/cases/{case_id}?job={started.job_id}#trace", status_code=303)
-    return _job(request, web, signed, case_id, jobs.get_job(signed.ctx, started.job_id))
+    shown = _job(request, web, signed, case_id, jobs.get_job(signed.ctx, started.job_id))
+    # The address names the job, so that reloading the page shows its progress again.
+    shown.headers["HX-Replace-Url"] = f"/cases/{case_id}?job={started.job_id}"
+    return shown
 
 
 @router.post("/evidence")
@@ -154,7 +157,9 @@ def start_evidence(
         runner.submit(started.job_id)
     if _is_htmx(request):
         job = jobs.get_job(signed.ctx, started.job_id)
-        return _job(request, web, signed, case_id, job)
+        shown = _job(request, web, signed, case_id, job)
+        shown.headers["HX-Replace-Url"] = f"/cases/{case_id}?job={started.job_id}"
+        return shown
     return RedirectResponse(f"/cases/{case_id}?job={started.job_id}#evidence", status_code=303)
 
 
