@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[str, typer.Option(help="investigator, auditor, admin or ingest.")],
+    role: Annotated[str, typer.Option(help="investigator, supervisor, auditor, admin or ingest.")],
     expires_in_days: Annotated[
         float | None,
         typer.Option(

@@ -94,6 +94,12 @@ def purge(
         f"{', '.join(out.days_dropped) or 'none'}; rebuilt: {', '.join(out.days_rebuilt) or 'none'}"
         f"; {out.bytes_freed} bytes; {out.trace_results_destroyed} saved trace results"
     )
+    if out.cases_closed:
+        closed = "would close" if out.dry_run else "closed"
+        Console().print(
+            f"{closed} {len(out.cases_closed)} cases open longer than max_case_open_days: "
+            f"{', '.join(out.cases_closed)}"
+        )
 
 
 @keys_app.command("rotate")

@@ -18,7 +18,7 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200, description="Login name.")
-    role: Literal["admin", "investigator", "auditor", "ingest"]
+    role: Literal["admin", "investigator", "supervisor", "auditor", "ingest"]
     expires_in_days: float | None = Field(
         default=None, gt=0, le=3650, description="The token stops working this many days from now."
     )
