@@ -163,9 +163,7 @@ def test_an_admin_recalibrates_a_camera_and_sees_its_reprojection_error(
 ) -> None:
     fitted = fit_calibration(IMAGE_PX, FLOOR_M, image_size_px=(640, 480))
     out = cameras.set_calibration(ctx_of(store, env, "admin"), "lobby", fitted)
-    assert out.calibrated and out.reprojection_error_m == pytest.approx(
-        fitted.reprojection_error_m
-    )
+    assert out.calibrated and out.reprojection_error_m == pytest.approx(fitted.reprojection_error_m)
     stored = store.get_camera("lobby")
     assert stored is not None and stored.calibration_json is not None
     assert json.loads(stored.calibration_json)["image_size"] == [640, 480]
