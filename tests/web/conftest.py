@@ -72,8 +72,13 @@ ADMIN_CLIP_S = 2.0
 """The admin journey uploads the first seconds of the same footage, dated a day earlier:
 outside the investigator's case window, so it cannot change the trace."""
 
-USERS = {"investigator": "dr-web", "auditor": "aud-web"}
-LANDING = {"admin": "/admin/cameras", "investigator": "/cases", "auditor": "/audit/log"}
+USERS = {"investigator": "dr-web", "supervisor": "lead-web", "auditor": "aud-web"}
+LANDING = {
+    "admin": "/admin/cameras",
+    "investigator": "/cases",
+    "supervisor": "/review",
+    "auditor": "/audit/log",
+}
 """Where each role lands after signing in."""
 
 ARTEFACTS_KEY = pytest.StashKey[Path]()
