@@ -6,7 +6,6 @@ the run; closing the case reads its counts back from that run (never from audit 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from cctrace.services.auth import Context, authenticate
 from cctrace.store.home import Home
 from cctrace.store.records import CaseRecord, CaseReference
 from cctrace.store.repository import Store
+from tests.backends import Backend, clone_home
 from tests.cases import approve
 from tests.security.conftest import cheap_argon2
 from tests.store.bytescan import blobs, found, tail
@@ -27,12 +27,13 @@ from tests.trace.scenario import case_p
 
 
 @pytest.fixture
-def store(world: World, tmp_path: Path) -> Iterator[Store]:
+def store(world: World, tmp_path: Path, backend: Backend) -> Iterator[Store]:
     root = tmp_path / "home"
-    shutil.copytree(world.home.root, root)
+    url = clone_home(backend, world.home.root, root)  # on PostgreSQL, its database too
     s = Store.open(Home.at(root, env={}))
     yield s
     s.close()
+    backend.drop(url)
 
 
 def _ctx(store: Store, name: str) -> Context:
