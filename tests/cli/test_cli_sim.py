@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.ingest.conftest import Env
 
 
@@ -58,6 +59,7 @@ def test_sim_then_eval_gives_the_documented_json(tmp_path: Path) -> None:
     assert 0.0 <= report["route"]["recall"] <= 1.0
 
 
+@pytest.mark.sqlite_only("decided from what the folder holds, before any write")
 def test_sim_refuses_a_folder_with_real_footage(env: Env, clip: Path) -> None:
     env.cli("ingest", str(clip), "--camera", "lobby", "--fps", "1")
     before = env.db_dump()
@@ -67,6 +69,7 @@ def test_sim_refuses_a_folder_with_real_footage(env: Env, clip: Path) -> None:
     assert env.db_dump() == before
 
 
+@pytest.mark.sqlite_only("decided from what the folder holds, before any write")
 def test_sim_refuses_a_folder_with_cameras_even_without_footage(env: Env) -> None:
     # `env` holds one real camera and no footage: a real installation being set up.
     before = env.db_dump()
