@@ -115,7 +115,16 @@ class RayRunner:
                     configure_logging=False,
                 )
             else:
-                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+                try:
+                    ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+                except (ConnectionError, ray.exceptions.AuthenticationError) as exc:
+                    raise InputError(
+                        f"cannot join the Ray cluster at {self.address} ({exc}): check the "
+                        "address `ray start --head` printed; a cluster with token "
+                        "authentication also needs RAY_AUTH_MODE=token and its token "
+                        "(~/.ray/auth_token or RAY_AUTH_TOKEN)",
+                        "ray",
+                    ) from None
             started = True
         try:
             # max_retries: Ray runs a task again when its worker process or node dies.
