@@ -381,9 +381,15 @@ def analyse_video(
     segment = _Segment(ByteTracker(first_track_id=first_track_id))
     last_checkpoint_t = resume_t_s if resume_t_s is not None else 0.0
     last_bin = math.floor(resume_t_s * opts.sample_fps + 1e-9) if resume_t_s is not None else -1
+    # Frames before lead_until only warm the tracker (a segment's lead): the segment
+    # before owns them, so no sighting, evidence or count comes from them.
+    lead_until = -math.inf
     if span is not None and resume_t_s is None:
         last_checkpoint_t = span.t_begin_s
         last_bin = span.first_bin - 1
+        if span.t_lead_s is not None and span.lead_first_bin is not None:
+            lead_until = span.t_begin_s
+            last_bin = min(last_bin, span.lead_first_bin - 1)
     last_t = -math.inf
     image_size = (info.width, info.height)
 
@@ -391,6 +397,13 @@ def analyse_video(
         for track in tracks:
             ev = segment.evidence.pop(track.track_id, TrackEvidence())
             segment.observations.pop(track.track_id, None)
+            if track.t_start_s < lead_until - 1e-9:
+                keep = track.t_s >= lead_until - 1e-9
+                if not keep.any():
+                    continue  # ended in the lead: the segment before reports it
+                track = Track(
+                    track.track_id, track.t_s[keep], track.box_xyxy[keep], track.score[keep]
+                )
             segment.pending.append(
                 build_sighting(
                     track=track,
@@ -429,8 +442,15 @@ def analyse_video(
     frames = (
         iter_frames(video.path, want=wanted)
         if span is None
-        else iter_span_frames(video.path, span.t_begin_s, span.t_end_s, span.first_pts, wanted)
+        else iter_span_frames(
+            video.path,
+            span.t_begin_s if span.t_lead_s is None else span.t_lead_s,
+            span.t_end_s,
+            span.first_pts,
+            wanted,
+        )
     )
+    in_lead = lead_until > -math.inf
     for frame in frames:
         counters["decoded"] += 1
         t_s = frame.t_s
@@ -441,17 +461,21 @@ def analyse_video(
         if sample_bin <= last_bin:
             continue
         last_bin = sample_bin
-        counters["sampled"] += 1
+        if in_lead and t_s >= lead_until - 1e-9:
+            in_lead = False
+            segment.evidence.clear()  # what the lead saw of live tracks is the segment before's
+        if not in_lead:
+            counters["sampled"] += 1
         if progress is not None:
             progress(t_s, duration_s)
         tracker = segment.tracker
         if not _rate_wants(opts, tracker, t_s):
             continue  # a calm scene: the tracker bridges this sample (ingest/rate.py)
         if opts.motion_skip and not gate.should_analyse(frame.image_bgr, tracker.is_empty):
-            counters["skipped"] += 1
+            counters["skipped"] += 0 if in_lead else 1
             continue
         n_persons = _analyse_frame(frame.image_bgr, t_s, models, segment, opts)
-        counters["analysed"] += 1
+        counters["analysed"] += 0 if in_lead else 1
         gate.analysed(frame.image_bgr, n_persons)
         finish_tracks(tracker.finished())
         if t_s - last_checkpoint_t >= opts.checkpoint_every_s:

@@ -3,7 +3,8 @@ cross a cut.
 
 A cut lies on a keyframe (a segment decodes from its own keyframe, nothing before it).
 Each segment samples exactly the frames a whole run samples (`FrameSpan.first_bin`), runs
-its own tracker from a fresh state, and ends the tracks still live at its end. A track
+its own tracker, warmed on the ``LEAD_S`` seconds before its cut (what the lead sees is
+the segment before's and is dropped), and ends the tracks still live at its end. A track
 piece ending near a cut is joined with the next segment's piece starting near it when
 their boxes at the cut overlap; the joined sighting keeps the earlier piece's id, so the
 result does not depend on which segment finished first.
@@ -26,6 +27,10 @@ from cctrace.vision.appearance import appearance_from_vector, appearance_to_vect
 
 TRACK_ID_STRIDE = 100_000
 """Track ids per segment: far above the tracks one camera sees in a segment's length."""
+LEAD_S = 2.0
+"""Seconds before a cut a segment analyses only to warm its tracker: enough for a track
+live at the cut to be confirmed (2 matched frames) before it, so that the first frame
+after the cut is linked to it (faces included) as in a whole run."""
 JOIN_GAP_S = 2.0
 """Largest gap between two pieces of one track at a cut: the tracker's ``max_lost_s``."""
 JOIN_MIN_IOU = 0.3
@@ -50,8 +55,22 @@ def plan_spans(path: Path, sample_fps: float, segment_s: float) -> list[FrameSpa
     spans = []
     for k, begin in enumerate(cuts):
         end = cuts[k + 1] if k + 1 < len(cuts) else math.inf
+        first = _first_bin(frames, begin, sample_fps)
+        if k == 0:
+            spans.append(FrameSpan(k, begin, end, times.first_pts, first))
+            continue
+        lead_s = begin - LEAD_S
+        decode_from = max((t for t in times.keyframe_t_s if t <= lead_s), default=0.0)
         spans.append(
-            FrameSpan(k, begin, end, times.first_pts, _first_bin(frames, begin, sample_fps))
+            FrameSpan(
+                k,
+                begin,
+                end,
+                times.first_pts,
+                first,
+                t_lead_s=decode_from,
+                lead_first_bin=_first_bin(frames, max(lead_s, 0.0), sample_fps),
+            )
         )
     return spans
 

@@ -45,6 +45,11 @@ class FrameSpan:
     t_end_s: float
     first_pts: int
     first_bin: int
+    t_lead_s: float | None = None
+    """Where decoding starts when the span warms its tracker on the seconds before its
+    first frame (a keyframe at or before ``t_begin_s``); None: no lead."""
+    lead_first_bin: int | None = None
+    """The first sample bin the lead analyses (its results are not the span's)."""
 
 
 def scan_packets(path: Path) -> PacketTimes:
