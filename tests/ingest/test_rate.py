@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cctrace.core.types import Detections
-from cctrace.ingest.rate import RatePolicy, anyone_near, should_analyse
+from cctrace.ingest.rate import RatePolicy, anyone_near, should_analyse, tiles_needed
 from cctrace.tracking.bytetrack import ByteTracker, LiveTrack
 
 POLICY = RatePolicy()
@@ -50,7 +50,8 @@ def test_near_in_any_direction(gap_heights: float) -> None:
 def test_two_walkers_meeting_are_analysed_at_every_sample_while_close() -> None:
     """Drive the real tracker with two people walking towards each other and apart
     (boxes 170 px tall, 60 px/s each): every sample while their centres are closer than
-    two heights is analysed (the rule reads the tracker's predicted boxes), and the tracker keeps one ID per person throughout."""
+    two heights is analysed (the rule reads the tracker's predicted boxes), and the
+    tracker keeps one ID per person throughout."""
     tracker = ByteTracker(first_track_id=1)
     fps = 4.0
     analysed: list[float] = []
@@ -73,3 +74,23 @@ def test_two_walkers_meeting_are_analysed_at_every_sample_while_close() -> None:
     assert ids[0] and ids[1] and len(ids[0]) == 1 and len(ids[1]) == 1 and ids[0] != ids[1]
     # Calm stretches (far apart) ran at half rate: clearly fewer frames than samples.
     assert len(analysed) < 0.75 * 30 * fps
+
+
+@pytest.mark.parametrize(
+    ("t_last_tiled_s", "height_px", "expected", "why"),
+    [
+        (0.0, 400, True, "a second since the last tiled frame: look for small newcomers"),
+        (0.5, 400, False, "a tall person: the full-frame pass sees them"),
+        (0.5, 150, True, "a person 150 px tall at 1080p is 32 px in NanoDet's input"),
+    ],
+)
+def test_tiles_only_where_a_small_person_can_be(
+    t_last_tiled_s: float, height_px: float, expected: bool, why: str
+) -> None:
+    shrink = 1920 / 416
+    tracks = [_track(0, h=height_px)]
+    assert tiles_needed(1.0, t_last_tiled_s, tracks, shrink, POLICY) is expected, why
+
+
+def test_no_tiles_needed_in_an_empty_scene_between_tiled_frames() -> None:
+    assert not tiles_needed(1.0, 0.5, [], 1920 / 416, POLICY)

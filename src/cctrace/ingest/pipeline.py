@@ -24,11 +24,11 @@ from typing import Literal
 import numpy as np
 
 from cctrace.core.errors import InputError
-from cctrace.core.types import ImageBGR, Sighting
+from cctrace.core.types import Detections, ImageBGR, Sighting
 from cctrace.geometry.calibration import Calibration, calibration_from_json, rescale_calibration
 from cctrace.ingest.aggregate import TrackEvidence, build_sighting
 from cctrace.ingest.motion import MotionGate
-from cctrace.ingest.rate import RatePolicy, should_analyse
+from cctrace.ingest.rate import RatePolicy, should_analyse, tiles_needed
 from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
@@ -38,7 +38,12 @@ from cctrace.video.frames import VideoInfo, iter_frames, probe
 from cctrace.video.spans import FrameSpan, iter_span_frames
 from cctrace.vision.analyze import FaceAnalyzer
 from cctrace.vision.appearance import AppearanceDescriber
-from cctrace.vision.persons import PersonDetector, create_person_detector
+from cctrace.vision.persons import (
+    NANODET_INPUT_PX,
+    NanoDetPersonDetector,
+    PersonDetector,
+    create_person_detector,
+)
 
 Outcome = Literal["ingested", "resumed", "already-ingested"]
 ProgressFn = Callable[[float, float], None]
@@ -216,6 +221,8 @@ class _Segment:
     evidence: dict[int, TrackEvidence] = field(default_factory=dict)
     observations: dict[int, int] = field(default_factory=dict)
     pending: list[Sighting] = field(default_factory=list)
+    t_tiled_s: float = -math.inf
+    """Time of the last frame whose persons were searched with tiles (ingest/rate.py)."""
 
 
 def ingest(
@@ -511,11 +518,33 @@ def _rate_wants(opts: IngestOptions, tracker: ByteTracker, t_s: float) -> bool:
     )
 
 
+def _detect_persons(
+    image: ImageBGR, t_s: float, models: VisionModels, segment: _Segment, opts: IngestOptions
+) -> Detections:
+    """Tiled NanoDet only where it can find someone the full-frame pass cannot: at least
+    once a second, and on every frame while a tracked person is small."""
+    detector = models.persons
+    h, w = image.shape[:2]
+    if not (
+        opts.adaptive_rate
+        and isinstance(detector, NanoDetPersonDetector)
+        and detector.detects_tiled(w, h)
+    ):
+        return detector.detect(image)
+    tracks = segment.tracker.live(t_s)
+    tiles = tiles_needed(
+        t_s, segment.t_tiled_s, tracks, max(h, w) / NANODET_INPUT_PX, RatePolicy(opts.calm_every)
+    )
+    if tiles:
+        segment.t_tiled_s = t_s
+    return detector.detect(image, tiles=tiles)
+
+
 def _analyse_frame(
     image: ImageBGR, t_s: float, models: VisionModels, segment: _Segment, opts: IngestOptions
 ) -> int:
     """Detect, track and gather evidence for one frame; returns the number of persons."""
-    persons = models.persons.detect(image)
+    persons = _detect_persons(image, t_s, models, segment, opts)
     tracked = segment.tracker.update(persons, t_s)
     if len(tracked) == 0:
         return len(persons)

@@ -40,6 +40,12 @@ class RatePolicy:
 
     calm_every: int = 2
     near_heights: float = 2.0
+    tile_every_s: float = 1.0
+    """Tiled person detection at least this often, to find small people entering."""
+    small_input_px: float = 48.0
+    """A person shorter than this in the detector's input is small: the full-frame pass
+    alone may lose them (NanoDet sees a 1080p frame shrunk 4.6 times), so the tiles run
+    on every analysed frame while such a person is tracked."""
 
 
 def anyone_near(tracks: list[LiveTrack], near_heights: float) -> bool:
@@ -75,3 +81,22 @@ def should_analyse(
     bin_now = math.floor(t_s * sample_fps + _EPS)
     bin_last = math.floor(t_last_analysed_s * sample_fps + _EPS)
     return bin_now - bin_last >= policy.calm_every
+
+
+def tiles_needed(
+    t_s: float,
+    t_last_tiled_s: float,
+    tracks: list[LiveTrack],
+    shrink: float,
+    policy: RatePolicy,
+) -> bool:
+    """Whether the tiled person pass runs on the frame at ``t_s``: at least every
+    ``tile_every_s``, and on every frame while someone tracked (``tracks``, boxes
+    predicted at ``t_s``) is small in the full-frame pass (``shrink``: frame pixels per
+    detector input pixel)."""
+    if t_s - t_last_tiled_s >= policy.tile_every_s - 1e-6:
+        return True
+    if not tracks:
+        return False
+    heights = np.array([t.box_xyxy[3] - t.box_xyxy[1] for t in tracks], np.float64)
+    return bool((heights / shrink < policy.small_input_px).any())

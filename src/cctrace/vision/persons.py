@@ -34,6 +34,7 @@ YoloLayout = Literal["auto", "yolov5", "yolov8", "end2end"]
 _NANODET_MEAN_BGR = np.array([103.53, 116.28, 123.675], dtype=np.float32)
 _NANODET_STD_BGR = np.array([57.375, 57.12, 58.395], dtype=np.float32)
 _NANODET_INPUT = 416
+NANODET_INPUT_PX = _NANODET_INPUT
 _NANODET_STRIDES = (8, 16, 32)
 _NANODET_BINS = 11  # GFL reg_max 10: each side is a distribution over 0..10 strides
 _PERSON_COCO = 0
@@ -204,13 +205,21 @@ class NanoDetPersonDetector:
         box_in = np.concatenate([centre - dist[:, :2], centre + dist[:, 2:]], axis=1)
         return box.to_source(box_in), score[keep]
 
-    def detect(self, image_bgr: ImageBGR) -> Detections:
+    def detects_tiled(self, width_px: int, height_px: int) -> bool:
+        """Whether `detect` tiles a frame of this size."""
+        return (
+            max(width_px, height_px) >= self.tile_min_side_px if self.tiled is None else self.tiled
+        )
+
+    def detect(self, image_bgr: ImageBGR, tiles: bool = True) -> Detections:
+        """``tiles`` False: the full-frame pass only, even where this frame would be
+        tiled (ingestion skips the tiles where no small person can be)."""
         _check_image(image_bgr)
         h, w = image_bgr.shape[:2]
         boxes, scores = self._detect_crop(image_bgr)
         all_boxes = [boxes]
         all_scores = [scores]
-        tiled = max(h, w) >= self.tile_min_side_px if self.tiled is None else self.tiled
+        tiled = tiles and self.detects_tiled(w, h)
         if tiled:
             for tile in split_tiles(w, h, self.tile_overlap_frac):
                 crop = image_bgr[tile.y0 : tile.y1, tile.x0 : tile.x1]
