@@ -3,17 +3,24 @@ one track plausibly went on."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from cctrace.core.types import Sighting
+from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels, analyse_video
 from cctrace.ingest.segments import (
     TRACK_ID_STRIDE,
     SegmentSightings,
     _first_bin,
     join_segments,
     merge_sightings,
+    plan_spans,
 )
+from cctrace.video.clips import make_clip
+from cctrace.video.frames import probe
 from cctrace.video.spans import FrameSpan
 
 FRAMES_10FPS = [i / 10 for i in range(100)]
@@ -111,3 +118,57 @@ def test_merged_face_is_the_quality_weighted_mean() -> None:
     assert merged.face_embedding is not None
     assert merged.face_embedding[1] == pytest.approx(2 / np.sqrt(5), abs=1e-6)
     assert merged.face_embedding[2] == pytest.approx(1 / np.sqrt(5), abs=1e-6)
+
+
+def test_with_a_fixed_rate_a_video_cut_in_three_gives_exactly_the_whole_result(
+    tmp_path: Path, shared_video: Path
+) -> None:
+    """Real frames and models: the walk of frames 450-700 (one person, 6 s to 24 s) cut
+    at 8 s and 16 s, each segment from its own lead, joined: the whole run's sightings,
+    point for point. Only the adaptive rate is off: its every-other-sample phase depends
+    on the history before a cut (see docs/benchmarks.md)."""
+    clip = make_clip(
+        shared_video,
+        tmp_path / "walk.mp4",
+        450,
+        700,
+        keyframe_every=10,
+        creation_time="2026-11-20T11:00:00Z",
+    )
+    info = probe(clip)
+    start = datetime(2026, 11, 20, 11, tzinfo=UTC)
+    video = PreparedVideo(clip, info, "f" * 64, "hall", start, None, None)
+    opts = IngestOptions(sample_fps=2.0, adaptive_rate=False)
+    models = VisionModels.load()
+
+    def run(span: FrameSpan | None, first_id: int) -> list[Sighting]:
+        found: list[Sighting] = []
+        analyse_video(
+            models,
+            video,
+            opts,
+            lambda cp: found.extend(cp.sightings),
+            start_utc=start,
+            resume_t_s=None,
+            first_track_id=first_id,
+            frames_analysed=0,
+            span=span,
+        )
+        return found
+
+    whole = run(None, 1)
+    spans = plan_spans(clip, opts.sample_fps, 8.0)
+    assert [s.t_begin_s for s in spans] == [0.0, 8.0, 16.0]
+    pieces = [
+        SegmentSightings(s, start.timestamp(), run(s, s.index * TRACK_ID_STRIDE + 1)) for s in spans
+    ]
+    assert sum(len(p.sightings) for p in pieces) > len(whole)  # tracks were cut
+    split = [s for group in join_segments(pieces) for s in group]
+    assert [s.sighting_id for s in split] == [s.sighting_id for s in whole]
+    for w, s in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(w.path_t_s, s.path_t_s)
+        assert w.face_count == s.face_count
+        for a, b in ((w.face_embedding, s.face_embedding), (w.appearance, s.appearance)):
+            assert (a is None) == (b is None)
+            if a is not None and b is not None:
+                assert float(np.dot(a, b)) > 0.999
