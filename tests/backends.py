@@ -116,13 +116,6 @@ def dump_rows(root: Path, skip: tuple[str, ...] = ("audit", "audit_anchor")) -> 
         engine.dispose()
 
 
-def sqlite_only(backend: Backend, why: str) -> None:
-    """Skip the PostgreSQL variant of a test that checks SQLite itself (its files,
-    pragmas, query plans), saying which check and why."""
-    if backend.is_postgres:
-        pytest.skip(f"checks SQLite only: {why}")
-
-
 def server_files(root: Path, wal: bool = False) -> list[Path]:
     """The PostgreSQL files holding a data folder's database (its tables, indexes and
     TOAST, after a CHECKPOINT wrote them out), and with ``wal`` the server's write-ahead

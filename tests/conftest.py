@@ -60,14 +60,16 @@ def grace_hopper_path() -> Path:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the PostgreSQL variant of tests marked ``sqlite_only`` (slow ones whose
-    database work another PostgreSQL test already covers; the marker says which)."""
+    """Deselect the PostgreSQL variant of tests marked ``sqlite_only`` (those checking
+    SQLite itself, or slow ones whose database work another PostgreSQL test covers; the
+    marker says which), and the SQLite variant of those marked ``postgres_only``."""
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_pg = callspec is not None and callspec.params.get("backend") == "postgres"
-        (drop if on_pg and item.get_closest_marker("sqlite_only") else keep).append(item)
+        backend = None if callspec is None else callspec.params.get("backend")
+        other = {"postgres": "sqlite_only", "sqlite": "postgres_only"}.get(str(backend))
+        (drop if other and item.get_closest_marker(other) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

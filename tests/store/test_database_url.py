@@ -32,14 +32,14 @@ def _cctrace(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, s
 
 @pytest.fixture
 def pg_url(backend: Backend) -> Iterator[str]:
-    if not backend.is_postgres:
-        pytest.skip("needs a database server: the PostgreSQL variant covers it")
+    """A new database on the server (tests using it are marked ``postgres_only``)."""
     url = backend.new_database_url()
     assert url is not None
     yield url
     backend.drop(url)
 
 
+@pytest.mark.postgres_only("needs a database server")
 def test_init_records_the_url_and_every_command_uses_it(tmp_path: Path, pg_url: str) -> None:
     home = tmp_path / "home"
     code, out, err = _cctrace("init", "--home", str(home), "--database-url", pg_url, "--json")
@@ -128,6 +128,7 @@ def test_over_long_text_is_an_input_error_on_either_database(
     assert store.verify_audit().ok
 
 
+@pytest.mark.postgres_only("needs a database server")
 def test_an_empty_database_asks_for_init(tmp_path: Path, pg_url: str) -> None:
     home = tmp_path / "home"
     (home / "keys").mkdir(parents=True, mode=0o700)

@@ -18,7 +18,7 @@ from cctrace.store.home import Home, InitResult, init_home, resolve_home
 from cctrace.store.models import Base
 from cctrace.store.records import CameraRecord
 from cctrace.store.repository import Store
-from tests.backends import Backend, sqlite_only
+from tests.backends import Backend
 
 
 def test_init_creates_folder_key_database_and_admin(tmp_path: Path) -> None:
@@ -119,8 +119,8 @@ def test_database_url_is_a_setting(tmp_path: Path) -> None:
     assert not result.home.db_path.exists()
 
 
-def test_sqlite_pragmas(initialised: InitResult, backend: Backend) -> None:
-    sqlite_only(backend, "the pragmas set on every SQLite connection")
+@pytest.mark.sqlite_only("the pragmas set on every SQLite connection")
+def test_sqlite_pragmas(initialised: InitResult) -> None:
     engine = db.make_engine(initialised.home.database_url)
     try:
         with engine.connect() as conn:
