@@ -44,7 +44,7 @@ unit: setup browser-deps
 # Only the PostgreSQL variants (marker postgres), against a throwaway server.
 .PHONY: postgres
 postgres: setup
-	bash tools/pg/pg_throwaway.sh $(BIN)/pytest -m postgres
+	bash tools/pg/pg_throwaway.sh $(BIN)/pytest -m 'postgres and not slow'
 
 # The browser suite alone (also part of `unit`). Screenshots go to $CCTRACE_TEST_ARTEFACTS
 # if set, else under
