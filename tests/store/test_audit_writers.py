@@ -8,8 +8,10 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from sqlalchemy import create_engine, delete, func, select
 
+from cctrace.store import db
 from cctrace.store.home import InitResult
 from cctrace.store.models import AuditAnchorRow, AuditRow
 from cctrace.store.repository import Store
@@ -100,3 +102,25 @@ def test_cutting_off_the_newest_entries_is_caught(store: Store, backend: Backend
     # The next append does not move the anchor past the gap: the evidence stays.
     store.audit("admin", "admin", "list_cameras", "allowed")
     assert not store.verify_audit().ok
+
+
+@pytest.mark.postgres_only("the anchor row is PostgreSQL's")
+def test_an_upgrade_to_schema_0012_anchors_the_existing_log(store: Store) -> None:
+    from alembic import command
+
+    for i in range(3):
+        store.audit("admin", "admin", "list_cameras", "allowed", target=str(i))
+    store.close()
+    engine = db.make_engine(store.home.database_url)
+    try:
+        config = db._alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0011")
+        db.upgrade(engine)
+    finally:
+        engine.dispose()
+    with Store.open(store.home) as again:
+        assert again.verify_audit().ok
+        again.audit("admin", "admin", "list_cameras", "allowed")
+        assert again.verify_audit().ok
