@@ -7,6 +7,11 @@ result is to the whole one: sightings in each, pairs matched by time overlap, th
 start and end differences, and the cosine between the paired face embeddings.
 
     .venv/bin/python benchmarks/bench_distributed.py [--segment 30] [--workers 2] [--ray]
+    .venv/bin/python benchmarks/bench_distributed.py --segment 30 --frame-loop
+
+``--frame-loop``: no store, no workers; the frame loop (`analyse_video`) whole and per
+segment in this process, joined, with the adaptive analysis rate on and off, to show
+which differences come from the cuts and which from the rate's phase.
 """
 
 from __future__ import annotations
@@ -17,13 +22,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from cctrace.core.types import Sighting
+from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels, analyse_video
+from cctrace.ingest.segments import TRACK_ID_STRIDE, SegmentSightings, join_segments, plan_spans
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
+from cctrace.video.frames import probe
+from cctrace.video.spans import FrameSpan
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO = REPO.parent / "shared" / "data" / "intel-sample-videos" / "one-by-one-person-detection.mp4"
@@ -101,15 +111,53 @@ def closeness(whole: list[Sighting], split: list[Sighting]) -> str:
     )
 
 
+def frame_loop(segment_s: float, sample_fps: float) -> None:
+    start = datetime.fromisoformat(START)
+    video = PreparedVideo(VIDEO, probe(VIDEO), "f" * 64, "room", start, None, None)
+    models = VisionModels.load()
+    for adaptive in (True, False):
+        opts = IngestOptions(sample_fps=sample_fps, adaptive_rate=adaptive)
+
+        def run(
+            span: FrameSpan | None, first_id: int, opts: IngestOptions = opts
+        ) -> list[Sighting]:
+            found: list[Sighting] = []
+            analyse_video(
+                models,
+                video,
+                opts,
+                lambda cp: found.extend(cp.sightings),
+                start_utc=start,
+                resume_t_s=None,
+                first_track_id=first_id,
+                frames_analysed=0,
+                span=span,
+            )
+            return found
+
+        whole = run(None, 1)
+        pieces = [
+            SegmentSightings(sp, start.timestamp(), run(sp, sp.index * TRACK_ID_STRIDE + 1))
+            for sp in plan_spans(VIDEO, sample_fps, segment_s)
+        ]
+        split = [s for group in join_segments(pieces) for s in group]
+        print(f"frame loop, adaptive rate {'on' if adaptive else 'off'} (whole / split):")
+        print(f"  {closeness(sorted(whole, key=lambda s: s.t_start_s), split)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segment", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--fps", default="4")
     parser.add_argument("--ray", action="store_true")
+    parser.add_argument("--frame-loop", action="store_true")
     args = parser.parse_args()
     if not VIDEO.is_file():
         sys.exit(f"missing {VIDEO}: see ../shared/data/README.md")
+    if args.frame_loop:
+        frame_loop(args.segment, float(args.fps))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         manifest = root / "m.csv"
