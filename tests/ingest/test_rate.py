@@ -77,20 +77,30 @@ def test_two_walkers_meeting_are_analysed_at_every_sample_while_close() -> None:
 
 
 @pytest.mark.parametrize(
-    ("t_last_tiled_s", "height_px", "expected", "why"),
+    ("t_s", "t_last_tiled_s", "height_px", "expected", "why"),
     [
-        (0.0, 400, True, "a second since the last tiled frame: look for small newcomers"),
-        (0.5, 400, False, "a tall person: the full-frame pass sees them"),
-        (0.5, 150, True, "a person 150 px tall at 1080p is 32 px in NanoDet's input"),
+        (1.0, 0.75, 400, True, "a new one-second window: look for small newcomers"),
+        (1.0, -math.inf, 400, True, "nothing tiled yet"),
+        (1.5, 1.0, 400, False, "a tall person: the full-frame pass sees them"),
+        (1.5, 1.0, 150, True, "a person 150 px tall at 1080p is 32 px in NanoDet's input"),
     ],
 )
 def test_tiles_only_where_a_small_person_can_be(
-    t_last_tiled_s: float, height_px: float, expected: bool, why: str
+    t_s: float, t_last_tiled_s: float, height_px: float, expected: bool, why: str
 ) -> None:
     shrink = 1920 / 416
     tracks = [_track(0, h=height_px)]
-    assert tiles_needed(1.0, t_last_tiled_s, tracks, shrink, POLICY) is expected, why
+    assert tiles_needed(t_s, t_last_tiled_s, tracks, shrink, POLICY) is expected, why
 
 
 def test_no_tiles_needed_in_an_empty_scene_between_tiled_frames() -> None:
-    assert not tiles_needed(1.0, 0.5, [], 1920 / 416, POLICY)
+    assert not tiles_needed(1.5, 1.0, [], 1920 / 416, POLICY)
+
+
+@pytest.mark.parametrize("t_last_s", [1.0, 1.25])
+def test_calm_phase_comes_from_absolute_bins(t_last_s: float) -> None:
+    """Whatever the last analysed sample, a calm scene analyses the even bins: a segment
+    cut out of the video analyses the same samples as the whole run."""
+    tracks = [_track(0, t_update_s=t_last_s)]
+    assert should_analyse(1.5, 4.0, t_last_s, tracks, POLICY)
+    assert not should_analyse(1.75, 4.0, 1.5, [_track(0, t_update_s=1.5)], POLICY)

@@ -41,7 +41,7 @@ class RatePolicy:
     calm_every: int = 2
     near_heights: float = 2.0
     tile_every_s: float = 1.0
-    """Tiled person detection at least this often, to find small people entering."""
+    """Tiled person detection in every window of this length, to find small newcomers."""
     small_input_px: float = 48.0
     """A person shorter than this in the detector's input is small: the full-frame pass
     alone may lose them (NanoDet sees a 1080p frame shrunk 4.6 times), so the tiles run
@@ -80,7 +80,10 @@ def should_analyse(
         return True
     bin_now = math.floor(t_s * sample_fps + _EPS)
     bin_last = math.floor(t_last_analysed_s * sample_fps + _EPS)
-    return bin_now - bin_last >= policy.calm_every
+    # The phase is counted from absolute sample bins, not from the last analysed frame, so
+    # that a segment started at a cut (after its lead) analyses the same samples as the
+    # whole video; the second test only matters where samples are missing (gaps, VFR).
+    return bin_now % policy.calm_every == 0 or bin_now - bin_last > policy.calm_every
 
 
 def tiles_needed(
@@ -90,11 +93,15 @@ def tiles_needed(
     shrink: float,
     policy: RatePolicy,
 ) -> bool:
-    """Whether the tiled person pass runs on the frame at ``t_s``: at least every
-    ``tile_every_s``, and on every frame while someone tracked (``tracks``, boxes
-    predicted at ``t_s``) is small in the full-frame pass (``shrink``: frame pixels per
-    detector input pixel)."""
-    if t_s - t_last_tiled_s >= policy.tile_every_s - 1e-6:
+    """Whether the tiled person pass runs on the frame at ``t_s``: on the first analysed
+    frame of every ``tile_every_s`` window, and on every frame while someone tracked
+    (``tracks``, boxes predicted at ``t_s``) is small in the full-frame pass (``shrink``:
+    frame pixels per detector input pixel)."""
+    # Once in every absolute window of tile_every_s (not "a second after the last"), so
+    # that a segment of the video tiles the same frames as the whole run.
+    if math.isinf(t_last_tiled_s) or math.floor(t_s / policy.tile_every_s + _EPS) > math.floor(
+        t_last_tiled_s / policy.tile_every_s + _EPS
+    ):
         return True
     if not tracks:
         return False
