@@ -17,12 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import typer
 
 from cctrace.cli import app
 from cctrace.privacy.roles import ALLOWED
 from cctrace.store.records import Role
+from tests.cafe import cafe_camera_body
 from tests.cases import DIAGNOSIS_REF, write_consent
 from tests.security.conftest import ROLES, USER_OF_ROLE, SecEnv
 
@@ -72,6 +75,22 @@ def _camera_csv(s: SecEnv) -> Path:
     return csv
 
 
+def _calibration(s: SecEnv) -> Path:
+    """A real floor calibration (the demo café camera's), read before the role check."""
+    cal = s.scratch / "calibration.json"
+    if not cal.exists():
+        cal.write_text(json.dumps(cafe_camera_body()["calibration"]))
+    return cal
+
+
+def _plan_image(s: SecEnv) -> Path:
+    """A plain PNG plan; the image is checked after the role check."""
+    plan = s.scratch / "plan.png"
+    if not plan.exists():
+        assert cv2.imwrite(str(plan), np.full((120, 160, 3), 235, np.uint8))
+    return plan
+
+
 def _case_open(s: SecEnv, t: Path) -> list[str]:
     return [
         "case",
@@ -104,6 +123,20 @@ COMMANDS = [
     Cmd(
         "cameras import",
         lambda s, t: ["cameras", "import", str(_camera_csv(s))],
+        SYSTEM,
+        "manage_cameras",
+        "manage cameras",
+    ),
+    Cmd(
+        "cameras calibrate",
+        lambda s, t: ["cameras", "calibrate", "lobby", str(_calibration(s))],
+        SYSTEM,
+        "manage_cameras",
+        "manage cameras",
+    ),
+    Cmd(
+        "cameras plan",
+        lambda s, t: ["cameras", "plan", "clinic", str(_plan_image(s)), "--metres-per-px", "0.05"],
         SYSTEM,
         "manage_cameras",
         "manage cameras",

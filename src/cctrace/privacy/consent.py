@@ -148,7 +148,7 @@ def read_consent(
     if not ref:
         raise InputError(
             "the diagnosis reference is empty: give the health authority's case or lab report "
-            "number (--diagnosis-ref)",
+            "number",
             field="diagnosis_ref",
         )
     if len(ref) > MAX_DIAGNOSIS_REF:

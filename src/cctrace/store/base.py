@@ -67,14 +67,6 @@ class StoreBase:
 
     def check_writable(self) -> None:
         """InputError naming the data folder when this process cannot write to it."""
-        probe = self.home.root / f".write-check-{os.getpid()}"
-        try:
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            raise InputError(
-                f"data folder {self.home.root} is not writable ({exc.strerror}); "
-                "fix its permissions or choose another with --home"
-            ) from None
+        self.home.check_folder_writable()
         if self.home.uses_sqlite and not os.access(self.home.db_path, os.W_OK):
             raise InputError(f"database {self.home.db_path} is read-only; fix its permissions")

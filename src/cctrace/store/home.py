@@ -100,6 +100,19 @@ class Home:
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    def check_folder_writable(self) -> None:
+        """InputError naming the data folder when this process cannot create a file in it
+        (permission bits, a read-only mount or an immutable folder, even for root)."""
+        probe = self.root / f".write-check-{os.getpid()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise InputError(
+                f"data folder {self.root} is not writable ({exc.strerror}); "
+                "fix its permissions or choose another with --home"
+            ) from None
+
 
 @dataclass(frozen=True)
 class InitResult:

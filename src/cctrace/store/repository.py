@@ -57,6 +57,10 @@ class Store(
             current, head = db.current_revision(engine), db.head_revision()
         except OperationalError as exc:
             engine.dispose()
+            if home.uses_sqlite:
+                # SQLite opens its journal beside the file: a folder this process cannot
+                # write to fails here, and that, not the database, is what to fix.
+                home.check_folder_writable()
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise InputError(
                 f"cannot reach the database of {home.root} ({home.database_label}): {reason}; "
