@@ -161,7 +161,7 @@ def test_the_trace_finds_the_patient_and_is_saved(flow: Flow) -> None:
     assert saved.status_code == 200
     assert saved.json() == t  # the saved run answers exactly what the trace answered
     case = flow.client.get(flow.case(), headers=flow.inv()).json()
-    assert case["status"] == "open" and case["label"] == "flow-test"
+    assert case["status"] == "approved" and case["label"] == "flow-test"
     assert case["consent_given_by"] == "the patient" and case["summary"] is None
 
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from cctrace.core.types import Detections
-from cctrace.ingest.rate import RatePolicy, anyone_near, should_analyse, tiles_needed
+from cctrace.ingest.rate import (
+    RatePolicy,
+    anyone_near,
+    should_analyse,
+    tiles_needed,
+    tracked_person_missed,
+)
 from cctrace.tracking.bytetrack import ByteTracker, LiveTrack
 
 POLICY = RatePolicy()
@@ -104,3 +110,21 @@ def test_calm_phase_comes_from_absolute_bins(t_last_s: float) -> None:
     tracks = [_track(0, t_update_s=t_last_s)]
     assert should_analyse(1.5, 4.0, t_last_s, tracks, POLICY)
     assert not should_analyse(1.75, 4.0, 1.5, [_track(0, t_update_s=1.5)], POLICY)
+
+
+@pytest.mark.parametrize(
+    ("tracks", "found", "expected", "why"),
+    [
+        ([], [], False, "nobody tracked"),
+        ([_track(0)], [(2, 104, 62, 272)], False, "the walker's predicted box is detected"),
+        ([_track(0)], [], True, "the only tracked person was not detected"),
+        ([_track(0), _track(300)], [(2, 104, 62, 272)], True, "one of two tracked is missing"),
+        ([_track(0, confirmed=False)], [], False, "a tentative track may be a false one"),
+        ([_track(0)], [(400, 100, 460, 270)], True, "a detection elsewhere is someone else"),
+    ],
+)
+def test_a_tracked_person_missed_by_the_full_frame_pass(
+    tracks: list[LiveTrack], found: list[tuple[float, ...]], expected: bool, why: str
+) -> None:
+    boxes = np.asarray(found, np.float32).reshape(-1, 4)
+    assert tracked_person_missed(tracks, boxes) is expected, why

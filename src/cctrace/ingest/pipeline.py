@@ -28,7 +28,7 @@ from cctrace.core.types import Detections, ImageBGR, Sighting
 from cctrace.geometry.calibration import Calibration, calibration_from_json, rescale_calibration
 from cctrace.ingest.aggregate import TrackEvidence, build_sighting
 from cctrace.ingest.motion import MotionGate
-from cctrace.ingest.rate import RatePolicy, should_analyse, tiles_needed
+from cctrace.ingest.rate import RatePolicy, should_analyse, tiles_needed, tracked_person_missed
 from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
@@ -522,7 +522,8 @@ def _detect_persons(
     image: ImageBGR, t_s: float, models: VisionModels, segment: _Segment, opts: IngestOptions
 ) -> Detections:
     """Tiled NanoDet only where it can find someone the full-frame pass cannot: at least
-    once a second, and on every frame while a tracked person is small."""
+    once a second, on every frame while a tracked person is small, and on a frame where
+    the full-frame pass lost a tracked person."""
     detector = models.persons
     h, w = image.shape[:2]
     if not (
@@ -537,7 +538,11 @@ def _detect_persons(
     )
     if tiles:
         segment.t_tiled_s = t_s
-    return detector.detect(image, tiles=tiles)
+        return detector.detect(image, tiles=True)
+    full = detector.detect(image, tiles=False)
+    if tracked_person_missed(tracks, full.box_xyxy):
+        return detector.detect(image, tiles=True, full_pass=full)
+    return full
 
 
 def _analyse_frame(

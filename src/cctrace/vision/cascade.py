@@ -36,6 +36,17 @@ ABOVE_FRAC = 0.1
 clip hair), as `link_faces_to_tracks` allows."""
 BELOW_FRAC = 1 / 3
 """... and down to this fraction below the top."""
+FACE_WIDTH_FRAC = 0.085
+"""A face's width as a fraction of its person box's height (measured on the demo town's
+café camera: 28-29 px faces on 330-350 px boxes)."""
+TARGET_FACE_PX = 40.0
+"""Regions are also scaled up so that the face they should hold is at least this wide.
+YuNet's landmarks on faces under about 30 px are a pixel or two off, and at that size a
+pixel moves the aligned crop enough to halve SFace's similarity to the same person's
+photo: on the café clip the patient's cosine to his reference fell from 0.58 (full frame)
+to 0.36 on an unscaled mosaic, and rose to 0.69 with this scale (docs/benchmarks.md)."""
+MAX_SCALE = 4.0
+"""No region is scaled up more than this (a far person's region stays small)."""
 MARGIN_FRAC = 0.1
 """Room around the feasible centres for the face itself, as a fraction of box height
 (an upright face is about a seventh of a person's height)."""
@@ -71,19 +82,28 @@ def face_regions_xyxy(persons_xyxy: FloatArray) -> FloatArray:
 
 
 def build_mosaic(
-    image_bgr: ImageBGR, regions_xyxy: FloatArray, row_width_px: int = 1920
+    image_bgr: ImageBGR,
+    regions_xyxy: FloatArray,
+    row_width_px: int = 1920,
+    min_scale: FloatArray | None = None,
 ) -> tuple[ImageBGR, HeadCells]:
     """Pack ``regions_xyxy`` (K, 4) of ``image_bgr`` into one mosaic, shelf by shelf.
 
-    Each region keeps its aspect ratio and is scaled by ``max(1, MIN_CELL_PX / longer
-    side)``; parts of a region outside the frame stay black, as do the gaps."""
+    Region corners are rounded out to whole pixels first, so that a cell's origin is
+    exactly the frame pixel its crop starts at (a fractional corner shifted every face
+    found in it by up to a pixel). Each region keeps its aspect ratio and is scaled by
+    ``max(1, MIN_CELL_PX / longer side, min_scale)``; parts of a region outside the frame
+    stay black, as do the gaps."""
     regions = np.asarray(regions_xyxy, np.float32).reshape(-1, 4)
+    regions = np.concatenate([np.floor(regions[:, :2]), np.ceil(regions[:, 2:])], axis=1)
     k = len(regions)
     scale = np.maximum(
         1.0,
         MIN_CELL_PX
         / np.maximum(np.maximum(regions[:, 2] - regions[:, 0], regions[:, 3] - regions[:, 1]), 1.0),
     ).astype(np.float32)
+    if min_scale is not None:
+        scale = np.maximum(scale, np.asarray(min_scale, np.float32).reshape(-1))
     size = np.ceil((regions[:, 2:] - regions[:, :2]) * scale[:, None]).astype(np.int64)
     cells = np.zeros((k, 4), np.float32)
     x = y = GAP_PX
@@ -153,10 +173,15 @@ def faces_in_heads(detector: FaceDetector, image_bgr: ImageBGR, persons: Detecti
     """Faces (with landmarks) in the head regions of ``persons``, frame pixels; one
     detector call on a mosaic of all regions wide enough to hold an embeddable face."""
     regions = face_regions_xyxy(persons.box_xyxy)
-    regions = regions[(regions[:, 2] - regions[:, 0]) >= MIN_REGION_PX]
+    heights = persons.box_xyxy[:, 3] - persons.box_xyxy[:, 1]
+    wide = (regions[:, 2] - regions[:, 0]) >= MIN_REGION_PX
+    regions, heights = regions[wide], heights[wide]
     if len(regions) == 0:
         return Detections.empty(with_landmarks=True)
-    mosaic, cells = build_mosaic(image_bgr, regions)
+    face_px = np.maximum(FACE_WIDTH_FRAC * heights, 1.0)
+    mosaic, cells = build_mosaic(
+        image_bgr, regions, min_scale=np.clip(TARGET_FACE_PX / face_px, 1.0, MAX_SCALE)
+    )
     h_img, w_img = image_bgr.shape[:2]
     faces = map_to_frame(detector.detect(mosaic), cells, w_img, h_img)
     if len(faces) < 2:

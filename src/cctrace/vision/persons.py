@@ -211,12 +211,19 @@ class NanoDetPersonDetector:
             max(width_px, height_px) >= self.tile_min_side_px if self.tiled is None else self.tiled
         )
 
-    def detect(self, image_bgr: ImageBGR, tiles: bool = True) -> Detections:
+    def detect(
+        self, image_bgr: ImageBGR, tiles: bool = True, full_pass: Detections | None = None
+    ) -> Detections:
         """``tiles`` False: the full-frame pass only, even where this frame would be
-        tiled (ingestion skips the tiles where no small person can be)."""
+        tiled (ingestion skips the tiles where no small person can be). ``full_pass``: the
+        result of ``detect(image_bgr, tiles=False)`` already run on this frame, reused
+        instead of running the full-frame pass again."""
         _check_image(image_bgr)
         h, w = image_bgr.shape[:2]
-        boxes, scores = self._detect_crop(image_bgr)
+        if full_pass is None:
+            boxes, scores = self._detect_crop(image_bgr)
+        else:
+            boxes, scores = full_pass.box_xyxy, full_pass.score
         all_boxes = [boxes]
         all_scores = [scores]
         tiled = tiles and self.detects_tiled(w, h)
