@@ -264,7 +264,7 @@ def test_a_case_without_a_region_searches_at_most_max_case_cameras(
 def test_the_diagnosis_reference_is_required_and_kept(four: SecEnv, astronaut_path: Path) -> None:
     with four.unchanged():
         r = _as(four, "investigator", *_open_args(four, astronaut_path, diagnosis_ref=""))
-    assert r.exit_code == 2 and "--diagnosis-ref" in r.stderr
+    assert r.exit_code == 2 and "diagnosis reference is empty" in r.stderr
     case_id = _open(four, astronaut_path, diagnosis_ref="KDCA-2026-11-0042")
     shown = json.loads(_as(four, "investigator", "case", "show", case_id, "--json").stdout)
     assert shown["diagnosis_ref"] == "KDCA-2026-11-0042"
