@@ -34,6 +34,8 @@ class ReportCase:
     consent_date: datetime
     consent_sha256: str
     investigator: str
+    diagnosis_ref: str = ""
+    """The health authority's case or lab report number the consent record carries."""
 
 
 @dataclass(frozen=True)

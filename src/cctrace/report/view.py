@@ -197,6 +197,7 @@ def build_view(data: ReportData) -> ReportView:
             Field("Consent given by", or_dash(case.consent_given_by)),
             Field("Consent date", when(case.consent_date)),
             Field("Consent form SHA-256", or_dash(case.consent_sha256), code=True),
+            Field("Diagnosis reference", or_dash(case.diagnosis_ref)),
         ),
         policy_fields=_threshold_words(data.policy),
         run_fields=(

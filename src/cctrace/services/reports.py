@@ -105,6 +105,7 @@ def _report_case(case: CaseRecord, investigator: str) -> ReportCase:
         consent_date=case.consent_date,
         consent_sha256=case.consent_sha256,
         investigator=investigator,
+        diagnosis_ref=case.diagnosis_ref,
     )
 
 
