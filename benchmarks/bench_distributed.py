@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from cctrace.core.types import Sighting
-from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels, analyse_video
-from cctrace.ingest.segments import TRACK_ID_STRIDE, SegmentSightings, join_segments, plan_spans
+from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
+from cctrace.ingest.segments import SegmentSightings, join_segments, plan_spans
+from cctrace.ingest.worker import span_sightings
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
 from cctrace.video.frames import probe
-from cctrace.video.spans import FrameSpan
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO = REPO.parent / "shared" / "data" / "intel-sample-videos" / "one-by-one-person-detection.mp4"
@@ -117,27 +117,9 @@ def frame_loop(segment_s: float, sample_fps: float) -> None:
     models = VisionModels.load()
     for adaptive in (True, False):
         opts = IngestOptions(sample_fps=sample_fps, adaptive_rate=adaptive)
-
-        def run(
-            span: FrameSpan | None, first_id: int, opts: IngestOptions = opts
-        ) -> list[Sighting]:
-            found: list[Sighting] = []
-            analyse_video(
-                models,
-                video,
-                opts,
-                lambda cp: found.extend(cp.sightings),
-                start_utc=start,
-                resume_t_s=None,
-                first_track_id=first_id,
-                frames_analysed=0,
-                span=span,
-            )
-            return found
-
-        whole = run(None, 1)
+        whole = span_sightings(models, video, opts, start, None)
         pieces = [
-            SegmentSightings(sp, start.timestamp(), run(sp, sp.index * TRACK_ID_STRIDE + 1))
+            SegmentSightings(sp, start.timestamp(), span_sightings(models, video, opts, start, sp))
             for sp in plan_spans(VIDEO, sample_fps, segment_s)
         ]
         split = [s for group in join_segments(pieces) for s in group]

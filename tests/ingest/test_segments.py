@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cctrace.core.types import Sighting
-from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels, analyse_video
+from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.segments import (
     TRACK_ID_STRIDE,
     SegmentSightings,
@@ -19,6 +19,7 @@ from cctrace.ingest.segments import (
     merge_sightings,
     plan_spans,
 )
+from cctrace.ingest.worker import span_sightings
 from cctrace.video.clips import make_clip
 from cctrace.video.frames import probe
 from cctrace.video.spans import FrameSpan
@@ -141,26 +142,12 @@ def test_with_a_fixed_rate_a_video_cut_in_three_gives_exactly_the_whole_result(
     opts = IngestOptions(sample_fps=2.0, adaptive_rate=False)
     models = VisionModels.load()
 
-    def run(span: FrameSpan | None, first_id: int) -> list[Sighting]:
-        found: list[Sighting] = []
-        analyse_video(
-            models,
-            video,
-            opts,
-            lambda cp: found.extend(cp.sightings),
-            start_utc=start,
-            resume_t_s=None,
-            first_track_id=first_id,
-            frames_analysed=0,
-            span=span,
-        )
-        return found
-
-    whole = run(None, 1)
+    whole = span_sightings(models, video, opts, start, None)
     spans = plan_spans(clip, opts.sample_fps, 8.0)
     assert [s.t_begin_s for s in spans] == [0.0, 8.0, 16.0]
     pieces = [
-        SegmentSightings(s, start.timestamp(), run(s, s.index * TRACK_ID_STRIDE + 1)) for s in spans
+        SegmentSightings(s, start.timestamp(), span_sightings(models, video, opts, start, s))
+        for s in spans
     ]
     assert sum(len(p.sightings) for p in pieces) > len(whole)  # tracks were cut
     split = [s for group in join_segments(pieces) for s in group]

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
+from cctrace.core.types import Sighting
 from cctrace.ingest.payload import SealedCheckpoint, seal_context, seal_sightings
 from cctrace.ingest.pipeline import (
     Checkpoint,
@@ -77,6 +78,37 @@ def _models(person_detector: str | None) -> VisionModels:
     return VisionModels.load(person_detector)
 
 
+def span_first_track_id(span: FrameSpan) -> int:
+    """Segment k numbers its tracks from k * TRACK_ID_STRIDE + 1, so that sighting ids of
+    different segments never collide."""
+    return span.index * TRACK_ID_STRIDE + 1
+
+
+def span_sightings(
+    models: VisionModels,
+    video: PreparedVideo,
+    options: IngestOptions,
+    start_utc: datetime,
+    span: FrameSpan | None,
+) -> list[Sighting]:
+    """What one segment finds (``span`` None: the whole video from its start), in the
+    clear and in memory: for comparing a cut video with the whole run. Workers seal
+    instead (`run_segment`)."""
+    found: list[Sighting] = []
+    analyse_video(
+        models,
+        video,
+        options,
+        lambda cp: found.extend(cp.sightings),
+        start_utc=start_utc,
+        resume_t_s=None,
+        first_track_id=1 if span is None else span_first_track_id(span),
+        frames_analysed=0,
+        span=span,
+    )
+    return found
+
+
 def run_segment(job: SegmentJob) -> SegmentOutcome:
     """Analyse one segment and seal what it found. Raises InputError on undecodable input."""
     context = seal_context(job.video.video_id, job.segment)
@@ -93,7 +125,7 @@ def run_segment(job: SegmentJob) -> SegmentOutcome:
             )
         )
 
-    first_id = job.first_track_id if job.span is None else job.span.index * TRACK_ID_STRIDE + 1
+    first_id = job.first_track_id if job.span is None else span_first_track_id(job.span)
     counters = analyse_video(
         _models(job.options.person_detector),
         job.video,
