@@ -37,6 +37,21 @@ class FacesCompareOut(_Out):
     threshold: float
 
 
+class RankedImageOut(_Out):
+    path: str
+    similarity: float
+
+
+class AppearanceQueryOut(_Out):
+    path: str
+    ranked: list[RankedImageOut]
+    """The gallery's images, most similar first (at most ``--top``)."""
+
+
+class AppearanceMatchOut(_Out):
+    queries: list[AppearanceQueryOut]
+
+
 class PersonOut(_Out):
     box_xyxy: list[float]
     score: float

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cctrace.cli import (
+    appearance,
     audit,
     cases,
     evidence,
@@ -24,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 vision.register(app)
+appearance.register(app)
 index.register(app)
 cases.register(app)
 sim.register(app)
