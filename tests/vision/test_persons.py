@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import onnx
 import pytest
@@ -15,10 +16,13 @@ from onnx import TensorProto, helper, numpy_helper
 from cctrace.core.errors import InputError, ModelError
 from cctrace.core.geometry import box_iou_batch
 from cctrace.vision.persons import (
+    PERSON_MIN_SCORE,
+    PERSON_SCORE_THRESHOLD,
     NanoDetPersonDetector,
     OnnxYoloPersonDetector,
     PersonDetector,
     create_person_detector,
+    grid_tiles,
     split_tiles,
 )
 
@@ -133,6 +137,40 @@ def test_split_tiles_overlap_along_long_side(
 ) -> None:
     tiles = split_tiles(*size, overlap_frac=0.15)
     assert [(t.x0, t.y0, t.x1, t.y1) for t in tiles] == expected
+
+
+def test_grid_tiles_cover_the_frame_with_seams_inside() -> None:
+    tiles = grid_tiles(1920, 1080, 3, 2, overlap_frac=0.15)
+    assert len(tiles) == 6
+    covered = np.zeros((1080, 1920), bool)
+    for t in tiles:
+        covered[t.y0 : t.y1, t.x0 : t.x1] = True
+        # a seam is marked exactly where the tile does not reach the frame's edge
+        assert (t.seam_left, t.seam_top) == (t.x0 > 0, t.y0 > 0)
+        assert (t.seam_right, t.seam_bottom) == (t.x1 < 1920, t.y1 < 1080)
+    assert covered.all()
+    # neighbours overlap by 0.15 of the longer side: 288 px
+    assert tiles[0].x1 - tiles[1].x0 == 288 and tiles[0].y1 - tiles[3].y0 == 288
+    with pytest.raises(InputError, match="1 x 1"):
+        grid_tiles(1920, 1080, 0, 2, overlap_frac=0.15)
+
+
+def test_low_floor_adds_boxes_below_the_old_threshold_and_keeps_the_rest(
+    video_frames: dict[int, Frame], nanodet: NanoDetPersonDetector
+) -> None:
+    made = create_person_detector(None, intra_op_num_threads=2)
+    assert isinstance(made, NanoDetPersonDetector)
+    assert made.score_threshold == PERSON_MIN_SCORE < PERSON_SCORE_THRESHOLD
+    low = NanoDetPersonDetector(
+        score_threshold=PERSON_MIN_SCORE, tiled=True, intra_op_num_threads=2
+    )
+    frame = cv2.resize(video_frames[300], (1920, 1080))
+    old, new = nanodet.detect(frame), low.detect(frame)
+    # NMS is greedy by score, so the confident boxes are exactly the old detector's.
+    strong = new[new.score >= PERSON_SCORE_THRESHOLD]
+    assert np.array_equal(strong.box_xyxy, old.box_xyxy)
+    assert np.array_equal(strong.score, old.score)
+    assert new.score.min() >= PERSON_MIN_SCORE
 
 
 # --- YOLO plugin on synthetic graphs -------------------------------------------------

@@ -187,17 +187,33 @@ def detect(
         str | None,
         typer.Option(help="Person detector: 'nanodet' (default) or a YOLO-family .onnx file."),
     ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            min=0.01,
+            max=0.99,
+            help="Lowest person score listed (default 0.15: weak boxes of half-hidden "
+            "people, ranked by score; 0.4 and above count as a person on their own).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Detect people and faces in images and video frames."""
 
     def work() -> DetectOut:
         from cctrace.vision.analyze import FaceAnalyzer
-        from cctrace.vision.persons import create_person_detector
+        from cctrace.vision.persons import (
+            PERSON_MIN_SCORE,
+            PERSON_SCORE_THRESHOLD,
+            create_person_detector,
+        )
 
         items = _detect_items(inputs, every_n_frames)
         first = next(items)  # validation of every input happens here
-        person_detector = create_person_detector(detector)
+        person_detector = create_person_detector(
+            detector, min_score=PERSON_MIN_SCORE if min_score is None else min_score
+        )
         analyzer = FaceAnalyzer()
         out = []
         progress = Progress(
@@ -212,13 +228,16 @@ def detect(
             task = progress.add_task("detecting", total=None)
             for path, index, t_s, image in _chain(first, items):
                 persons = person_detector.detect(image)
+                # Faces are searched in confident person boxes only, as before low boxes
+                # were listed: a weak box is a ranking entry, not a head to search.
+                confident = persons[persons.score >= PERSON_SCORE_THRESHOLD]
                 out.append(
                     DetectImageOut(
                         path=str(path),
                         frame=index,
                         t_s=t_s,
                         persons=_person_rows(persons),
-                        faces=_face_rows(analyzer.analyze(image, persons)),
+                        faces=_face_rows(analyzer.analyze(image, confident)),
                     )
                 )
                 progress.advance(task)
@@ -228,13 +247,24 @@ def detect(
     if json_out:
         print_json(result)
         return
-    table = Table("input", "frame", "time s", "persons", "faces")
+    from cctrace.vision.persons import PERSON_SCORE_THRESHOLD
+
+    table = Table(
+        "input",
+        "frame",
+        "time s",
+        f"persons (score {PERSON_SCORE_THRESHOLD}+)",
+        "weak boxes",
+        "faces",
+    )
     for im in result.images:
+        confident = sum(p.score >= PERSON_SCORE_THRESHOLD for p in im.persons)
         table.add_row(
             im.path,
             "-" if im.frame is None else str(im.frame),
             "-" if im.t_s is None else f"{im.t_s:.2f}",
-            str(len(im.persons)),
+            str(confident),
+            str(len(im.persons) - confident),
             str(len(im.faces)),
         )
     Console().print(table)

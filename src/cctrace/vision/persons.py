@@ -9,6 +9,13 @@ only, with ``box_xyxy`` in that frame's pixels (clipped to it) and ``score`` in 
 - `OnnxYoloPersonDetector`: a user's own detector exported to ONNX in one of the common
   YOLO layouts (YOLOv5/v7, YOLOv8/v11, end-to-end YOLOv10 style).
 - `create_person_detector(spec)`: ``None``/``"nanodet"`` or a path to a ``.onnx`` file.
+
+Two score levels: a detector made by `create_person_detector` keeps boxes down to
+`PERSON_MIN_SCORE` (0.15), because in a crowd the half-hidden people get weak scores and
+are exactly the close contacts: `cctrace detect --json` lists them with their scores (a
+ranking), and ingestion's tracker uses them in ByteTrack's second association stage only
+(they extend tracks, never start one). `PERSON_SCORE_THRESHOLD` (0.4) is the level at
+which a box alone counts as a person (what the shipped threshold was before).
 """
 
 from __future__ import annotations
@@ -38,6 +45,12 @@ NANODET_INPUT_PX = _NANODET_INPUT
 _NANODET_STRIDES = (8, 16, 32)
 _NANODET_BINS = 11  # GFL reg_max 10: each side is a distribution over 0..10 strides
 _PERSON_COCO = 0
+PERSON_SCORE_THRESHOLD = 0.4
+"""A box at least this confident counts as a person on its own (measured on the shared
+indoor video, docs/benchmarks.md: below it, tiling starts counting one person twice)."""
+PERSON_MIN_SCORE = 0.15
+"""Boxes kept down to this score for ranking and for the tracker's second stage
+(composite crowd frames, benchmarks/bench_crowd.py: AP50 rises against 0.4)."""
 # Ultralytics letterboxes with grey 114; YOLO models are trained on that border colour.
 _YOLO_PAD_VALUE = 114
 # An end-to-end head emits a fixed, small number of rows (300 for YOLOv10); a YOLOv5 head
@@ -130,6 +143,32 @@ def split_tiles(width: int, height: int, overlap_frac: float) -> list[_Tile]:
     ]
 
 
+def grid_tiles(width: int, height: int, cols: int, rows: int, overlap_frac: float) -> list[_Tile]:
+    """A ``cols`` x ``rows`` grid of overlapping crops of a ``width`` x ``height`` frame.
+
+    Neighbouring crops overlap by ``overlap_frac`` of the frame's longer side, so that a
+    person up to that wide is whole in at least one crop.
+    """
+    if cols < 1 or rows < 1:
+        raise InputError(f"a tile grid needs at least 1 x 1 tiles, got {cols} x {rows}")
+    ov = overlap_frac * max(width, height) / 2
+
+    def cuts(n: int, size: int) -> list[tuple[int, int]]:
+        step = size / n
+        return [
+            (max(0, round(i * step - ov)) if i else 0, min(size, round((i + 1) * step + ov)))
+            if i < n - 1
+            else (max(0, round(i * step - ov)) if i else 0, size)
+            for i in range(n)
+        ]
+
+    tiles = []
+    for r, (y0, y1) in enumerate(cuts(rows, height)):
+        for c, (x0, x1) in enumerate(cuts(cols, width)):
+            tiles.append(_Tile(x0, y0, x1, y1, c > 0, c < cols - 1, r > 0, r < rows - 1))
+    return tiles
+
+
 def _nanodet_anchors() -> tuple[FloatArray, FloatArray]:
     """Cell centres (A, 2) in input pixels and strides (A,), in the model's output order."""
     centres: list[FloatArray] = []
@@ -147,8 +186,14 @@ def _nanodet_anchors() -> tuple[FloatArray, FloatArray]:
 class NanoDetPersonDetector:
     """NanoDet-m (COCO) restricted to persons, with optional 2x1 tiling.
 
-    ``score_threshold`` 0.4 is the default measured on the shared indoor video (see
-    docs/benchmarks.md): below it, tiling starts counting one person twice.
+    ``score_threshold``: boxes below it are dropped; the class default is
+    `PERSON_SCORE_THRESHOLD`, `create_person_detector` passes `PERSON_MIN_SCORE`. Since
+    NMS is greedy by score, the boxes at or above any higher level are exactly what a
+    detector with that threshold would give.
+
+    ``tile_grid`` (cols, rows): tiles from `grid_tiles` instead of the two halves. On
+    composite 1080p crowds (benchmarks/bench_crowd.py --grids) finer grids gained little
+    AP50 for 1.5 to 2.5 times the time, so the halves stay the default.
 
     ``tiled`` None (default) tiles only frames whose longer side is at least
     ``tile_min_side_px``: the network sees 416 px, so a 1080p frame is shrunk 4.6 times
@@ -160,12 +205,13 @@ class NanoDetPersonDetector:
 
     def __init__(
         self,
-        score_threshold: float = 0.4,
+        score_threshold: float = PERSON_SCORE_THRESHOLD,
         tiled: bool | None = None,
         iou_threshold: float = 0.5,
         tile_min_side_px: int = 960,
         tile_overlap_frac: float = 0.15,
         intra_op_num_threads: int | None = None,
+        tile_grid: tuple[int, int] | None = None,
     ) -> None:
         if not 0.0 < score_threshold < 1.0:
             raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
@@ -174,6 +220,7 @@ class NanoDetPersonDetector:
         self.tile_min_side_px = tile_min_side_px
         self.iou_threshold = iou_threshold
         self.tile_overlap_frac = tile_overlap_frac
+        self.tile_grid = tile_grid
         path = model_path("nanodet")
         try:
             self._session = _session(path, intra_op_num_threads)
@@ -228,7 +275,12 @@ class NanoDetPersonDetector:
         all_scores = [scores]
         tiled = tiles and self.detects_tiled(w, h)
         if tiled:
-            for tile in split_tiles(w, h, self.tile_overlap_frac):
+            layout = (
+                split_tiles(w, h, self.tile_overlap_frac)
+                if self.tile_grid is None
+                else grid_tiles(w, h, *self.tile_grid, self.tile_overlap_frac)
+            )
+            for tile in layout:
                 crop = image_bgr[tile.y0 : tile.y1, tile.x0 : tile.x1]
                 tb, ts = self._detect_crop(crop)
                 keep = _away_from_seams(tb, tile)
@@ -392,14 +444,22 @@ class OnnxYoloPersonDetector:
 
 
 def create_person_detector(
-    spec: str | None, intra_op_num_threads: int | None = None
+    spec: str | None,
+    intra_op_num_threads: int | None = None,
+    min_score: float = PERSON_MIN_SCORE,
 ) -> PersonDetector:
     """``None`` or ``"nanodet"``: the shipped NanoDet; a path to a ``.onnx`` file: the YOLO
-    plugin with its defaults (person = class 0, layout from the output shape)."""
+    plugin with its defaults (person = class 0, layout from the output shape). Either
+    keeps boxes down to ``min_score``; callers that want only people counted on their
+    own keep ``score >= PERSON_SCORE_THRESHOLD``."""
     if spec is None or spec == "nanodet":
-        return NanoDetPersonDetector(intra_op_num_threads=intra_op_num_threads)
+        return NanoDetPersonDetector(
+            score_threshold=min_score, intra_op_num_threads=intra_op_num_threads
+        )
     if spec.lower().endswith(".onnx") or Path(spec).is_file():
-        return OnnxYoloPersonDetector(spec, intra_op_num_threads=intra_op_num_threads)
+        return OnnxYoloPersonDetector(
+            spec, score_threshold=min_score, intra_op_num_threads=intra_op_num_threads
+        )
     raise InputError(
         f"unknown person detector {spec!r}: use 'nanodet' or the path of a YOLO-family .onnx file"
     )
