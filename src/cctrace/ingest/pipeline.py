@@ -40,6 +40,7 @@ from cctrace.vision.analyze import FaceAnalyzer
 from cctrace.vision.appearance import AppearanceDescriber
 from cctrace.vision.persons import (
     NANODET_INPUT_PX,
+    PERSON_SCORE_THRESHOLD,
     NanoDetPersonDetector,
     PersonDetector,
     create_person_detector,
@@ -540,7 +541,9 @@ def _detect_persons(
         segment.t_tiled_s = t_s
         return detector.detect(image, tiles=True)
     full = detector.detect(image, tiles=False)
-    if tracked_person_missed(tracks, full.box_xyxy):
+    # Weak boxes (kept for the tracker's second stage) do not count as finding someone:
+    # tiles are run as they were when the detector cut at PERSON_SCORE_THRESHOLD.
+    if tracked_person_missed(tracks, full.box_xyxy[full.score >= PERSON_SCORE_THRESHOLD]):
         return detector.detect(image, tiles=True, full_pass=full)
     return full
 
@@ -548,11 +551,14 @@ def _detect_persons(
 def _analyse_frame(
     image: ImageBGR, t_s: float, models: VisionModels, segment: _Segment, opts: IngestOptions
 ) -> int:
-    """Detect, track and gather evidence for one frame; returns the number of persons."""
+    """Detect, track and gather evidence for one frame; returns the number of persons
+    found with a confident box (weak boxes only extend tracks; an empty room's motion
+    gate must not be kept awake by them)."""
     persons = _detect_persons(image, t_s, models, segment, opts)
+    n_persons = int(np.count_nonzero(persons.score >= PERSON_SCORE_THRESHOLD))
     tracked = segment.tracker.update(persons, t_s)
     if len(tracked) == 0:
-        return len(persons)
+        return n_persons
     faces = models.faces.find(image, tracked.detections, cascade=opts.face_cascade)
     face_track = link_faces_to_tracks(tracked, faces)
     # Only faces on a track, and large enough to recognise, are worth embedding: a face
@@ -583,7 +589,7 @@ def _analyse_frame(
         for row, d in zip(want, descriptors, strict=True):
             track_id = int(tracked.track_id[row])
             segment.evidence.setdefault(track_id, TrackEvidence()).add_appearance(d)
-    return len(persons)
+    return n_persons
 
 
 def _add_to_index(index: VectorIndex, sightings: list[Sighting], inserted: set[str]) -> None:
