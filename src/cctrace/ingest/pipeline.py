@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +34,8 @@ from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
 from cctrace.tracking.bytetrack import ByteTracker, Track
 from cctrace.tracking.faces import link_faces_to_tracks
-from cctrace.video.frames import VideoInfo, iter_frames, probe
+from cctrace.video.frames import Frame, VideoInfo, iter_frames, probe
+from cctrace.video.quiet import QuietAwareFrames
 from cctrace.video.spans import FrameSpan, iter_span_frames
 from cctrace.vision.analyze import FaceAnalyzer
 from cctrace.vision.appearance import AppearanceDescriber
@@ -76,6 +77,12 @@ class IngestOptions:
     """Analyse every ``calm_every``-th sample while the scene is calm, every sample where
     people appear, get lost or come near each other (`cctrace.ingest.rate`)."""
     calm_every: int = 2
+    keyframes_when_quiet: bool = True
+    """While the motion gate skips samples of an empty scene, decode keyframes only and go
+    back to the last frame used when one shows a change (`cctrace.video.quiet`)."""
+    quiet_max_keyframe_gap_s: float = 2.0
+    """Keyframes further apart than this keep every frame decoded: someone could cross
+    the view between two of them."""
 
 
 @dataclass(frozen=True)
@@ -447,22 +454,46 @@ def analyse_video(
             return False
         return _rate_wants(opts, segment.tracker, t_s)
 
-    frames = (
-        iter_frames(video.path, want=wanted)
-        if span is None
-        else iter_span_frames(
+    quiet = False
+    """The last sample was skipped by the motion gate with nobody tracked: the next ones
+    would be too, until the picture changes (keyframe-only decoding meanwhile)."""
+    reader: QuietAwareFrames | None = None
+    frames: Iterable[Frame]
+    if opts.keyframes_when_quiet and opts.motion_skip:
+        reader = QuietAwareFrames(
+            video.path,
+            quiet=lambda: quiet,
+            want=wanted,
+            t_begin_s=0.0 if span is None else span.t_lead_s or span.t_begin_s,
+            t_end_s=math.inf if span is None else span.t_end_s,
+            first_pts=None if span is None else span.first_pts,
+            max_keyframe_gap_s=opts.quiet_max_keyframe_gap_s,
+        )
+        frames = reader
+    elif span is None:
+        frames = iter_frames(video.path, want=wanted)
+    else:
+        frames = iter_span_frames(
             video.path,
             span.t_begin_s if span.t_lead_s is None else span.t_lead_s,
             span.t_end_s,
             span.first_pts,
             wanted,
         )
-    )
     in_lead = lead_until > -math.inf
     for frame in frames:
         counters["decoded"] += 1
         t_s = frame.t_s
         last_t = t_s
+        if (
+            reader is not None
+            and frame.keyframe_probe
+            and gate.should_analyse(frame.image_bgr, segment.tracker.is_empty)
+        ):
+            # Something changed since the last frame used: decode every frame after it.
+            reader.rewind()
+            quiet = False
+            continue
         if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
             continue
         sample_bin = math.floor(t_s * opts.sample_fps + 1e-9)
@@ -481,7 +512,9 @@ def analyse_video(
             continue  # a calm scene: the tracker bridges this sample (ingest/rate.py)
         if opts.motion_skip and not gate.should_analyse(frame.image_bgr, tracker.is_empty):
             counters["skipped"] += 0 if in_lead else 1
+            quiet = tracker.is_empty
             continue
+        quiet = False
         n_persons = _analyse_frame(frame.image_bgr, t_s, models, segment, opts)
         counters["analysed"] += 0 if in_lead else 1
         gate.analysed(frame.image_bgr, n_persons)
@@ -493,6 +526,8 @@ def analyse_video(
             checkpoint(t_s)
     if counters["decoded"] == 0:
         raise InputError(f"{video.path}: the video holds no decodable frame")
+    if reader is not None:
+        last_t = max(last_t, reader.last_t_s)  # frames passed over while quiet count
     if (
         (span is None or math.isinf(span.t_end_s))
         and info.duration_s

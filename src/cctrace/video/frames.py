@@ -55,6 +55,9 @@ class Frame:
     t_s: float
     """Presentation time in seconds from the start of the stream."""
     image_bgr: ImageBGR
+    keyframe_probe: bool = False
+    """A keyframe decoded alone while the scene was quiet (`cctrace.video.quiet`): the
+    frames before it since the last one used were not decoded."""
 
 
 def _open(path: Path) -> av.container.InputContainer:
