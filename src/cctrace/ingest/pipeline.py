@@ -464,7 +464,7 @@ def analyse_video(
             video.path,
             quiet=lambda: quiet,
             want=wanted,
-            t_begin_s=0.0 if span is None else span.t_lead_s or span.t_begin_s,
+            t_begin_s=0.0 if span is None else first_t_s(span),
             t_end_s=math.inf if span is None else span.t_end_s,
             first_pts=None if span is None else span.first_pts,
             max_keyframe_gap_s=opts.quiet_max_keyframe_gap_s,
@@ -475,7 +475,7 @@ def analyse_video(
     else:
         frames = iter_span_frames(
             video.path,
-            span.t_begin_s if span.t_lead_s is None else span.t_lead_s,
+            first_t_s(span),
             span.t_end_s,
             span.first_pts,
             wanted,
@@ -543,6 +543,11 @@ def analyse_video(
     return LoopCounters(
         counters["decoded"], counters["sampled"], counters["analysed"], counters["skipped"], last_t
     )
+
+
+def first_t_s(span: FrameSpan) -> float:
+    """Where decoding of a span starts: its lead's keyframe, or its own first frame."""
+    return span.t_begin_s if span.t_lead_s is None else span.t_lead_s
 
 
 def _rate_wants(opts: IngestOptions, tracker: ByteTracker, t_s: float) -> bool:
