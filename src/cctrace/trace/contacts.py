@@ -18,8 +18,8 @@ warning one too many.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from cctrace.config import Policy
 from cctrace.core.types import Sighting
 from cctrace.geometry.distance import clean_path, interpolate_path
+from cctrace.geometry.row_scale import fit_row_scale, rescale_to_foot_row
 from cctrace.trace.plausibility import (
     F64,
     CameraMap,
@@ -360,8 +361,12 @@ def find_contacts(
     policy: Policy,
     settings: TraceSettings,
     cameras: CameraMap,
+    frame_size_px: Mapping[str, tuple[int, int]] | None = None,
 ) -> tuple[Contact, ...]:
     """The people near the patient, merged across stays and cameras, riskiest first.
+
+    ``frame_size_px``: (width, height) of each video by id, so that boxes cut by a
+    frame edge are known at uncalibrated cameras (`on_foot_rows`); without it, none is.
 
     First every other sighting that shared a stay with the patient (and is not the
     patient's own duplicate track) becomes a unit; units are grouped into people
@@ -373,6 +378,8 @@ def find_contacts(
     Listed: anyone with exposure, or who came within the policy's distance at all (for
     instance both masked under kdca-2022: no exposure, but the investigator sees them).
     """
+    if settings.foot_rows:
+        presences = [on_foot_rows(p, frame_size_px or {}) for p in presences]
     near: dict[tuple[str, int], _Near] = {}
     for si, presence in enumerate(presences):
         for other in presence.others:
@@ -409,6 +416,47 @@ def find_contacts(
             contacts.append(contact)
     contacts.sort(key=lambda c: (-c.exposure_s, c.min_distance_m, c.contact_id))
     return tuple(contacts)
+
+
+def on_foot_rows(
+    presence: StayPresence, frame_size_px: Mapping[str, tuple[int, int]]
+) -> StayPresence:
+    """The stay with every approximate path (an uncalibrated camera's) re-placed by foot
+    row on the line of box height against foot row that all the stay's tracks at that
+    camera draw (`cctrace.geometry.row_scale`): people whose feet share a row share a
+    distance, whatever their stature or pose. Calibrated paths and cameras with too few
+    boxes for a fit are left as they are. ``frame_size_px``: (width, height) by video id.
+    """
+    everyone = (*presence.patient, *presence.others)
+    by_camera: dict[str, list[Sighting]] = {}
+    for s in everyone:
+        if s.path_approximate and s.path_box_xyxy is not None and len(s.path_box_xyxy):
+            by_camera.setdefault(s.camera_id, []).append(s)
+    moved: dict[str, Sighting] = {}
+    for group in by_camera.values():
+        # Rows of videos recorded at different sizes do not lie on one line: such a
+        # camera keeps its positions as ingested.
+        heights = {
+            frame_size_px[s.video_id][1] if s.video_id in frame_size_px else None for s in group
+        }
+        if len(heights) > 1:
+            continue
+        (height,) = heights
+        boxes = [s.path_box_xyxy for s in group if s.path_box_xyxy is not None]
+        scale = fit_row_scale(boxes, height)
+        if scale is None:
+            continue
+        for s in group:
+            assert s.path_box_xyxy is not None  # grouped only with boxes
+            xy = rescale_to_foot_row(s.path_floor_xy_m, s.path_box_xyxy, scale, height)
+            moved[s.sighting_id] = replace(s, path_floor_xy_m=xy.astype(np.float32))
+    if not moved:
+        return presence
+    return StayPresence(
+        presence.stay,
+        tuple(moved.get(s.sighting_id, s) for s in presence.patient),
+        tuple(moved.get(s.sighting_id, s) for s in presence.others),
+    )
 
 
 def _looks_different(a: Sighting, b: Sighting, settings: TraceSettings) -> bool:

@@ -30,6 +30,18 @@ from cctrace.trace.types import CaseQuery, Progress, TraceResult
 __all__ = ["Progress", "TraceSettings", "trace_cases"]
 
 
+def _frame_sizes(store: Store, presences: Sequence[StayPresence]) -> dict[str, tuple[int, int]]:
+    """(width, height) of each video that an uncalibrated camera's sighting came from:
+    contacts there need to know which boxes a frame edge cut."""
+    ids = {s.video_id for p in presences for s in (*p.patient, *p.others) if s.path_approximate}
+    out = {}
+    for video_id in sorted(ids):
+        video = store.video_by_id(video_id)
+        if video is not None:
+            out[video_id] = (video.width, video.height)
+    return out
+
+
 def trace_cases(
     store: Store,
     index: FaceSearcher,
@@ -98,7 +110,9 @@ def trace_cases(
             )
             for stay in routes[q.case_id]
         ]
-        contacts[q.case_id] = find_contacts(presences, policy, settings, cameras)
+        contacts[q.case_id] = find_contacts(
+            presences, policy, settings, cameras, _frame_sizes(store, presences)
+        )
     elapsed = time.perf_counter() - started
     return [
         TraceResult(

@@ -123,6 +123,12 @@ class TraceSettings:
     """... differ by less than this (a walker covers it in half a second; jitter and a
     new track piece's offset move the mean by a few centimetres), and over the whole
     stretch 90 % of the positions stay this close to their mean."""
+    foot_rows: bool = True
+    """At an uncalibrated camera, place the people of a stay by their foot rows on the
+    camera's own line of box height against foot row (`cctrace.geometry.row_scale`),
+    not by each box's height alone: two people side by side 11 m away measured 1.9 m
+    apart for 1.3 m when their statures differed (docs/benchmarks.md). False: the
+    height model's positions as ingested."""
     face_veto_below: float = 0.2
     """A candidate whose own unmasked face scores below this against the patient is
     someone else, however alike their clothes: appearance and track evidence never add

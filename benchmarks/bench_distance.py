@@ -1,0 +1,274 @@
+"""Distances and exposure at uncalibrated cameras, by mask, pose and occlusion (issue 15.6).
+
+Rendered scenes with known truth (`cctrace.sim.contact_scene`: one uncalibrated camera,
+the patient and a contact standing 1.0-1.7 m apart for 16 s, passers-by), each condition
+over several seeds; optionally the demo's three-camera town (`--demo-seeds`), ingested
+without its calibrations. Every video goes through the real ingestion (person detector,
+tracker, faces, mask classifier); the contacts are then computed twice from the same
+sightings: the height model's positions as ingested ("old", `foot_rows=False`) and
+re-placed by foot row ("new", `cctrace.geometry.row_scale`). The patient's sightings
+are the ones the truth names (box overlap): the route is not under test here.
+
+Printed per condition, old and new side by side: the median absolute error of the
+patient-contact distance over the time both are seen (m), the exposure found against
+the true exposure within 2 m (ratio, and how many scenes are within ±50 %), and how
+many masked contacts were reported masked (unmasked ones: reported not masked).
+
+    .venv/bin/python benchmarks/bench_distance.py --seeds 3 [--demo-seeds 7 11]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cctrace.config import Policy
+from cctrace.core.types import Sighting
+from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
+from cctrace.ingest.worker import span_sightings
+from cctrace.sim.contact_scene import ContactCondition, Pose, make_contact_scenario
+from cctrace.sim.render import (
+    CameraRenderer,
+    DemoScenario,
+    make_demo_scenario,
+    render_video,
+    scenario_truth,
+)
+from cctrace.store.records import CameraRecord
+from cctrace.trace.contacts import (
+    StayPresence,
+    aligned_distance_series,
+    find_contacts,
+    merged_path,
+    on_foot_rows,
+)
+from cctrace.trace.plausibility import CameraMap
+from cctrace.trace.settings import TraceSettings
+from cctrace.trace.types import Stay
+from cctrace.video.frames import probe
+
+WITHIN_M = 2.0
+POLICY = Policy(name="within-2m", distance_m=WITHIN_M, min_exposure_s=15 * 60)
+"""Exposure as time within 2 m, masks or not: what the distances alone decide."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One contact in one scene, old or new."""
+
+    condition: str
+    distance_error_m: float
+    exposure_s: float
+    true_exposure_s: float
+    masked_reported: bool | None
+    masked_true: bool
+
+
+def _iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def who_is(renderer: CameraRenderer, s: Sighting, t0_epoch_s: float) -> str | None:
+    """The scripted person whose drawn box overlaps the sighting's boxes most often."""
+    votes: Counter[str | None] = Counter()
+    assert s.path_box_xyxy is not None
+    for t, box in zip(s.path_t_s[::2], s.path_box_xyxy[::2], strict=True):
+        scores = [
+            (_iou(box, f.box_xyxy), f.person.person_id) for f in renderer.figures_at(t - t0_epoch_s)
+        ]
+        best = max(scores, default=(0.0, None))
+        votes[best[1] if best[0] > 0.3 else None] += 1
+    return votes.most_common(1)[0][0]
+
+
+def ingest_camera(
+    scenario: DemoScenario, camera_id: str, models: VisionModels, folder: Path
+) -> list[Sighting]:
+    """The camera's video rendered and ingested without calibration."""
+    video = render_video(scenario, camera_id, folder / f"{scenario.seed}-{camera_id}.mp4")
+    prepared = PreparedVideo(
+        video.path,
+        probe(video.path),
+        f"{scenario.seed:032d}{camera_id:>32}"[:64],
+        camera_id,
+        video.start_utc,
+        None,
+        None,
+    )
+    return span_sightings(models, prepared, IngestOptions(), video.start_utc, None)
+
+
+def contact_outcomes(
+    scenario: DemoScenario,
+    sightings: dict[str, list[Sighting]],
+    label: str,
+    only: str | None = None,
+) -> dict[str, list[Outcome]]:
+    """Old and new outcome of every true contact within 2 m of the patient (``only``:
+    of that person only)."""
+    truth = scenario_truth(scenario)
+    t0 = scenario.start_utc.timestamp()
+    out: dict[str, list[Outcome]] = {"old": [], "new": []}
+    cams = CameraMap([CameraRecord(camera_id=c.camera_id, name=c.name) for c in scenario.cameras])
+    for cam in scenario.cameras:
+        ss = sightings.get(cam.camera_id, [])
+        renderer = CameraRenderer(scenario, cam.camera_id)
+        ids = {s.sighting_id: who_is(renderer, s, t0) for s in ss}
+        mine = [s for s in ss if ids[s.sighting_id] == scenario.patient.person_id]
+        mine_ids = {s.sighting_id for s in mine}
+        if not mine:
+            continue
+        start, end = min(s.t_start_s for s in mine), max(s.t_end_s for s in mine)
+        stay = Stay(
+            cam.camera_id,
+            "",
+            start,
+            end,
+            1.0,
+            float("nan"),
+            "face",
+            tuple(s.sighting_id for s in mine),
+        )
+        others = tuple(
+            s
+            for s in ss
+            if s.sighting_id not in mine_ids and s.t_end_s >= start and s.t_start_s <= end
+        )
+        sizes = {s.video_id: cam.image_size_px for s in ss}
+        presence = StayPresence(stay, tuple(mine), others)
+        for true in truth.contacts:
+            if true.camera_id != cam.camera_id or true.min_distance_m > WITHIN_M:
+                continue
+            if only is not None and true.person_id != only:
+                continue
+            theirs = [s for s in others if ids[s.sighting_id] == true.person_id]
+            for version, foot_rows in (("old", False), ("new", True)):
+                placed = on_foot_rows(presence, sizes) if foot_rows else presence
+                error = _distance_error(placed, theirs, scenario, true.person_id)
+                found = [
+                    c
+                    for c in find_contacts(
+                        [presence], POLICY, TraceSettings(foot_rows=foot_rows), cams, sizes
+                    )
+                    if set(c.sighting_ids) & {s.sighting_id for s in theirs}
+                ]
+                out[version].append(
+                    Outcome(
+                        label,
+                        error,
+                        sum(c.exposure_s for c in found),
+                        true.exposure_s(WITHIN_M),
+                        found[0].contact_masked if found else None,
+                        true.contact_masked,
+                    )
+                )
+    return out
+
+
+def _distance_error(
+    presence: StayPresence, theirs: Sequence[Sighting], scenario: DemoScenario, person_id: str
+) -> float:
+    """Median |measured - true| patient-contact distance (m) over the time both are seen."""
+    if not theirs:
+        return float("nan")
+    ids = {s.sighting_id for s in theirs}
+    placed = [s for s in presence.others if s.sighting_id in ids]
+    t_p, xy_p = merged_path(presence.patient)
+    t_c, xy_c = merged_path(placed)
+    k, d = aligned_distance_series(t_p, xy_p, t_c, xy_c, 0.25, 10.0)
+    t0 = scenario.start_utc.timestamp()
+    patient = scenario.patient
+    other = next(p for p in scenario.people if p.person_id == person_id)
+    errors = []
+    for ki, di in zip(k, d, strict=True):
+        t = ki * 0.25 - t0
+        a, b = patient.pose_at(t), other.pose_at(t)
+        if a is None or b is None or not np.isfinite(di):
+            continue
+        errors.append(abs(di - float(np.hypot(*(a.xy_m - b.xy_m)))))
+    return statistics.median(errors) if errors else float("nan")
+
+
+def summarise(rows: dict[str, list[Outcome]]) -> None:
+    labels = list(dict.fromkeys(o.condition for o in rows["old"]))
+    print(
+        f"{'condition':44} {'n':>3}  {'dist err m old/new':>19}  {'exp ratio old/new':>18}  "
+        f"{'±50% old/new':>12}  {'mask right old/new':>18}"
+    )
+    for label in [*labels, "all"]:
+        cells = []
+        for version in ("old", "new"):
+            o = [x for x in rows[version] if label in ("all", x.condition)]
+            err = [x.distance_error_m for x in o if np.isfinite(x.distance_error_m)]
+            ratio = [x.exposure_s / x.true_exposure_s for x in o if x.true_exposure_s > 0]
+            ok = sum(1 for r in ratio if 0.5 <= r <= 1.5)
+            mask = sum(1 for x in o if (x.masked_reported is True) == x.masked_true)
+            cells.append(
+                (
+                    len(o),
+                    statistics.median(err) if err else float("nan"),
+                    statistics.median(ratio) if ratio else float("nan"),
+                    ok,
+                    len(ratio),
+                    mask,
+                )
+            )
+        (n, e0, r0, k0, m0, a0), (_, e1, r1, k1, _, a1) = cells
+        print(
+            f"{label:44} {n:3d}  {e0:8.2f} / {e1:8.2f}  {r0:8.2f} / {r1:7.2f}  "
+            f"{k0:4d} / {k1:2d} of {m0:<2d} {a0:6d} / {a1:2d} of {n}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="contact scenes per condition")
+    parser.add_argument("--demo-seeds", type=int, nargs="*", default=[])
+    args = parser.parse_args()
+    models = VisionModels.load()
+    rows: dict[str, list[Outcome]] = {"old": [], "new": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        poses: tuple[Pose, ...] = ("whole", "feet_cut")
+        conditions = [
+            ContactCondition(masked, pose, occluded)
+            for masked, pose, occluded in itertools.product((False, True), poses, (False, True))
+        ]
+        for condition, seed in itertools.product(conditions, range(1, args.seeds + 1)):
+            scenario = make_contact_scenario(seed, condition)
+            cam = scenario.cameras[0].camera_id
+            found = {cam: ingest_camera(scenario, cam, models, folder)}
+            for version, outcomes in contact_outcomes(
+                scenario, found, condition.label, "contact"
+            ).items():
+                rows[version] += outcomes
+            print(f"  done: {condition.label}, seed {seed}", flush=True)
+        for seed in args.demo_seeds:
+            scenario = make_demo_scenario(seed=seed)
+            found = {
+                c.camera_id: ingest_camera(scenario, c.camera_id, models, folder)
+                for c in scenario.cameras
+            }
+            for version, outcomes in contact_outcomes(
+                scenario, found, "demo town, 3 cameras"
+            ).items():
+                rows[version] += outcomes
+            print(f"  done: demo town seed {seed}", flush=True)
+    summarise(rows)
+
+
+if __name__ == "__main__":
+    main()
