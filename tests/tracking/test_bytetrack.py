@@ -205,3 +205,52 @@ def test_first_track_id_continues_numbering_and_is_empty_tracks_tentative_ones()
 def test_first_track_id_must_be_positive() -> None:
     with pytest.raises(ValueError, match="first_track_id"):
         ByteTracker(first_track_id=0)
+
+
+def _two_walkers(tracker: ByteTracker, frames: int) -> None:
+    for k in range(frames):
+        t = 0.25 * k
+        tracker.update(_dets([_walker(t), _walker(t, x0=400.0)], [0.9, 0.9]), t)
+
+
+def test_a_cut_ends_every_track_and_ids_go_on() -> None:
+    tracker = ByteTracker()
+    _two_walkers(tracker, 4)
+    tracker.cut()
+    assert tracker.is_empty
+    ended = tracker.finished()
+    assert sorted(tr.track_id for tr in ended) == [1, 2]
+    assert all(tr.t_end_s == pytest.approx(0.75) for tr in ended)
+    # The same boxes after the cut are new people: tentative first, then IDs 3 and 4.
+    out = [
+        tracker.update(_dets([_walker(t), _walker(t, x0=400.0)], [0.9, 0.9]), t)
+        for t in (1.0, 1.25)
+    ]
+    assert out[0].track_id.tolist() == []
+    assert sorted(out[1].track_id.tolist()) == [3, 4]
+
+
+@pytest.mark.parametrize("keep_last", [1, 2])
+def test_a_split_ends_the_history_before_the_kept_frames(keep_last: int) -> None:
+    tracker = ByteTracker()
+    _two_walkers(tracker, 6)
+    new_id = tracker.split(1, keep_last)
+    assert new_id == 3
+    (before,) = tracker.finished()
+    assert before.track_id == 1
+    np.testing.assert_allclose(before.t_s, 0.25 * np.arange(6 - keep_last))
+    # The box goes on smoothly under the new ID; the other walker is untouched.
+    out = tracker.update(_dets([_walker(1.5), _walker(1.5, x0=400.0)], [0.9, 0.9]), 1.5)
+    assert out.track_id.tolist() == [3, 2]
+    after = {tr.track_id: tr for tr in tracker.flush()}
+    np.testing.assert_allclose(after[3].t_s, [*(0.25 * np.arange(6 - keep_last, 6)), 1.5])
+    assert len(after[2]) == 7
+
+
+def test_a_split_of_a_one_frame_history_changes_nothing_and_unknown_ids_are_refused() -> None:
+    tracker = ByteTracker(min_hits=1)
+    tracker.update(_dets([_walker(0.0)], [0.9]), 0.0)
+    assert tracker.split(1) == 1
+    assert tracker.finished() == []
+    with pytest.raises(KeyError, match="no live confirmed track 7"):
+        tracker.split(7)

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cctrace.core.errors import InputError
-from cctrace.core.types import Detections, ImageBGR, Sighting
+from cctrace.core.types import Detections, FloatArray, ImageBGR, Sighting, TrackedDetections
 from cctrace.geometry.calibration import Calibration, calibration_from_json, rescale_calibration
 from cctrace.ingest.aggregate import TrackEvidence, build_sighting
 from cctrace.ingest.motion import MotionGate
@@ -34,11 +35,13 @@ from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
 from cctrace.tracking.bytetrack import ByteTracker, Track
 from cctrace.tracking.faces import link_faces_to_tracks
+from cctrace.tracking.identity import IdentityWatch
+from cctrace.tracking.scene import SceneCutDetector
 from cctrace.video.frames import Frame, VideoInfo, iter_frames, probe
 from cctrace.video.quiet import QuietAwareFrames
 from cctrace.video.spans import FrameSpan, iter_span_frames
-from cctrace.vision.analyze import FaceAnalyzer
-from cctrace.vision.appearance import AppearanceDescriber
+from cctrace.vision.analyze import FaceAnalysis, FaceAnalyzer
+from cctrace.vision.appearance import AppearanceDescriber, colour_descriptors
 from cctrace.vision.persons import (
     NANODET_INPUT_PX,
     PERSON_SCORE_THRESHOLD,
@@ -83,6 +86,11 @@ class IngestOptions:
     quiet_max_keyframe_gap_s: float = 2.0
     """Keyframes further apart than this keep every frame decoded: someone could cross
     the view between two of them."""
+    identity_breaks: bool = True
+    """End tracks at scene changes (cuts, a freeze then a jump) and split them where the
+    person in the box changed (clothing colour or face): `cctrace.tracking.scene`,
+    `cctrace.tracking.identity`. False is the tracker alone, kept so that
+    benchmarks/bench_cuts.py can show both."""
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,8 @@ class _Segment:
     pending: list[Sighting] = field(default_factory=list)
     t_tiled_s: float = -math.inf
     """Time of the last frame whose persons were searched with tiles (ingest/rate.py)."""
+    scene: SceneCutDetector = field(default_factory=SceneCutDetector)
+    identity: IdentityWatch = field(default_factory=IdentityWatch)
 
 
 def ingest(
@@ -412,6 +422,7 @@ def analyse_video(
         for track in tracks:
             ev = segment.evidence.pop(track.track_id, TrackEvidence())
             segment.observations.pop(track.track_id, None)
+            segment.identity.forget(track.track_id)
             if track.t_start_s < lead_until - 1e-9:
                 keep = track.t_s >= lead_until - 1e-9
                 if not keep.any():
@@ -596,6 +607,10 @@ def _analyse_frame(
     gate must not be kept awake by them)."""
     persons = _detect_persons(image, t_s, models, segment, opts)
     n_persons = int(np.count_nonzero(persons.score >= PERSON_SCORE_THRESHOLD))
+    if opts.identity_breaks and segment.scene.is_cut(
+        image, t_s, _people_in_view(segment.tracker), persons.box_xyxy
+    ):
+        segment.tracker.cut()  # nobody seen from here on is anyone seen before the cut
     tracked = segment.tracker.update(persons, t_s)
     if len(tracked) == 0:
         return n_persons
@@ -606,8 +621,12 @@ def _analyse_frame(
     # docs/benchmarks.md, face verification at CCTV sizes).
     width = faces.box_xyxy[:, 2] - faces.box_xyxy[:, 0]
     chosen = np.flatnonzero((face_track >= 0) & (width >= MIN_EMBED_FACE_PX))
-    if len(chosen):
-        analysis = models.faces.describe(image, faces[chosen])
+    analysis = models.faces.describe(image, faces[chosen]) if len(chosen) else None
+    if opts.identity_breaks:
+        tracked, face_track = _split_changed_identities(
+            image, segment, tracked, face_track, chosen, analysis
+        )
+    if analysis is not None:
         for j, i in enumerate(chosen):
             ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())
             ev.add_face(
@@ -630,6 +649,44 @@ def _analyse_frame(
             track_id = int(tracked.track_id[row])
             segment.evidence.setdefault(track_id, TrackEvidence()).add_appearance(d)
     return n_persons
+
+
+def _people_in_view(tracker: ByteTracker) -> FloatArray:
+    """Boxes (T, 4) of the confirmed tracks matched on the tracker's last frame."""
+    boxes = [t.box_xyxy for t in tracker.live() if t.confirmed and t.t_update_s == tracker.t_last_s]
+    return np.asarray(boxes, np.float32).reshape(-1, 4)
+
+
+def _split_changed_identities(
+    image: ImageBGR,
+    segment: _Segment,
+    tracked: TrackedDetections,
+    face_track: NDArray[np.int64],
+    chosen: NDArray[np.intp],
+    analysis: FaceAnalysis | None,
+) -> tuple[TrackedDetections, NDArray[np.int64]]:
+    """Split the tracks whose person changed on this frame (`IdentityWatch`); returns
+    the frame's tracked persons and face links under the IDs after the splits."""
+    faces: list[tuple[FloatArray, float] | None] = [None] * len(tracked)
+    row_of = {int(tid): row for row, tid in enumerate(tracked.track_id.tolist())}
+    if analysis is not None:
+        for j, i in enumerate(chosen):
+            faces[row_of[int(face_track[i])]] = (
+                analysis.embedding[j],
+                float(analysis.quality[j]),
+            )
+    colour = colour_descriptors(image, tracked.detections)
+    jumps = segment.identity.observe(tracked.track_id, colour, faces)
+    if not jumps:
+        return tracked, face_track
+    ids = tracked.track_id.copy()
+    links = face_track.copy()
+    for jump in jumps:
+        new_id = segment.tracker.split(jump.track_id, jump.keep_last)
+        segment.identity.rename(jump.track_id, new_id)
+        ids[ids == jump.track_id] = new_id
+        links[links == jump.track_id] = new_id
+    return TrackedDetections(tracked.detections, ids), links
 
 
 def _add_to_index(index: VectorIndex, sightings: list[Sighting], inserted: set[str]) -> None:

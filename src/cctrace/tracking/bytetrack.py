@@ -253,6 +253,42 @@ class ByteTracker:
         rows = np.asarray(out_rows, dtype=np.intp)[order]
         return TrackedDetections(dets[rows], np.asarray(out_ids, dtype=np.int64)[order])
 
+    def cut(self) -> None:
+        """End every live track now (a scene change: whoever is seen next is seen anew).
+
+        Confirmed tracks come out of `finished()`, tentative ones are dropped; the ID
+        counter goes on, so the state is that of a fresh tracker numbering on."""
+        self._finished.extend(s.to_track() for s in self._tracks if s.track_id)
+        self._tracks = []
+
+    def split(self, track_id: int, keep_last: int = 1) -> int:
+        """End the live confirmed track ``track_id`` before its last ``keep_last`` matched
+        frames and go on from them under a new ID, which is returned (the person in the
+        box changed while the box moved on smoothly: someone stepped in front of another).
+
+        The ended part comes out of `finished()`. When the track has no more than
+        ``keep_last`` frames there is nothing to end and its ID is returned unchanged.
+        KeyError if no live confirmed track has that ID."""
+        s = next((s for s in self._tracks if s.track_id and s.track_id == track_id), None)
+        if s is None:
+            raise KeyError(f"no live confirmed track {track_id}")
+        if keep_last < 1:
+            raise ValueError(f"keep_last must be at least 1, got {keep_last}")
+        if len(s.t_hist) <= keep_last:
+            return track_id
+        done = _TrackState(mean=s.mean, cov=s.cov, t_update_s=s.t_hist[-keep_last - 1])
+        done.track_id = track_id
+        done.t_hist = s.t_hist[:-keep_last]
+        done.box_hist = s.box_hist[:-keep_last]
+        done.score_hist = s.score_hist[:-keep_last]
+        self._finished.append(done.to_track())
+        s.t_hist = s.t_hist[-keep_last:]
+        s.box_hist = s.box_hist[-keep_last:]
+        s.score_hist = s.score_hist[-keep_last:]
+        s.track_id = self._next_id
+        self._next_id += 1
+        return s.track_id
+
     def finished(self) -> list[Track]:
         """Confirmed tracks that ended since the last call (each returned once)."""
         done, self._finished = self._finished, []
