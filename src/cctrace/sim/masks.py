@@ -7,7 +7,9 @@ eye first): the origin is the midpoint of the eyes, ``u`` the vector from the fi
 to the second (one inter-ocular distance) and ``v`` the vector from the eye midpoint to
 the mouth midpoint. The frame is affine, so head roll, scale and (roughly) yaw carry
 over. Every style covers the nose from its bridge down, the mouth and the chin, and
-spans cheek to cheek, as a properly worn mask does.
+spans cheek to cheek, as a properly worn mask does; ``draw_mask``'s keywords pull the
+upper edge up to the lower eyelids and add creases, grain and a nose clip, which is
+what makes real masked faces hard for a face detector (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from numpy.typing import NDArray
 
 from cctrace.core.types import FloatArray, ImageBGR
 
-MaskStyle = Literal["surgical", "cloth", "kn95", "patterned"]
-STYLES: tuple[MaskStyle, ...] = ("surgical", "cloth", "kn95", "patterned")
+MaskStyle = Literal["surgical", "cloth", "kn95", "patterned", "n95"]
+STYLES: tuple[MaskStyle, ...] = ("surgical", "cloth", "kn95", "patterned", "n95")
+
+LOWER_LID_V = 0.12
+"""Height of the lower eyelids in the face frame (v = 0 is the eye line, 1 the mouth):
+the highest a mask pulled up over the nose bridge reaches (``top_v``)."""
 
 COLOURS_BGR: dict[str, tuple[int, int, int]] = {
     "white": (236, 238, 240),
@@ -30,6 +36,10 @@ COLOURS_BGR: dict[str, tuple[int, int, int]] = {
     "black": (34, 32, 30),
     "grey": (128, 124, 120),
     "pink": (196, 182, 240),
+    "navy": (88, 48, 30),
+    "beige": (150, 180, 205),
+    "olive": (70, 110, 105),
+    "red": (50, 40, 170),
 }
 
 # Outlines in the face frame (u across, v down; see module docstring). Values come from
@@ -68,6 +78,24 @@ _OUTLINE_UV: dict[str, tuple[tuple[float, float], ...]] = {
     "kn95": ((-0.95, 0.5), (0.0, 0.18), (0.95, 0.5), (0.9, 1.3), (0.0, 1.9), (-0.9, 1.3)),
 }
 _OUTLINE_UV["patterned"] = _OUTLINE_UV["cloth"]
+# An N95 respirator: a rigid, rounded cup from the nose bridge to under the chin, held by
+# two head straps rather than ear loops.
+_OUTLINE_UV["n95"] = (
+    (-0.55, 0.3),
+    (0.0, 0.2),
+    (0.55, 0.3),
+    (0.95, 0.65),
+    (1.08, 1.1),
+    (0.95, 1.55),
+    (0.55, 1.88),
+    (0.0, 1.98),
+    (-0.55, 1.88),
+    (-0.95, 1.55),
+    (-1.08, 1.1),
+    (-0.95, 0.65),
+)
+UPPER_EDGE_V = 0.6
+"""Outline vertices above this (the upper edge and the side corners) move with ``top_v``."""
 
 
 @dataclass(frozen=True)
@@ -112,22 +140,70 @@ def _pattern(shape_hw: tuple[int, int], colour_bgr: tuple[int, int, int], cell_p
     return base
 
 
+def _crease(
+    layer: ImageBGR, frame: FaceFrame, folds: int, seed: int | None, eye_px: float
+) -> ImageBGR:
+    """Fabric creases (soft bands of light and shadow across the mask, at heights and
+    tilts drawn from ``seed``) and grain (noise), on a copy of ``layer``."""
+    rng = np.random.default_rng(seed)
+    h, w = layer.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    gain = np.ones((h, w), np.float32)
+    # Distance of each pixel from the eye-mouth axis in the face frame's v units.
+    v_len = float(np.linalg.norm(frame.v_vec))
+    v_dir = frame.v_vec / max(v_len, 1e-6)
+    v_px = (xs - frame.origin_xy[0]) * v_dir[0] + (ys - frame.origin_xy[1]) * v_dir[1]
+    u_px = (xs - frame.origin_xy[0]) * v_dir[1] - (ys - frame.origin_xy[1]) * v_dir[0]
+    for _ in range(folds):
+        v0 = float(rng.uniform(0.4, 1.6)) * v_len
+        tilt = float(rng.uniform(-0.25, 0.25))
+        width = float(rng.uniform(0.04, 0.1)) * v_len + 0.5
+        strength = float(rng.uniform(0.12, 0.3)) * float(rng.choice([-1.0, 1.0]))
+        d = v_px - v0 - tilt * u_px
+        gain += strength * np.exp(-0.5 * (d / width) ** 2)
+    out = layer.astype(np.float32) * gain[:, :, None]
+    if seed is not None:
+        grain_px = max(1, round(eye_px / 30))
+        small = rng.normal(0.0, 7.0, (h // grain_px + 1, w // grain_px + 1)).astype(np.float32)
+        noise = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)[:h, :w]
+        out += noise[:, :, None]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def draw_mask(
     image_bgr: ImageBGR,
     landmarks_xy: FloatArray,
     style: MaskStyle = "surgical",
     colour_bgr: tuple[int, int, int] = COLOURS_BGR["light_blue"],
+    *,
+    top_v: float | None = None,
+    nose_clip: bool = False,
+    folds: int = 0,
+    seed: int | None = None,
 ) -> ImageBGR:
     """A copy of ``image_bgr`` (H, W, 3) uint8 with a mask drawn on one face.
 
     landmarks_xy: (5, 2) pixels, YuNet order. Fabric shading (pleats, seams, a soft
     lower shadow) keeps the mask from being a flat sticker that a classifier could key
     on trivially.
+
+    The keywords make masks as hard to detect as real ones (all off by default, so the
+    rendered demo keeps its pixels): ``top_v`` moves the upper edge to that height in the
+    face frame (down to `LOWER_LID_V`, a mask pulled up to the eyes); ``nose_clip`` draws
+    the metal strip along the upper edge; ``folds`` adds that many creases of light and
+    shadow across the fabric; ``seed`` adds fabric grain (noise of that seed).
     """
     if style not in _OUTLINE_UV:
         raise ValueError(f"unknown mask style {style!r}; choose one of {', '.join(STYLES)}")
     frame = FaceFrame.from_landmarks(landmarks_xy)
-    outline = frame.to_px(np.asarray(_OUTLINE_UV[style], dtype=np.float64))
+    outline_uv = np.asarray(_OUTLINE_UV[style], dtype=np.float64)
+    if top_v is not None:
+        if not LOWER_LID_V <= top_v < UPPER_EDGE_V:
+            raise ValueError(f"top_v {top_v} must lie in [{LOWER_LID_V}, {UPPER_EDGE_V})")
+        on_top = outline_uv[:, 1] < UPPER_EDGE_V
+        outline_uv[on_top, 1] += top_v - outline_uv[:, 1].min()
+    top_edge_v = float(outline_uv[:, 1].min())
+    outline = frame.to_px(outline_uv)
     eye_px = float(np.linalg.norm(frame.u_vec))
     line_px = max(1, round(eye_px / 25))
     h, w = image_bgr.shape[:2]
@@ -152,9 +228,19 @@ def draw_mask(
     elif style in ("cloth", "patterned"):
         seam = frame.to_px(np.array([[0.0, 0.18], [0.0, 1.85]])).round().astype(np.int32)
         cv2.line(layer, tuple(seam[0]), tuple(seam[1]), dark, line_px, cv2.LINE_AA)
-    else:  # kn95: the vertical fold and the nose clip
+    elif style == "kn95":  # the vertical fold
         fold = frame.to_px(np.array([[0.0, 0.18], [0.0, 1.9]])).round().astype(np.int32)
         cv2.line(layer, tuple(fold[0]), tuple(fold[1]), dark, line_px, cv2.LINE_AA)
+    else:  # n95: the moulded cup's rim, a ring inside the outline
+        rim = frame.to_px(outline_uv * [0.85, 1.0] + [0.0, 0.08])
+        rim_pts = np.round(rim * 8).astype(np.int32)
+        cv2.polylines(layer, [rim_pts], True, dark, line_px, cv2.LINE_AA, shift=3)
+    if folds or seed is not None:
+        layer = _crease(layer, frame, folds, seed, eye_px)
+    if nose_clip:
+        clip = frame.to_px(np.array([[-0.35, top_edge_v + 0.08], [0.35, top_edge_v + 0.08]]))
+        p = np.round(clip * 8).astype(np.int32)
+        cv2.line(layer, tuple(p[0]), tuple(p[1]), (200, 200, 205), 2 * line_px, cv2.LINE_AA, 3)
 
     scale = 8  # sub-pixel polygon vertices for cv2.fillPoly
     alpha = np.zeros((h, w), dtype=np.uint8)
@@ -165,11 +251,15 @@ def draw_mask(
     out = image_bgr.astype(np.float32) * (1 - a) + layer.astype(np.float32) * a
     out_u8: ImageBGR = np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
-    # Ear loops: from the mask's upper and lower side corners towards the ears.
+    # Ear loops: from the mask's upper and lower side corners towards the ears; an N95's
+    # head straps run further, over the ears.
     loop = _shade(colour_bgr, 0.9) if style != "patterned" else (230, 230, 230)
     for side in (-1.0, 1.0):
         upper = frame.to_px(np.array([[side * 1.02, 0.45], [side * 1.25, 0.2]]))
         lower = frame.to_px(np.array([[side * 0.98, 1.3], [side * 1.25, 0.9]]))
+        if style == "n95":
+            upper = frame.to_px(np.array([[side * 0.95, 0.65], [side * 1.6, -0.3]]))
+            lower = frame.to_px(np.array([[side * 1.0, 1.5], [side * 1.6, 0.9]]))
         for seg in (upper, lower):
             p = np.round(seg * scale).astype(np.int32)
             cv2.line(out_u8, tuple(p[0]), tuple(p[1]), loop, line_px, cv2.LINE_AA, shift=3)
