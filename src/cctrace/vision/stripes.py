@@ -18,8 +18,8 @@ OpenCV in about a millisecond a crop:
    are max-pooled, so a person who turns or stands a little aside still fills the same
    bins; that is LOMO's one idea that matters most across viewpoints.
 3. Pixels are weighted by a Gaussian across the width (centre 1, edges ``EDGE_WEIGHT``)
-   so that the background a box lets in at its sides counts less: a cheap stand-in for a
-   person mask, see docs/benchmarks.md for what a mask would add.
+   so that the background a box lets in at its sides counts less, and, given a person
+   mask (`cctrace.vision.segment`), by the probability that they belong to the person.
 
 Each part is square-rooted and L2-normalised, so a dot product is a similarity in [0, 1].
 Shapes: ``colour`` (N, STRIPES * COLOUR_BINS), ``texture`` (N, STRIPES * TEXTURE_BINS).
@@ -44,6 +44,8 @@ PATCH_STRIDE = 8
 RETINEX_SIGMAS = (5.0, 20.0)
 EDGE_WEIGHT = 0.25
 """Weight of a pixel at the crop's left or right edge, relative to the centre column."""
+
+MASK_FLOOR = 0.05
 
 HUE_BINS = 8
 SAT_BINS = 2
@@ -157,13 +159,27 @@ def _pooled(codes: NDArray[np.intp], weights: FloatArray, bins: int) -> FloatArr
     return result
 
 
-def stripe_features(crops: Sequence[ImageBGR]) -> StripeFeatures:
-    """LOMO-style stripe features of N BGR person crops of any size (see the module)."""
+def stripe_features(
+    crops: Sequence[ImageBGR], masks: Sequence[FloatArray] | None = None
+) -> StripeFeatures:
+    """LOMO-style stripe features of N BGR person crops of any size (see the module).
+
+    ``masks``: one (128, 48) person probability per crop (`PersonSegmenter.masks` at
+    ``SIZE_HW``), multiplied into the centre weights so that background pixels count
+    (almost) nothing; a floor of ``MASK_FLOOR`` keeps a crop the model missed describable.
+    """
     h, w = SIZE_HW
-    weights = np.broadcast_to(_centre_weights(w)[None, :], (h, w)).astype(np.float32)
+    if masks is not None and len(masks) != len(crops):
+        raise ValueError(f"{len(masks)} masks for {len(crops)} crops")
+    centre = np.broadcast_to(_centre_weights(w)[None, :], (h, w)).astype(np.float32)
     colour = np.zeros((len(crops), COLOUR_DIM), np.float32)
     texture = np.zeros((len(crops), TEXTURE_DIM), np.float32)
     for i, crop in enumerate(crops):
+        weights = centre
+        if masks is not None:
+            if masks[i].shape != (h, w):
+                raise ValueError(f"mask {i} is {masks[i].shape}, expected {(h, w)}")
+            weights = centre * np.maximum(masks[i], MASK_FLOOR)
         small = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
         hsv = np.asarray(cv2.cvtColor(retinex(small), cv2.COLOR_BGR2HSV), np.uint8)
         colour[i] = _pooled(_colour_codes(hsv), weights, COLOUR_BINS)
