@@ -217,6 +217,30 @@ def test_look_alikes_joined_by_appearance_must_make_one_possible_route() -> None
     assert found(every) == {"b-close", "d-less", "b-later"}
 
 
+def test_look_alike_less_alike_than_the_patient_to_themselves_is_not_joined() -> None:
+    # The patient's face shows in a and b six times; those sightings look alike to each
+    # other at 0.999 across the cameras. A look-alike in b scores about 0.97 (over the
+    # fixed 0.87): in a crowd someone is always dressed like that, and the patient's own
+    # consistency says it is not them. The patient's own sighting in b still joins.
+    seeds = [_seed()]
+    for i in range(6):
+        cam, t0 = ("a" if i % 2 else "b"), T - 2000 + 300 * i
+        s = sighting(f"p{i}", cam, t0, t0 + 50, at(0, 0), appearance=seen_look(LOOK, 10 + i))
+        seeds.append(ScoredSighting(s, "face", 0.9, 0.6))
+    cands = [
+        sighting("patient", "b", T + 130, T + 160, at(0, 0), appearance=seen_look(LOOK, 7)),
+        sighting("alike", "b", T + 250, T + 280, at(0, 0), appearance=seen_look(LOOK, 8, 0.5)),
+    ]
+
+    def found(s: TraceSettings) -> set[str]:
+        return {x.sighting.sighting_id for x in extend_by_appearance(seeds, cands, CAMERAS, s)}
+
+    assert found(TraceSettings()) == {"patient"}
+    assert found(TraceSettings(appearance_self_spread=None)) == {"patient", "alike"}
+    # Too few cross-camera pairs to say how alike the patient looks: the fixed threshold.
+    assert found(TraceSettings(appearance_self_min_pairs=100)) == {"patient", "alike"}
+
+
 def test_only_face_evidence_seeds_appearance() -> None:
     seed = dataclasses.replace(_seed(), evidence="track")
     cand = sighting("cand", "b", T + 130, T + 160, at(0, 0), appearance=seen_look(LOOK, 2))

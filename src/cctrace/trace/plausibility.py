@@ -116,6 +116,42 @@ def appearance_similarity_of(a: Sequence[Sighting], b: Sequence[Sighting]) -> F6
     return out
 
 
+MAD_TO_STD = 1.4826
+"""Median absolute deviation times this estimates a normal distribution's standard
+deviation."""
+
+
+def self_consistent_threshold(
+    sightings: Sequence[Sighting], floor: float, spread: float, min_pairs: int
+) -> float:
+    """The appearance similarity a look-alike must reach to be the person ``sightings``
+    show (one person's sightings, e.g. a patient's face-confirmed ones): at least
+    ``floor``, raised to how alike those sightings are to each other across cameras,
+    their median similarity less ``spread`` robust standard deviations (1.4826 x MAD).
+
+    Only pairs in different cameras count (a link by appearance is always to another
+    camera, whose light changes how the clothes look), and only with at least
+    ``min_pairs`` of them; fewer say too little and leave ``floor``. The median and MAD
+    stay put when a few of the sightings are someone else's (a wrong face match).
+    In a dense crowd a fixed threshold lets in whoever is dressed alike; a patient whose
+    own sightings look far more alike to each other than that tells the look-alikes
+    apart (per-subject score normalisation, as for faces)."""
+    if spread < 0 or min_pairs < 1:
+        raise ValueError("spread must be >= 0 and min_pairs >= 1")
+    if len(sightings) < 2:
+        return floor
+    looks = appearance_similarity_of(sightings, sightings)
+    cams = np.array([s.camera_id for s in sightings], dtype=object)
+    upper = np.triu(np.ones(looks.shape, np.bool_), k=1)
+    cross = upper & (cams[:, None] != cams[None, :]) & np.isfinite(looks)
+    values = looks[cross]
+    if len(values) < min_pairs:
+        return floor
+    median = float(np.median(values))
+    mad = float(np.median(np.abs(values - median)))
+    return max(floor, median - spread * MAD_TO_STD * mad)
+
+
 def _descriptors(sightings: Sequence[Sighting]) -> tuple[list[int], list[AppearanceDescriptor]]:
     rows: list[int] = []
     descriptors: list[AppearanceDescriptor] = []

@@ -40,6 +40,7 @@ from cctrace.trace.plausibility import (
     appearance_similarity_of,
     path_end_points,
     reachable,
+    self_consistent_threshold,
     sighting_intervals,
     time_gap_s,
     time_overlap_s,
@@ -601,7 +602,10 @@ def extend_by_appearance(
     """Candidates (not yet found) that are the patient by appearance, each at most once.
 
     A candidate joins when, for some face-confirmed seed in *another* camera, it lies
-    within ``appearance_max_gap_s``, is reachable at walking speed and looks alike; and
+    within ``appearance_max_gap_s``, is reachable at walking speed and looks alike (at
+    least ``appearance_threshold``, and with ``appearance_self_spread`` about as alike
+    as the patient's face-confirmed sightings look to each other:
+    `self_consistent_threshold`); and
     it contradicts no face-confirmed seed (too far to walk in the time between them, in
     an unknown place at the same time, or a second person beside the patient in one
     camera). With ``appearance_consistent_only`` the candidates so linked must also be
@@ -623,8 +627,13 @@ def extend_by_appearance(
     overlap = time_overlap_s(f0, f1, c0, c1)
     can_walk = reachable(distance, gap, settings.walking_speed_mps, settings.reach_slack_m)
     looks = appearance_similarity_of(f_s, candidates)
+    threshold = settings.appearance_threshold
+    if settings.appearance_self_spread is not None:
+        threshold = self_consistent_threshold(
+            f_s, threshold, settings.appearance_self_spread, settings.appearance_self_min_pairs
+        )
     with np.errstate(invalid="ignore"):
-        alike = looks >= settings.appearance_threshold
+        alike = looks >= threshold
     link = ~same_cam & (gap <= settings.appearance_max_gap_s) & can_walk & alike
     conflict = _contradiction(same_cam, distance, gap, overlap, settings)
     link = link & ~np.asarray(conflict.any(axis=0), np.bool_)[None, :]

@@ -66,6 +66,18 @@ class TraceSettings:
     appearance_max_gap_s: float = 300.0
     """Farthest in time from a face-confirmed sighting that appearance alone may extend
     the route: clothing is not unique, and the longer the gap the more people qualify."""
+    appearance_self_spread: float | None = 3.0
+    """An appearance link must also come within this many robust standard deviations
+    of how alike the patient's own face-confirmed sightings in different cameras look
+    to each other (their median similarity less this times 1.4826 x MAD; never below
+    ``appearance_threshold``; `plausibility.self_consistent_threshold`). None: the fixed
+    threshold only. In the simulated city of 60 cameras and 1,000 people, three in four
+    of the sightings joined by appearance were look-alikes at 0.87-0.91 while the
+    patient's own sightings scored 0.94-0.97 against each other (docs/benchmarks.md,
+    "Dense cities")."""
+    appearance_self_min_pairs: int = 10
+    """Cross-camera pairs of face-confirmed sightings the rule above needs; with fewer
+    the fixed threshold applies."""
     appearance_consistent_only: bool = True
     """Sightings joined by appearance must make one possible route together (the patient
     is in one place at a time): of two that contradict each other, the more alike is
@@ -178,6 +190,10 @@ class TraceSettings:
             raise ValueError("TraceSettings.still_min_s must be zero or positive")
         if self.face_chance_matches is not None and not self.face_chance_matches > 0:
             raise ValueError("TraceSettings.face_chance_matches must be positive or None")
+        if self.appearance_self_spread is not None and not self.appearance_self_spread >= 0:
+            raise ValueError("TraceSettings.appearance_self_spread must be zero or more, or None")
+        if self.appearance_self_min_pairs < 1:
+            raise ValueError("TraceSettings.appearance_self_min_pairs must be at least 1")
         if self.face_max_hits_per_day < 1:
             raise ValueError("TraceSettings.face_max_hits_per_day must be at least 1")
         if self.face_fusion not in ("mean", "max"):
