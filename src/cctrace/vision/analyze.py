@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from cctrace.core.errors import NoFaceError
 from cctrace.core.types import Detections, FloatArray, ImageBGR
 from cctrace.vision.cascade import faces_in_heads
+from cctrace.vision.face_cascade import FaceCascade
 from cctrace.vision.faces import (
     EMBEDDING_DIM,
     FaceDetector,
@@ -93,38 +94,38 @@ class FaceAnalysis:
 
 
 class FaceAnalyzer:
-    """Runs the face models in order; each model is loaded (and hash-checked) once."""
+    """Runs the face models in order; each model is loaded (and hash-checked) once.
+
+    ``detector`` is the first face detector (YuNet); the rest of the face detector
+    cascade (`cctrace.vision.face_cascade`: CenterFace, mirrored and enlarged passes) is
+    loaded on first use."""
 
     def __init__(
         self,
         detector: FaceDetector | None = None,
         embedder: SFaceEmbedder | None = None,
         mask: MaskClassifier | None = None,
-        fallback: FaceDetector | None = None,
+        cascade: FaceCascade | None = None,
     ) -> None:
         self.detector = detector or YuNetFaceDetector()
         self.embedder = embedder or SFaceEmbedder()
         self.mask = mask or OnnxMaskClassifier()
-        self._fallback = fallback
+        self._cascade = cascade
 
     @property
-    def fallback(self) -> FaceDetector:
-        if self._fallback is None:
-            from cctrace.vision.centerface import CenterFaceDetector
-
-            detector: FaceDetector = CenterFaceDetector()
-            self._fallback = detector
-            return detector
-        return self._fallback
+    def cascade(self) -> FaceCascade:
+        """The face detector cascade, with ``detector`` as its first detector."""
+        if self._cascade is None:
+            self._cascade = FaceCascade(primary=self.detector)
+        return self._cascade
 
     def fallback_faces(
         self, image_bgr: ImageBGR, faces: Detections, persons: Detections
     ) -> Detections:
-        """Faces CenterFace finds in the head region of persons where YuNet found none.
+        """Faces the cascade's later passes find in the head region of persons where
+        YuNet found none (at most one a head): the cascade adds work only there.
 
-        Measured in docs/benchmarks.md: on masked faces YuNet misses, CenterFace on the
-        head region recovers about 40 % with no false positive, at a fraction of the
-        cost of a second full-frame detector.
+        Measured in docs/benchmarks.md ("Masked faces: one detector cascade").
         """
         heads = head_regions_xyxy(persons)
         if len(faces):
@@ -144,7 +145,9 @@ class FaceAnalyzer:
             if crop.size == 0:
                 continue
             scale = HEAD_CROP_PX / crop.shape[0]
-            dets = self.fallback.detect(cv2.resize(crop, (HEAD_CROP_PX, HEAD_CROP_PX)))
+            dets = self.cascade.recover(
+                cv2.resize(crop, (HEAD_CROP_PX, HEAD_CROP_PX)), Detections.empty()
+            )
             if len(dets) == 0:
                 continue
             best = dets[np.array([int(np.argmax(dets.score))])]
@@ -158,7 +161,12 @@ class FaceAnalyzer:
     def find(
         self, image_bgr: ImageBGR, persons: Detections | None = None, cascade: bool = False
     ) -> Detections:
-        """Face boxes and landmarks; with ``persons``, also CenterFace on faceless heads.
+        """Face boxes and landmarks.
+
+        Without ``persons`` (a photo: `faces analyze`, a case's reference photo) the whole
+        face detector cascade runs on the whole image. With ``persons`` (video frames),
+        YuNet runs on the image and the cascade's later passes only on the heads of
+        persons in whom YuNet found no face.
 
         ``cascade``: search only the head regions of ``persons`` (one detector call on a
         mosaic, `cctrace.vision.cascade`) instead of the whole frame; for ingestion,
@@ -168,13 +176,15 @@ class FaceAnalyzer:
                 return Detections.empty(with_landmarks=True)
             faces = faces_in_heads(self.detector, image_bgr, persons)
             return concat_detections([faces, self.fallback_faces(image_bgr, faces, persons)])
+        if persons is None:
+            return self.cascade.detect(image_bgr)
         faces = self.detector.detect(image_bgr)
-        if persons is not None and len(persons):
+        if len(persons):
             faces = concat_detections([faces, self.fallback_faces(image_bgr, faces, persons)])
         return faces
 
     def analyze(self, image_bgr: ImageBGR, persons: Detections | None = None) -> FaceAnalysis:
-        """Faces of one image; with ``persons``, also CenterFace on faceless heads."""
+        """Faces of one image (see `find`)."""
         return self.describe(image_bgr, self.find(image_bgr, persons))
 
     def describe(self, image_bgr: ImageBGR, faces: Detections) -> FaceAnalysis:
