@@ -236,7 +236,12 @@ def draw_mask(
         rim_pts = np.round(rim * 8).astype(np.int32)
         cv2.polylines(layer, [rim_pts], True, dark, line_px, cv2.LINE_AA, shift=3)
     if folds or seed is not None:
-        layer = _crease(layer, frame, folds, seed, eye_px)
+        # Only the mask's own rectangle: the rest of the layer is never composited.
+        x0, y0 = np.clip(np.floor(outline.min(axis=0)).astype(int) - 2, 0, [w, h])
+        x1, y1 = np.clip(np.ceil(outline.max(axis=0)).astype(int) + 2, 0, [w, h])
+        if x1 > x0 and y1 > y0:
+            local = FaceFrame(frame.origin_xy - [x0, y0], frame.u_vec, frame.v_vec)
+            layer[y0:y1, x0:x1] = _crease(layer[y0:y1, x0:x1], local, folds, seed, eye_px)
     if nose_clip:
         clip = frame.to_px(np.array([[-0.35, top_edge_v + 0.08], [0.35, top_edge_v + 0.08]]))
         p = np.round(clip * 8).astype(np.int32)
