@@ -21,10 +21,18 @@ Boxes and person masks come from the difference to the empty room (no model invo
 Each query crop is ranked against every gallery crop; rank-1 is the share of queries whose
 best gallery crop is the same person, mAP the mean average precision over the gallery.
 Track-level rank-1 averages each passage's crops per camera first (what a trace compares).
-With 6 people (plus distractors) chance is far higher than on 100 people, so the figures
-are not comparable to a held-out 100-person set; what they do compare is old against new
-under the same changes of camera, seed for seed.
+With 6 people (plus distractors) chance is far higher than on 100 people, and both
+cameras film the same bodies minutes apart, so the figures are not comparable to a
+held-out 100-person set; what they do compare is old against new under the same changes
+of camera, seed for seed.
 
+Descriptors: the shipped one (`cctrace.vision.appearance`: 0.3 CNN + 0.7 colour, and each
+part alone) and the new one (`cctrace.vision.reid`: stripe colour + texture over the
+person mask), also without the mask. ``--sweep`` adds rank-1 of weight mixes of all four
+parts; the weights in `cctrace.vision.reid` were chosen from it on seeds 100-104, and the
+reported figures use seeds 0-4:
+
+    .venv/bin/python -m benchmarks.bench_reid --seeds 5 --first-seed 100 --sweep
     .venv/bin/python -m benchmarks.bench_reid --seeds 5
 """
 
