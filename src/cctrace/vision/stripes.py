@@ -5,7 +5,7 @@ and background. The shipped descriptor (`cctrace.vision.appearance`) takes one h
 histogram per body half straight from the pixels, so a warmer camera moves every pixel's
 hue, and a whole-half histogram cannot say *where* on the body a colour sits. This one
 follows Liao et al.'s LOMO (CVPR 2015) in spirit, reduced to what runs in numpy and
-OpenCV in about a millisecond a crop:
+OpenCV alone (no model):
 
 1. The crop is resized to ``SIZE_HW`` (128x48) and passed through a two-scale Retinex
    (log of each channel minus the log of its Gaussian blur): a per-channel gain (colour
