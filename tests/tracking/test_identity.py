@@ -50,17 +50,25 @@ def test_one_odd_colour_is_an_obstacle_two_in_a_row_are_someone_else() -> None:
     assert watch.observe(np.array([9]), np.stack([_colour(30)]), [None]) == []
 
 
-def test_a_face_unlike_the_tracks_faces_ends_the_identity() -> None:
+def test_two_faces_unlike_the_tracks_faces_end_the_identity_at_the_first() -> None:
     watch = IdentityWatch()
     for _ in range(3):
         assert _see(watch, [_colour(3)], [_face(PERSON_A)]) == []
+    # Same clothes, another face: once could be a poor face, so nothing yet.
+    assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == []
     assert _see(watch, [_colour(3)], [None]) == []
-    # Same clothes, another face: the face evidence and the track disagree.
-    assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == [IdentityJump(5, 1, "face")]
-    # From there the track's faces are B's: B again keeps it, A now disagrees.
+    # The second one in a row: the track is split where B's face was first seen.
+    assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == [IdentityJump(5, 3, "face")]
+    # From there the track's faces are B's: B again keeps it, A twice ends it again.
     assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == []
-    assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == []
-    assert _see(watch, [_colour(3)], [_face(PERSON_A)]) == [IdentityJump(5, 1, "face")]
+    assert _see(watch, [_colour(3)], [_face(PERSON_A)]) == []
+    assert _see(watch, [_colour(3)], [_face(PERSON_A)]) == [IdentityJump(5, 2, "face")]
+
+
+def test_one_odd_face_between_good_ones_is_forgiven() -> None:
+    watch = IdentityWatch()
+    faces = [PERSON_A, PERSON_A, PERSON_B, PERSON_A, PERSON_A, PERSON_B, PERSON_A]
+    assert all(_see(watch, [_colour(3)], [_face(f)]) == [] for f in faces)
 
 
 @pytest.mark.parametrize("noise", [0.3, 0.6])
@@ -74,5 +82,6 @@ def test_a_single_face_is_not_yet_trusted_and_forget_drops_a_track() -> None:
     watch = IdentityWatch()
     _see(watch, [_colour(3)], [_face(PERSON_A)])
     assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == []  # min_faces = 2
+    assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == []
     watch.forget(5)
     assert _see(watch, [_colour(30)], [None]) == []  # a new history, nothing to differ from

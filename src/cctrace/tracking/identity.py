@@ -17,13 +17,16 @@ Two kinds of evidence, each against the track's own history:
   tells people apart only when they dress differently (measured in docs/benchmarks.md:
   on small CCTV crops different people score 0.7-0.95, the same track never below 0.57),
   so the threshold sits below everything one track showed and catches clear changes only.
-- faces: a recognisable face (the caller embeds only those) whose cosine to the track's
-  quality-weighted mean face is below ``face_max_cosine`` once the track has
-  ``min_faces`` faces: the face evidence and the track disagree, so the stay they
-  confirmed ends there. On the shared video a face's cosine to its own track's mean
-  was never below 0.31 (0.43 once the track had two faces), while at those sizes two
-  different people's mean faces reach 0.80: the threshold, half the lowest same-track
-  value, again catches clear disagreements only.
+- faces: two recognisable faces in a row (the caller embeds only those) whose cosine to
+  the track's quality-weighted mean face is below ``face_max_cosine`` once the track has
+  ``min_faces`` faces, and that agree with each other: the face evidence and the track
+  disagree, so the stay they confirmed ends there, at the first of the two. On the
+  shared video a face's cosine to its own track's mean was never below 0.31 (0.43 once
+  the track had two faces), while at those sizes two different people's mean faces
+  reach 0.80: the threshold, half the lowest same-track value, again catches clear
+  disagreements only. One face alone is not enough: on a
+  GIF of people walking towards the camera a track's third face (quality 0.15) scored
+  0.13 against its first two, and the same person's later faces 0.6-0.9.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from cctrace.core.types import FloatArray
 @dataclass(frozen=True)
 class IdentityJump:
     """One track whose identity changed: split it before its last ``keep_last`` frames
-    (2 when the jump was seen on the frame before, 1 when on this one)."""
+    (those since the first of the observations that disagreed)."""
 
     track_id: int
     keep_last: int
@@ -55,6 +58,11 @@ class _Seen:
     """The last observation's colour when it already disagreed (one more makes a jump)."""
     face_sum: NDArray[np.float64] | None = None
     face_n: int = 0
+    frames: int = 0
+    """Observations so far (this frame's included once `observe` has seen it)."""
+    suspect_face: FloatArray | None = None
+    suspect_face_frame: int = 0
+    """The last face when it already disagreed, and the observation it came on."""
 
 
 @dataclass
@@ -91,21 +99,27 @@ class IdentityWatch:
         jumps: list[IdentityJump] = []
         for row, tid in enumerate(track_id.tolist()):
             seen = self._seen.setdefault(int(tid), _Seen())
+            seen.frames += 1
             c = np.asarray(colour[row], np.float64)
             face = faces[row]
             jump = self._face_jump(seen, face) or self._colour_jump(seen, c)
             if jump is not None:
-                keep = 2 if jump == "colour" else 1
                 restart = _Seen()
-                if keep == 2 and seen.suspect is not None:
+                if jump == "colour":
+                    keep = 2
                     restart.colour = np.asarray(seen.suspect, np.float64)
                     restart.colour_n = 1
+                else:
+                    keep = seen.frames - seen.suspect_face_frame + 1
+                    suspect = np.asarray(seen.suspect_face, np.float64)
+                    restart.face_sum, restart.face_n = suspect, 1
+                restart.frames = keep
                 seen = self._seen[int(tid)] = restart
                 jumps.append(IdentityJump(int(tid), keep, jump))
             if seen.suspect is None:
                 seen.colour = c if seen.colour is None else _mix(seen.colour, c, self.colour_rate)
                 seen.colour_n += 1
-            if face is not None:
+            if face is not None and seen.suspect_face is None:
                 embedding, quality = face
                 e = np.asarray(embedding, np.float64) * max(quality, 0.05)
                 seen.face_sum = e if seen.face_sum is None else seen.face_sum + e
@@ -116,8 +130,21 @@ class IdentityWatch:
         if face is None or seen.face_sum is None or seen.face_n < self.min_faces:
             return None
         mean = seen.face_sum / max(float(np.linalg.norm(seen.face_sum)), 1e-12)
-        cosine = float(np.asarray(face[0], np.float64) @ mean)
-        return "face" if cosine < self.face_max_cosine else None
+        e = np.asarray(face[0], np.float64)
+        if float(e @ mean) >= self.face_max_cosine:
+            seen.suspect_face = None
+            return None
+        # One poor face (blur, a turned head) can fall that far; two in a row that agree
+        # with each other are someone else.
+        suspect = seen.suspect_face
+        if (
+            suspect is not None
+            and float(e @ np.asarray(suspect, np.float64)) >= self.face_max_cosine
+        ):
+            return "face"
+        seen.suspect_face = np.asarray(e, np.float32)
+        seen.suspect_face_frame = seen.frames
+        return None
 
     def _colour_jump(self, seen: _Seen, c: NDArray[np.float64]) -> str | None:
         if seen.colour is None:
