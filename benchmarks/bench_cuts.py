@@ -41,6 +41,7 @@ from cctrace.ingest.worker import span_sightings
 from cctrace.sim.render import encode_h264
 from cctrace.tracking.scene import SceneCutDetector, scene_change, scene_signature
 from cctrace.video.frames import iter_frames, probe
+from cctrace.vision.appearance import colour_descriptors
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -186,15 +187,51 @@ def scene_statistics(shared: list[ImageBGR], clips: list[Clip]) -> None:
         )
 
 
+def timing(shared: list[ImageBGR], models: VisionModels) -> None:
+    """What the new checks add per analysed frame, beside the person detector's time."""
+    frames = shared[700:760:3]  # a passage: one person in view
+    t0 = time.perf_counter()
+    persons = [models.persons.detect(im) for im in frames]
+    t1 = time.perf_counter()
+    detector = SceneCutDetector()
+    for k, im in enumerate(frames):
+        detector.is_cut(im, k * 0.3, persons[k].box_xyxy, persons[k].box_xyxy)
+    t2 = time.perf_counter()
+    boxes = 0
+    for im, p in zip(frames, persons, strict=True):
+        colour_descriptors(im, p)
+        boxes += len(p)
+    t3 = time.perf_counter()
+    n = len(frames)
+    print(
+        f"per analysed frame ({uptime()}): person detector {1000 * (t1 - t0) / n:.1f} ms, "
+        f"scene check {1000 * (t2 - t1) / n:.2f} ms ({(t2 - t1) / (t1 - t0):.1%}), "
+        f"colour per box {1000 * (t3 - t2) / max(boxes, 1):.2f} ms "
+        f"({(t3 - t2) / (t1 - t0):.1%} with {boxes / n:.1f} boxes a frame)"
+    )
+
+
+def uptime() -> str:
+    try:
+        load = Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        return "load unknown"
+    return "load " + " ".join(load)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cuts-per-kind", type=int, default=6)
     parser.add_argument("--skip-normal", action="store_true")
+    parser.add_argument("--timing-only", action="store_true")
     args = parser.parse_args()
     t_begin = time.perf_counter()
     shared = load_frames(VIDEO)
-    clips = build_clips(shared, args.cuts_per_kind)
     models = VisionModels.load()
+    timing(shared, models)
+    if args.timing_only:
+        return
+    clips = build_clips(shared, args.cuts_per_kind)
     old = IngestOptions(identity_breaks=False)
     new = IngestOptions(identity_breaks=True)
     scene_statistics(shared, clips)
