@@ -37,7 +37,7 @@ def test_a_photo_without_a_face_is_refused_by_name(analyzer: FaceAnalyzer, tmp_p
     from skimage import data
 
     photo = tmp_path / "upload-7f3a.png"
-    rocket = cv2.cvtColor(np.asarray(data.rocket()), cv2.COLOR_RGB2BGR)
+    rocket = cv2.cvtColor(np.asarray(data.rocket()), cv2.COLOR_RGB2BGR)  # type: ignore[no-untyped-call]
     assert cv2.imwrite(str(photo), cv2.resize(rocket, None, fx=0.5, fy=0.5))
     with pytest.raises(NoFaceError, match=r"^rocket\.jpg: no face found; use a photo") as err:
         reference_faces([photo], analyzer, names=["rocket.jpg"])
