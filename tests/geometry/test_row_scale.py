@@ -108,3 +108,19 @@ def test_rows_that_do_not_spread_give_no_line() -> None:
 def test_rescale_needs_one_box_per_position() -> None:
     with pytest.raises(ValueError, match="rows"):
         rescale_to_foot_row(np.zeros((2, 2)), np.zeros((3, 4)), RowScale(0.5, 0.0, 10))
+
+
+@pytest.mark.parametrize("camera", CAMERAS, ids=["3.2m-15deg", "4m-30deg"])
+def test_a_person_behind_a_counter_is_placed_by_their_head(camera: PinholeCamera) -> None:
+    scale = fit_row_scale(_walkers(camera), camera.height_px)
+    assert scale is not None
+    whole = camera.person_box_xyxy([[0.5, 8.0]], person_height_m=1.7)
+    hidden = whole.copy()
+    # A 1 m counter 1 m in front hides the lower 0.6-0.7 m of the legs: the box ends
+    # at the counter's top edge.
+    hidden[0, 3] = camera.project([[0.5, 7.0, 1.0]])[0, 1]
+    old = _depth_m(camera, hidden, None)[0]
+    new = _depth_m(camera, hidden, scale)[0]
+    uncut = _depth_m(camera, whole, scale)[0]
+    assert old > 8.0 * 1.4
+    assert new == pytest.approx(uncut, rel=0.1)

@@ -44,6 +44,12 @@ each track keeps one standing person from outweighing every walker's rows."""
 OUTLIER_LOG_RATIO = 0.2
 """Boxes more than about 20% off the fitted height (a child, a seated person, a box cut
 by an edge or by someone in front) are left out of the next round of the fit."""
+HIDDEN_FEET_RATIO = 0.8
+"""A box shorter than this share of the expected height at its bottom row is taken for
+a person whose legs something hides, and placed by the top row. A seated person or a
+child (0.6-0.8) is then placed nearer than they are: of the two errors, a contact
+warned too many rather than one missed (a person behind a counter was put 7 m too far
+by box height, 1.3 m by the bottom row; docs/benchmarks.md)."""
 MIN_ROW_SPREAD = 0.15
 """The foot rows' (weighted) standard deviation must reach this share of the median box
 height before the slope is believed. A constant height would not do instead: it moves
@@ -155,19 +161,23 @@ def rescale_to_foot_row(
     A box cut by the bottom edge of a frame ``frame_height_px`` high has no feet in
     view: its foot row is where an average adult's feet would be under its top row
     (``top = row - slope * row - offset``, solved for ``row``), which a person close
-    to the camera needs (the edge row puts them metres too far). Boxes cut at both
-    edges, and rows whose expected height is not positive, keep their position."""
+    to the camera needs (the edge row puts them metres too far). So is a box shorter
+    than ``HIDDEN_FEET_RATIO`` of the expected height at its bottom row: legs hidden
+    behind a counter, a car or someone in front. Boxes cut at both edges, and rows
+    whose expected height is not positive, keep their position."""
     xy = np.asarray(floor_xy_m, np.float64).reshape(-1, 2)
     box = np.asarray(box_xyxy, np.float64).reshape(-1, 4)
     if len(box) != len(xy):
         raise ValueError(f"floor_xy_m has {len(xy)} rows but box_xyxy {len(box)}")
     foot_row = box[:, 3].copy()
     top, bottom = _cut(box, frame_height_px)
-    feet_hidden = bottom & ~top
+    height = box[:, 3] - box[:, 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        short = height < HIDDEN_FEET_RATIO * scale.expected_height_px(foot_row)
+    feet_hidden = (bottom | short) & ~top
     if scale.slope < 1.0:
         foot_row[feet_hidden] = (box[feet_hidden, 1] + scale.offset_px) / (1.0 - scale.slope)
     expected = scale.expected_height_px(foot_row)
-    height = box[:, 3] - box[:, 1]
     factor = np.ones(len(xy))
     ok = (expected > 0) & (height > 0) & ~(top & bottom)
     if scale.slope >= 1.0:
