@@ -32,7 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cctrace.config import Policy
-from cctrace.core.types import Sighting
+from cctrace.core.types import Detections, Sighting
+from cctrace.ingest.aggregate import MASKED_PROBABILITY
 from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.worker import span_sightings
 from cctrace.sim.contact_scene import ContactCondition, make_contact_scenario
@@ -55,6 +56,7 @@ from cctrace.trace.plausibility import CameraMap
 from cctrace.trace.settings import TraceSettings
 from cctrace.trace.types import Stay
 from cctrace.video.frames import probe
+from cctrace.vision.analyze import FaceAnalyzer
 
 CONDITIONS = {
     # One factor at a time from the plain case (rendering and ingesting a scene takes
@@ -243,6 +245,49 @@ def summarise(rows: dict[str, list[Outcome]]) -> None:
         )
 
 
+def face_masks(seeds: int) -> None:
+    """Per face: the mask classifier's vote on the rendered faces the ingestion's face
+    cascade finds (head regions of the true person boxes), by face width, against the
+    truth (masked or not), over plain and feet-cut scenes with and without a mask."""
+    analyzer = FaceAnalyzer()
+    votes: list[tuple[bool, float, float]] = []  # masked truly, probability, width px
+    for seed, masked, pose in itertools.product(
+        range(1, seeds + 1), (False, True), ("whole", "feet_cut")
+    ):
+        scenario = make_contact_scenario(seed, ContactCondition(masked, pose))  # type: ignore[arg-type]
+        renderer = CameraRenderer(scenario, scenario.cameras[0].camera_id)
+        for i, t in enumerate(np.arange(0.5, 16.0, 2.5)):
+            frame = renderer.render(float(t), i, with_truth=True)
+            figures = [f for f in frame.figures if f.visible_fraction > 0.3]
+            if not figures:
+                continue
+            h, w = frame.image_bgr.shape[:2]
+            boxes = np.array([np.clip(f.box_xyxy, 0, [w, h, w, h]) for f in figures], np.float32)
+            persons = Detections(boxes, np.ones(len(figures), np.float32))
+            faces = analyzer.describe(
+                frame.image_bgr, analyzer.find(frame.image_bgr, persons, cascade=True)
+            )
+            for j in range(len(faces)):
+                x0, y0, x1, y1 = faces.faces.box_xyxy[j]
+                cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+                for f in figures:
+                    b = f.face_box_xyxy
+                    if b is not None and b[0] - 3 <= cx <= b[2] + 3 and b[1] - 3 <= cy <= b[3] + 3:
+                        votes.append((f.masked, float(faces.mask_probability[j]), float(x1 - x0)))
+                        break
+    print("faces found on rendered contact scenes: the mask vote by face width")
+    for lo, hi in ((0, 16), (16, 24), (24, 40), (40, 10_000)):
+        sel = [v for v in votes if lo <= v[2] < hi]
+        m_ok = sum(1 for v in sel if v[0] and v[1] >= MASKED_PROBABILITY)
+        m_n = sum(1 for v in sel if v[0])
+        u_ok = sum(1 for v in sel if not v[0] and v[1] < MASKED_PROBABILITY)
+        u_n = sum(1 for v in sel if not v[0])
+        print(
+            f"  {lo:3d}-{hi:<5d} px: masked voted masked {m_ok}/{m_n}, "
+            f"unmasked voted unmasked {u_ok}/{u_n}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="contact scenes per condition")
@@ -254,7 +299,13 @@ def main() -> None:
         default=["plain", "masked", "feet-cut", "occluded"],
     )
     parser.add_argument("--demo-seeds", type=int, nargs="*", default=[])
+    parser.add_argument(
+        "--face-masks", action="store_true", help="only the per-face mask votes by width"
+    )
     args = parser.parse_args()
+    if args.face_masks:
+        face_masks(args.seeds)
+        return
     models = VisionModels.load()
     rows: dict[str, list[Outcome]] = {"old": [], "new": []}
     with tempfile.TemporaryDirectory() as tmp:
