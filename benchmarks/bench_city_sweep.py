@@ -7,7 +7,11 @@ the simulator's truth (`cctrace.sim.evaluate.evaluate`). One row per density: ro
 recall and precision and each policy's contact F1, pooled over the seeds (sums of times
 and counts, not means of ratios), and the worst single city beside each.
 
-    # the held-out seeds (the figures in docs/benchmarks.md); about 30 minutes on 2 cores
+    # the held-out seeds (the figures in docs/benchmarks.md). CPU time: a 60 x 1,000
+    # city takes about 35 s to simulate and store and about 70 s to trace under the
+    # three policies; the whole sweep about 15 CPU-minutes, twice that with --compare.
+    # Seeds and densities may run as separate processes (--seeds, --densities) sharing
+    # one --workdir.
     nice -n 5 .venv/bin/python benchmarks/bench_city_sweep.py
     # the development seeds, which the trace's rules were looked at and tuned on
     nice -n 5 .venv/bin/python benchmarks/bench_city_sweep.py --dev
@@ -23,6 +27,7 @@ Seeds: the tests and earlier measurements used seeds 0-19 and 99; development he
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -33,7 +38,7 @@ from pathlib import Path
 from cctrace.config import POLICIES
 from cctrace.sim.city import SimConfig, simulate
 from cctrace.sim.evaluate import EvalReport, evaluate
-from cctrace.sim.store_writer import write_world
+from cctrace.sim.store_writer import truth_path, write_world
 from cctrace.trace.settings import TraceSettings
 
 DENSITIES: tuple[tuple[int, int], ...] = ((12, 100), (24, 200), (40, 400), (60, 1000))
@@ -80,6 +85,8 @@ def run_city(
         cameras=cameras, people=people, seed=seed, patients=patients, hours=hours, noise=noise
     )
     root = city_root(workdir, cameras, people, seed, hours)
+    if root.exists() and not truth_path(root).exists():
+        shutil.rmtree(root)  # a city whose writing was interrupted: the truth comes last
     write_world(simulate(config), root, env={})
     out = []
     for s in settings:
