@@ -495,3 +495,31 @@ def test_someone_walking_in_beside_the_patient_is_a_contact_not_a_duplicate() ->
         CAMERAS,
     )
     assert c.risk == "high"
+
+
+@pytest.mark.parametrize(("contact_face", "listed"), [(2, True), (1, False), (None, False)])
+def test_a_close_track_with_another_face_is_a_contact_not_a_duplicate(
+    contact_face: int | None, listed: bool
+) -> None:
+    # 0.2 m apart in the same clothes: a duplicate box of the patient, unless its face is
+    # someone else's (identity 2); the patient's own face or none is no evidence against.
+    clothes = look(1)
+    patient = sighting(
+        "p",
+        "a",
+        T,
+        T + 960,
+        at(0, 0),
+        appearance=seen_look(clothes, 1),
+        face=face_photo(identity(1), 1),
+    )
+    face = None if contact_face is None else face_photo(identity(contact_face), 2)
+    other = sighting("o", "a", T, T + 960, at(0, 0.2), appearance=seen_look(clothes, 2), face=face)
+    stay = Stay("a", "S", T, T + 960, 1.0, 0.0, "face", ("p",))
+    contacts = find_contacts(
+        [StayPresence(stay, (patient,), (other,))],
+        get_policy("kdca-2022"),
+        TraceSettings(),
+        CAMERAS,
+    )
+    assert [c.risk for c in contacts] == (["high"] if listed else [])

@@ -396,8 +396,10 @@ def find_contacts(
                 )
                 if not np.isfinite(d).any():
                     continue
-                if float(np.nanmedian(d)) < settings.same_body_max_m and not _looks_different(
-                    p, other, settings
+                if (
+                    float(np.nanmedian(d)) < settings.same_body_max_m
+                    and not _looks_different(p, other, settings)
+                    and not _face_differs(presence.patient, other, settings)
                 ):
                     continue  # the patient's own duplicate track, not another person
                 rec = near.setdefault((other.sighting_id, si), _Near(si, other))
@@ -464,6 +466,22 @@ def _looks_different(a: Sighting, b: Sighting, settings: TraceSettings) -> bool:
     same); unknown looks are not different."""
     looks = float(appearance_similarity_of([a], [b])[0, 0])
     return bool(np.isfinite(looks) and looks < settings.track_appearance_threshold)
+
+
+def _face_differs(patient: Sequence[Sighting], other: Sighting, settings: TraceSettings) -> bool:
+    """Whether ``other`` shows a good unmasked face that matches none of the patient's
+    good unmasked faces in the stay (best cosine under ``contact_face_threshold``, where
+    contacts take two faces for one person): a duplicate box of the patient's body shows
+    the patient's face, so this is someone else standing very close (people 0.23 m apart
+    for 27 minutes in a simulated city were dropped as duplicates, docs/benchmarks.md
+    "Dense cities"). No such face on either side: no evidence either way."""
+    if not _telling_face(other, settings):
+        return False
+    mine = [p for p in patient if _telling_face(p, settings)]
+    if not mine:
+        return False
+    best = float(np.max(face_similarity_of(mine, [other])))
+    return best < settings.contact_face_threshold
 
 
 def _smoothed(path: tuple[F64, F64], settings: TraceSettings) -> tuple[F64, F64]:

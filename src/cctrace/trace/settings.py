@@ -156,7 +156,9 @@ class TraceSettings:
     centres cannot be closer than about a shoulder width. Unless it is dressed
     differently (appearance below `track_appearance_threshold`): a duplicate box of one
     body shows the same clothes, and two people walking in through one door side by
-    side can measure that close on the floor."""
+    side can measure that close on the floor. Nor when its good unmasked face matches
+    none of the patient's in the stay (below `contact_face_threshold`): a duplicate box
+    shows the patient's face."""
     shared_frame_radius_m: float = 60.0
     """Cameras whose calibrations name one floor frame (`Calibration.floor_frame`: views
     of one open space) and stand at most this far apart are read for contacts across
