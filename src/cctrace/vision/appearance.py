@@ -26,10 +26,8 @@ from typing import Protocol
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 from numpy.typing import NDArray
 
-from cctrace.core.errors import ModelError
 from cctrace.core.types import (
     APPEARANCE_CNN_DIM,
     APPEARANCE_COLOUR_DIM,
@@ -37,7 +35,7 @@ from cctrace.core.types import (
     FloatArray,
     ImageBGR,
 )
-from cctrace.vision.models import model_path
+from cctrace.vision.models import onnx_session
 
 CNN_DIM = APPEARANCE_CNN_DIM
 INPUT_SIZE_PX = 224
@@ -121,15 +119,7 @@ class OnnxAppearanceEmbedder:
 
     def __init__(self, num_threads: int = 0) -> None:
         """``num_threads`` 0 lets ONNX Runtime use one thread per physical core."""
-        path = model_path("appearance")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads
-        try:
-            self._session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # ORT raises its own untyped errors for a bad graph
-            raise ModelError(f"cannot load the appearance model {path}: {exc}") from None
+        self._session = onnx_session("appearance", num_threads)
 
     @staticmethod
     def preprocess(crops: Sequence[ImageBGR]) -> FloatArray:

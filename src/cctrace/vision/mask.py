@@ -20,9 +20,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from cctrace.core.errors import ModelError
 from cctrace.core.types import Detections, FloatArray, ImageBGR
-from cctrace.vision.models import model_path
+from cctrace.vision.models import onnx_session
 
 INPUT_SIZE_PX = 128
 WITH_MASK_CLASS = 0
@@ -81,15 +80,7 @@ class OnnxMaskClassifier:
     _session: ort.InferenceSession = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        path = model_path("mask")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        try:
-            self._session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # ORT raises its own untyped exception classes.
-            raise ModelError(f"model file {path} (mask) cannot be loaded: {exc}") from exc
+        self._session = onnx_session("mask", self.threads)
 
     def predict(self, image_bgr: ImageBGR, faces: Detections) -> FloatArray:
         """Mask probability per face, (N,) float32 in [0, 1]; (0,) for no faces."""

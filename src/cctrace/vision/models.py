@@ -13,10 +13,14 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from cctrace.core.errors import ModelError
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 REPAIR_HINT = "run `make models` (or `python tools/models/setup_models.py`) to fetch and rebuild it"
 
@@ -134,6 +138,22 @@ def model_path(name: str) -> Path:
         )
     _VERIFIED[path] = key
     return path
+
+
+def onnx_session(name: str, num_threads: int = 0) -> ort.InferenceSession:
+    """An ONNX Runtime CPU session on the checked file of model ``name``.
+
+    ``num_threads`` bounds intra-op threads (0: ONNX Runtime's default, one per core).
+    Raises ModelError naming the file when the graph cannot be loaded."""
+    import onnxruntime as ort  # here, so that checking model files needs no runtime
+
+    path = model_path(name)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = num_threads
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ORT raises its own untyped exception classes
+        raise ModelError(f"model file {path} ({name}) cannot be loaded: {exc}") from exc
 
 
 def model_status(name: str) -> str:

@@ -14,11 +14,9 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
-from cctrace.core.errors import ModelError
 from cctrace.core.types import FloatArray, ImageBGR
-from cctrace.vision.models import model_path
+from cctrace.vision.models import onnx_session
 
 INPUT_PX = 256
 
@@ -27,15 +25,7 @@ class PersonSegmenter:
     """Per-pixel person probability of BGR crops, with ONNX Runtime on the CPU."""
 
     def __init__(self, num_threads: int = 0) -> None:
-        path = model_path("segmentation")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads
-        try:
-            self._session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # ORT raises its own untyped errors for a bad graph
-            raise ModelError(f"cannot load the segmentation model {path}: {exc}") from None
+        self._session = onnx_session("segmentation", num_threads)
 
     def masks(self, crops: Sequence[ImageBGR], size_wh: tuple[int, int]) -> list[FloatArray]:
         """One (h, w) float32 mask in [0, 1] per crop, resized to ``size_wh`` (w, h)."""
