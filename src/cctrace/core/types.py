@@ -73,6 +73,18 @@ class Detections:
         return (w * h).astype(np.float32)
 
 
+def concat_detections(parts: list[Detections]) -> Detections:
+    """One batch from several batches that all carry landmarks."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return Detections.empty(with_landmarks=True)
+    return Detections(
+        np.concatenate([p.box_xyxy for p in parts]),
+        np.concatenate([p.score for p in parts]),
+        np.concatenate([p.landmarks_xy for p in parts if p.landmarks_xy is not None]),
+    )
+
+
 @dataclass(frozen=True)
 class TrackedDetections:
     """Detections of one frame with the tracker's ID for each: ``track_id`` (N,) int64.

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cctrace.core.errors import NoFaceError
-from cctrace.core.types import Detections, FloatArray, ImageBGR
+from cctrace.core.types import Detections, FloatArray, ImageBGR, concat_detections
 from cctrace.vision.cascade import faces_in_heads
 from cctrace.vision.face_cascade import FaceCascade
 from cctrace.vision.faces import (
@@ -50,18 +50,6 @@ def _centres_inside(points_xy: FloatArray, boxes_xyxy: FloatArray) -> NDArray[np
         & (y >= boxes_xyxy[None, :, 1])
         & (y <= boxes_xyxy[None, :, 3]),
         np.bool_,
-    )
-
-
-def concat_detections(parts: list[Detections]) -> Detections:
-    """One batch from several batches that all carry landmarks."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return Detections.empty(with_landmarks=True)
-    return Detections(
-        np.concatenate([p.box_xyxy for p in parts]),
-        np.concatenate([p.score for p in parts]),
-        np.concatenate([p.landmarks_xy for p in parts if p.landmarks_xy is not None]),
     )
 
 

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from cctrace.core.geometry import box_iou_batch, nms_xyxy
-from cctrace.core.types import Detections, FloatArray, ImageBGR
+from cctrace.core.types import Detections, FloatArray, ImageBGR, concat_detections
 from cctrace.vision.faces import FaceDetector, YuNetFaceDetector
 
 SAME_FACE_IOU = 0.3
@@ -97,17 +97,6 @@ class Pass:
         return scale_back(faces, self.upscale) if self.upscale != 1.0 else faces
 
 
-def _concat(parts: list[Detections]) -> Detections:
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return Detections.empty(with_landmarks=True)
-    return Detections(
-        np.concatenate([p.box_xyxy for p in parts]),
-        np.concatenate([p.score for p in parts]),
-        np.concatenate([p.landmarks_xy for p in parts if p.landmarks_xy is not None]),
-    )
-
-
 def vote(
     found: Detections, candidates: list[tuple[Pass, Detections]], votes_needed: int
 ) -> Detections:
@@ -140,7 +129,7 @@ def vote(
         if len(passes) >= votes_needed or any(rows[g][2] for g in group):
             k, i, _ = rows[seed]
             kept.append(candidates[k][1][np.array([i])])
-    return _concat(kept)
+    return concat_detections(kept)
 
 
 class FaceCascade:
@@ -175,7 +164,7 @@ class FaceCascade:
 
     def detect(self, image_bgr: ImageBGR) -> Detections:
         found = self.primary.detect(image_bgr)
-        return _concat([found, self.recover(image_bgr, found)])
+        return concat_detections([found, self.recover(image_bgr, found)])
 
     def recover(self, image_bgr: ImageBGR, found: Detections) -> Detections:
         """Faces the passes find in ``image_bgr`` that overlap none of ``found``."""
