@@ -145,8 +145,8 @@ def test_csv_contacts(report_data: ReportData) -> None:
         "exposure minutes",
         "closest distance m",
         "distance approximate",
-        "patient masked",
-        "contact masked",
+        "patient mask",
+        "contact mask",
         "cameras",
         "first seen",
         "last seen",
@@ -158,13 +158,17 @@ def test_csv_contacts(report_data: ReportData) -> None:
         "16.8",
         "0.64",
         "no",
-        "no",
-        "yes",
+        "not masked",
+        "masked",
         "cam-B",
         "2026-12-07 10:08:40 UTC",
         "2026-12-07 10:35:00 UTC",
     ]
-    assert body[2][4:7] == ["yes", "unknown", "unknown"]
+    assert body[2][4:7] == [
+        "yes",
+        "unknown (face too small or not seen)",
+        "unknown (face too small or not seen)",
+    ]
     assert body[1][7] == "cam-A, cam-B"
 
 
@@ -250,7 +254,8 @@ def test_human_words_only(which: str, its_pdf: str | None, request: pytest.Fixtu
 
 def test_sparse_report_says_unknown_and_dash(sparse_report: ReportData) -> None:
     text = html_text(render_html(sparse_report))
-    assert "unknown unknown" in text  # both masks of the contact
+    # both masks of the contact: unknown, with why
+    assert "unknown (face too small or not seen) unknown (face too small or not seen)" in text
     assert "no encounter recorded" in text
     assert "Region no camera" in text
     assert "audit entry not recorded" in text

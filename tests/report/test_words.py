@@ -11,6 +11,14 @@ from cctrace.report import words
 
 
 @pytest.mark.parametrize(
+    ("value", "text"),
+    [(True, "masked"), (False, "not masked"), (None, "unknown (face too small or not seen)")],
+)
+def test_mask_state_in_words(value: bool | None, text: str) -> None:
+    assert words.mask_state(value) == text
+
+
+@pytest.mark.parametrize(
     ("seconds", "text"),
     [
         (0.0, "0 s"),

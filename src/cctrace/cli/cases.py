@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
+from cctrace.report.words import mask_state
 from cctrace.schemas import (
     CaseCloseOut,
     CaseDecisionOut,
@@ -348,10 +349,6 @@ def case_show(
     console.print(table)
 
 
-def _yes_no(value: bool | None) -> str:
-    return "unknown" if value is None else "yes" if value else "no"
-
-
 def _iso(t_s: float) -> str:
     return datetime.fromtimestamp(t_s, UTC).isoformat()
 
@@ -402,8 +399,8 @@ def trace(
             "risk",
             "exposure",
             "min distance",
-            "patient masked",
-            "contact masked",
+            "patient mask",
+            "contact mask",
             "where",
             title="contacts",
         )
@@ -414,8 +411,8 @@ def trace(
                 c.risk,
                 f"{c.exposure_s / 60:.1f} min",
                 dist,
-                _yes_no(c.patient_masked),
-                _yes_no(c.contact_masked),
+                mask_state(c.patient_masked),
+                mask_state(c.contact_masked),
                 ", ".join(sorted({e.camera_id for e in c.encounters})),
             )
         console.print(contacts)
@@ -476,8 +473,8 @@ def demo(
         "risk",
         "exposure s",
         "closest m",
-        "patient masked",
-        "contact masked",
+        "patient mask",
+        "contact mask",
         "cameras",
         title=f"contacts ({r.policy})",
     )
@@ -487,8 +484,8 @@ def demo(
             ct.risk,
             f"{ct.exposure_s:.0f}",
             f"{ct.min_distance_m:.2f}" + ("~" if ct.distance_approximate else ""),
-            _yes_no(ct.patient_masked),
-            _yes_no(ct.contact_masked),
+            mask_state(ct.patient_masked),
+            mask_state(ct.contact_masked),
             ", ".join(sorted({e.camera_id for e in ct.encounters})),
         )
     console.print(contacts)

@@ -14,24 +14,27 @@ from cctrace.geometry.height import floor_positions
 from cctrace.tracking.bytetrack import Track
 from cctrace.vision.appearance import AppearanceDescriptor, appearance_to_vector
 
-MASKED_PROBABILITY = 0.5
 THUMBNAIL_JPEG_QUALITY = 85
 
 
 @dataclass
 class TrackEvidence:
-    """What one track showed so far: quality-weighted face sum, masks, appearance."""
+    """What one track showed so far: quality-weighted face sum, masks, appearance.
+
+    ``mask_faces`` counts the faces that cast a mask vote (`footage_mask_votes`: wide
+    enough to tell), ``masked_votes`` those of them voted masked."""
 
     face_sum: NDArray[np.float64] | None = None
     face_weight: float = 0.0
     face_count: int = 0
     best_quality: float = 0.0
     masked_votes: int = 0
+    mask_faces: int = 0
     thumbnail: ImageBGR | None = field(default=None, repr=False)
     appearance: list[AppearanceDescriptor] = field(default_factory=list, repr=False)
 
     def add_face(
-        self, embedding: FloatArray, quality: float, mask_probability: float, crop: ImageBGR
+        self, embedding: FloatArray, quality: float, masked: bool | None, crop: ImageBGR
     ) -> None:
         # A floor on the weight keeps one poor face from being ignored when it is all
         # the track has; good faces still dominate the mean.
@@ -40,7 +43,9 @@ class TrackEvidence:
         self.face_sum = e if self.face_sum is None else self.face_sum + e
         self.face_weight += weight
         self.face_count += 1
-        self.masked_votes += int(mask_probability >= MASKED_PROBABILITY)
+        if masked is not None:
+            self.mask_faces += 1
+            self.masked_votes += int(masked)
         if self.thumbnail is None or quality > self.best_quality:
             self.best_quality = quality
             self.thumbnail = crop
@@ -107,7 +112,9 @@ def build_sighting(
         face_quality=round(evidence.best_quality, 4),
         face_embedding=evidence.face_embedding(),
         appearance=evidence.appearance_vector(),
-        mask_ratio=(evidence.masked_votes / evidence.face_count) if evidence.face_count else None,
+        # None when no face was wide enough to vote: unknown, which the contacts treat
+        # as unmasked (the exemption is for people known to be masked).
+        mask_ratio=(evidence.masked_votes / evidence.mask_faces) if evidence.mask_faces else None,
         thumbnail_jpeg=evidence.thumbnail_jpeg(),
         path_box_xyxy=np.asarray(track.box_xyxy[ok], np.float32),
         face_weight=evidence.face_weight if evidence.face_count else None,

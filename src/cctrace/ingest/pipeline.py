@@ -42,6 +42,7 @@ from cctrace.video.quiet import QuietAwareFrames
 from cctrace.video.spans import FrameSpan, iter_span_frames
 from cctrace.vision.analyze import FaceAnalysis, FaceAnalyzer
 from cctrace.vision.appearance import AppearanceDescriber, colour_descriptors
+from cctrace.vision.mask import footage_mask_votes
 from cctrace.vision.persons import (
     NANODET_INPUT_PX,
     PERSON_SCORE_THRESHOLD,
@@ -91,6 +92,10 @@ class IngestOptions:
     person in the box changed (clothing colour or face): `cctrace.tracking.scene`,
     `cctrace.tracking.identity`. False is the tracker alone, kept so that
     benchmarks/bench_cuts.py can show both."""
+    mask_colour_check: bool = True
+    """A face votes masked only when the mask classifier and its lower face's colour
+    agree (`cctrace.vision.mask.footage_mask_votes`); False is the classifier alone, kept
+    so that benchmarks/bench_distance.py can show both."""
 
 
 @dataclass(frozen=True)
@@ -627,13 +632,13 @@ def _analyse_frame(
             image, segment, tracked, face_track, chosen, analysis
         )
     if analysis is not None:
+        votes = footage_mask_votes(
+            image, analysis.faces.box_xyxy, analysis.mask_probability, opts.mask_colour_check
+        )
         for j, i in enumerate(chosen):
             ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())
             ev.add_face(
-                analysis.embedding[j],
-                float(analysis.quality[j]),
-                float(analysis.mask_probability[j]),
-                analysis.aligned[j],
+                analysis.embedding[j], float(analysis.quality[j]), votes[j], analysis.aligned[j]
             )
     # Appearance on every n-th observation of each track, batched in one model call.
     want = []

@@ -15,6 +15,7 @@ from cctrace.report.words import (
     DASH,
     duration,
     evidence_words,
+    mask_state,
     metres,
     minutes,
     number,
@@ -23,7 +24,6 @@ from cctrace.report.words import (
     percent,
     when,
     yes_no,
-    yes_no_unknown,
 )
 from cctrace.schemas import ContactOut, TraceOut
 from cctrace.store.records import CameraRecord
@@ -47,8 +47,8 @@ CONTACT_HEADER = (
     "exposure minutes",
     "closest distance m",
     "distance approximate",
-    "patient masked",
-    "contact masked",
+    "patient mask",
+    "contact mask",
     "cameras",
     "first seen",
     "last seen",
@@ -184,8 +184,8 @@ def contact_rows(trace: TraceOut) -> list[ContactRow]:
                 closest_m=number(c.min_distance_m),
                 closest=closest,
                 approximate=yes_no(c.distance_approximate),
-                patient_masked=yes_no_unknown(c.patient_masked),
-                contact_masked=yes_no_unknown(c.contact_masked),
+                patient_masked=mask_state(c.patient_masked),
+                contact_masked=mask_state(c.contact_masked),
                 cameras=", ".join(cameras) if cameras else DASH,
                 first_seen=when(parse_time(encounters[0].start)) if encounters else DASH,
                 last_seen=(

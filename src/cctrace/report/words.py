@@ -43,6 +43,18 @@ def yes_no_unknown(value: bool | None) -> str:
     return "unknown" if value is None else yes_no(value)
 
 
+MASK_UNKNOWN = "unknown (face too small or not seen)"
+
+
+def mask_state(masked: bool | None) -> str:
+    """``masked``, ``not masked`` or, when no face wide enough to tell was seen (faces
+    under `cctrace.vision.mask.MIN_VOTE_FACE_PX` cast no vote), `MASK_UNKNOWN`; never
+    a bare "yes" a reader could take for evidence."""
+    if masked is None:
+        return MASK_UNKNOWN
+    return "masked" if masked else "not masked"
+
+
 def or_dash(text: str | None) -> str:
     """``text``, or a dash when it is missing or blank."""
     return text.strip() if text and text.strip() else DASH

@@ -19,6 +19,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 import onnxruntime as ort
+from numpy.typing import NDArray
 
 from cctrace.core.types import Detections, FloatArray, ImageBGR
 from cctrace.vision.models import onnx_session
@@ -27,6 +28,18 @@ INPUT_SIZE_PX = 128
 WITH_MASK_CLASS = 0
 DEFAULT_THRESHOLD = 0.5
 """Mask probability above which a face counts as masked (see docs/benchmarks.md)."""
+MIN_VOTE_FACE_PX = 20.0
+"""Narrower faces cast no mask vote in footage. From 20 px on, the footage vote
+(`footage_mask_votes`) calls masked faces masked more often than not in every source of
+``benchmarks/bench_mask_width.py`` (real photos with synthetic masks, clean and
+CCTV-degraded; rendered scenes) while keeping bare faces bare; below it masked faces
+were called masked 0.3-0.6 of the time, i.e. the vote says nothing."""
+LOWER_FACE_MIN_CHROMA = 10.0
+"""Colour difference (CIELAB a*b* distance) between the lower and the upper face below
+which a face is taken to show skin where a mask would be: about the 95th percentile
+(10.6) over the real unmasked faces of ``benchmarks/bench_mask_width.py`` at every width
+and capture (chosen on the photos only; the rendered scenes were measured with it)."""
+_CHROMA_GRID_PX = 32
 
 
 class MaskClassifier(Protocol):
@@ -95,3 +108,58 @@ class OnnxMaskClassifier:
         if self.mirror:
             prob = (prob[:n] + prob[n:]) / 2
         return np.asarray(prob, np.float32)
+
+
+def lower_face_chroma(image_bgr: ImageBGR, box_xyxy: FloatArray) -> FloatArray:
+    """How far the lower face's colour is from the upper face's, per face box (N,).
+
+    The box (forehead to chin, as the face detectors give it) is resampled to a 32 x 32
+    grid; the median CIELAB colour of the mouth-and-chin band (rows 0.68-0.95, the
+    middle 44 %) is compared with that of the eyes-and-cheeks band (rows 0.20-0.42, the
+    middle 60 %) on chroma alone (a*, b*; lightness left out because shadows, beards
+    and lighting from above change it on bare faces). A bare face shows skin in both
+    bands; a mask of any colour but skin's moves the lower band away. A grey picture
+    (infrared at night) has no chroma, scores about 0 and so never looks masked: the
+    safe side, since a wrong "masked" can remove exposure.
+    """
+    h_img, w_img = image_bgr.shape[:2]
+    n = _CHROMA_GRID_PX
+    out = np.zeros((len(box_xyxy),), dtype=np.float32)
+    for i, (x1, y1, x2, y2) in enumerate(box_xyxy.astype(np.float64)):
+        c1 = min(max(round(x1), 0), w_img - 1)
+        r1 = min(max(round(y1), 0), h_img - 1)
+        c2 = max(min(round(x2), w_img), c1 + 1)
+        r2 = max(min(round(y2), h_img), r1 + 1)
+        crop = image_bgr[r1:r2, c1:c2]
+        interp = cv2.INTER_AREA if crop.shape[0] > n else cv2.INTER_LINEAR
+        lab = cv2.cvtColor(cv2.resize(crop, (n, n), interpolation=interp), cv2.COLOR_BGR2LAB)
+        lab_f = lab.astype(np.float32)
+        upper = lab_f[int(0.2 * n) : int(0.42 * n), int(0.2 * n) : int(0.8 * n)].reshape(-1, 3)
+        lower = lab_f[int(0.68 * n) : int(0.95 * n), int(0.28 * n) : int(0.72 * n)].reshape(-1, 3)
+        d = np.median(upper, axis=0)[1:] - np.median(lower, axis=0)[1:]
+        out[i] = float(np.hypot(d[0], d[1]))
+    return out
+
+
+def footage_mask_votes(
+    image_bgr: ImageBGR,
+    box_xyxy: FloatArray,
+    probability: FloatArray,
+    colour_check: bool = True,
+) -> list[bool | None]:
+    """Each face's mask vote in footage: True masked, False not, None no vote.
+
+    A face narrower than `MIN_VOTE_FACE_PX` casts no vote. Otherwise it is masked when
+    the classifier's ``probability`` reaches `DEFAULT_THRESHOLD` and, with
+    ``colour_check``, its lower face's colour also differs from its upper face's by
+    `LOWER_FACE_MIN_CHROMA` (`lower_face_chroma`). Both must agree because in footage a
+    wrong "masked" is the harmful error (a policy exempting masked pairs then drops
+    real exposure) and the classifier alone calls many small, dark or blurred bare faces
+    masked (docs/benchmarks.md, mask state in footage); the photo path
+    (`OnnxMaskClassifier.predict`) keeps the classifier's probability as it is.
+    """
+    width = box_xyxy[:, 2] - box_xyxy[:, 0]
+    masked: NDArray[np.bool_] = probability >= DEFAULT_THRESHOLD
+    if colour_check and len(box_xyxy):
+        masked &= lower_face_chroma(image_bgr, box_xyxy) >= LOWER_FACE_MIN_CHROMA
+    return [None if w < MIN_VOTE_FACE_PX else bool(m) for w, m in zip(width, masked, strict=True)]
