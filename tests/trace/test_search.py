@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from cctrace.core.errors import InputError
+from cctrace.sim.city import pinhole_calibration
+from cctrace.store.camera_import import camera_record
 from cctrace.store.records import CameraRecord
 from cctrace.trace.plausibility import CameraMap
 from cctrace.trace.search import (
@@ -294,6 +296,47 @@ def test_continuation_contradicting_a_face_elsewhere_is_rejected() -> None:
     found = [_found("appearance"), elsewhere]
     assert continue_tracks(found, [cand], TraceSettings(), CAMERAS) == []
     assert len(continue_tracks(found, [cand], TraceSettings())) == 1  # no map: no check
+
+
+def _hall(frame_2: str | None) -> CameraMap:
+    """Two views splitting one 20 x 8 m hall at x = 10 m; ``frame_2``: view-2's plan."""
+    records = []
+    for cid, view, frame in (
+        ("view-1", (0.0, 0.0, 10.0, 8.0), "hall"),
+        ("view-2", (10.0, 0.0, 20.0, 8.0), frame_2),
+    ):
+        (x, y), calibration = pinhole_calibration(view, floor_frame=frame)
+        records.append(camera_record(cid, cid, site="S", x_m=x, y_m=y, calibration=calibration))
+    return CameraMap(records)
+
+
+@pytest.mark.parametrize(
+    ("frame_2", "cand_xy", "joins"),
+    [
+        ("hall", (15.5, 7.0), False),  # 6 m from the patient's face at the same instants
+        ("hall", (10.4, 1.0), True),  # 0.9 m from the patient: one body, two views
+        (None, (15.5, 7.0), True),  # positions of two plans: only the cameras' 10 m known
+    ],
+)
+def test_a_look_alike_in_the_next_view_of_one_plan_is_not_the_patient(
+    frame_2: str | None, cand_xy: tuple[float, float], joins: bool
+) -> None:
+    # The patient's face is seen in view-2 until T + 300, then in view-1 at (9.5, 1); 7 s
+    # later a look-alike starts in view-2, within a track's jump of where the patient
+    # was. Camera distances (10 m, within any walking slack) cannot refute it as the
+    # patient; the floor positions at the same instants can, where both views share a
+    # plan.
+    cams = _hall(frame_2)
+    left = sighting("left", "view-2", T, T + 300, at(14.0, 1.0), appearance=seen_look(LOOK, 1))
+    face = sighting("face", "view-1", T + 300, T + 900, at(9.5, 1.0), appearance=seen_look(LOOK, 2))
+    found = [ScoredSighting(left, "face", 0.9, 0.6), ScoredSighting(face, "face", 0.9, 0.6)]
+    cand = sighting("c", "view-2", T + 307, T + 600, at(*cand_xy), appearance=seen_look(LOOK, 3))
+    joined = continue_tracks(found, [cand], TraceSettings(), cams)
+    assert [s.sighting.sighting_id for s in joined] == (["c"] if joins else [])
+    by_looks = extend_by_appearance([found[1]], [cand], cams, TraceSettings())
+    assert [s.sighting.sighting_id for s in by_looks] == (["c"] if joins else [])
+    off = TraceSettings(same_instant_max_m=None)
+    assert [s.sighting.sighting_id for s in continue_tracks(found, [cand], off, cams)] == ["c"]
 
 
 def test_continuation_of_an_appearance_match_stays_appearance() -> None:

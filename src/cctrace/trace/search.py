@@ -34,6 +34,7 @@ from cctrace.core.types import Sighting
 from cctrace.store.records import CameraRecord, SketchRows, SketchScreen
 from cctrace.store.repository import Store
 from cctrace.store.vector_index import Match, ScoreStats
+from cctrace.trace.contacts import aligned_distance_series
 from cctrace.trace.plausibility import (
     F64,
     CameraMap,
@@ -636,6 +637,7 @@ def extend_by_appearance(
         alike = looks >= threshold
     link = ~same_cam & (gap <= settings.appearance_max_gap_s) & can_walk & alike
     conflict = _contradiction(same_cam, distance, gap, overlap, settings)
+    conflict |= elsewhere_at_once(f_s, candidates, overlap, cameras, settings)
     link = link & ~np.asarray(conflict.any(axis=0), np.bool_)[None, :]
     if settings.appearance_consistent_only:
         link = link & _consistent_columns(link, looks, candidates, cameras, settings)[None, :]
@@ -715,6 +717,47 @@ def _contradiction(
     )
 
 
+def elsewhere_at_once(
+    faces: Sequence[Sighting],
+    candidates: Sequence[Sighting],
+    overlap_s: F64,
+    cameras: CameraMap,
+    settings: TraceSettings,
+) -> NDArray[np.bool_]:
+    """(F, C) where candidate C is seen at the same instants as face-confirmed sighting F
+    in another view of the same floor plan, and the two stand more than
+    ``same_instant_max_m`` apart there (median over the shared instants): two bodies,
+    so not the patient. Camera distances cannot tell this: two views of one room are a
+    few metres apart, within any walking slack."""
+    out = np.zeros((len(faces), len(candidates)), np.bool_)
+    limit = settings.same_instant_max_m
+    if limit is None or not len(faces) or not len(candidates):
+        return out
+    frames = {s.camera_id: cameras.floor_frame(s.camera_id) for s in (*faces, *candidates)}
+    for f, c in zip(*np.nonzero(overlap_s > 0), strict=True):
+        a, b = faces[int(f)], candidates[int(c)]
+        frame = frames[a.camera_id]
+        if (
+            a.camera_id == b.camera_id
+            or frame is None
+            or frames[b.camera_id] != frame
+            or a.path_approximate
+            or b.path_approximate
+        ):
+            continue
+        _, d = aligned_distance_series(
+            a.path_t_s,
+            a.path_floor_xy_m,
+            b.path_t_s,
+            b.path_floor_xy_m,
+            settings.distance_step_s,
+            settings.path_max_gap_s,
+        )
+        if np.isfinite(d).any() and float(np.nanmedian(d)) > limit:
+            out[f, c] = True
+    return out
+
+
 def contradicts_faces(
     found: Sequence[ScoredSighting],
     candidates: Sequence[Sighting],
@@ -733,9 +776,9 @@ def contradicts_faces(
         == np.array([s.camera_id for s in candidates], dtype=object)[None, :]
     )
     distance = cameras.distances_m([s.camera_id for s in faces], [s.camera_id for s in candidates])
-    conflict = _contradiction(
-        same_cam, distance, time_gap_s(f0, f1, c0, c1), time_overlap_s(f0, f1, c0, c1), settings
-    )
+    overlap = time_overlap_s(f0, f1, c0, c1)
+    conflict = _contradiction(same_cam, distance, time_gap_s(f0, f1, c0, c1), overlap, settings)
+    conflict |= elsewhere_at_once(faces, candidates, overlap, cameras, settings)
     return np.asarray(conflict.any(axis=0), np.bool_)
 
 
@@ -1016,6 +1059,7 @@ __all__ = [
     "Window",
     "continue_tracks",
     "contradicts_faces",
+    "elsewhere_at_once",
     "extend_by_appearance",
     "face_search",
     "find_patient_sightings",

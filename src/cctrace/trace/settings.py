@@ -159,6 +159,15 @@ class TraceSettings:
     side can measure that close on the floor. Nor when its good unmasked face matches
     none of the patient's in the stay (below `contact_face_threshold`): a duplicate box
     shows the patient's face."""
+    same_instant_max_m: float | None = 3.0
+    """A sighting seen at the same instants as one of the patient's face-confirmed
+    sightings, in another camera whose calibration names the same floor frame (both
+    paths calibrated), is someone else when their floor positions at those instants lie
+    more than this apart (median): one body seen in two views of one plan stands in one
+    place, up to the two calibrations' errors. Camera distances alone let a look-alike
+    10 m away in the next view of one room continue the patient's track while the
+    patient's face was in the view beside it (docs/benchmarks.md "Dense cities").
+    Chosen before measuring, twice `track_max_jump_m`; None: camera distances only."""
     shared_frame_radius_m: float = 60.0
     """Cameras whose calibrations name one floor frame (`Calibration.floor_frame`: views
     of one open space) and stand at most this far apart are read for contacts across
@@ -193,6 +202,8 @@ class TraceSettings:
             raise ValueError("TraceSettings.still_min_s must be zero or positive")
         if self.face_chance_matches is not None and not self.face_chance_matches > 0:
             raise ValueError("TraceSettings.face_chance_matches must be positive or None")
+        if self.same_instant_max_m is not None and not self.same_instant_max_m > 0:
+            raise ValueError("TraceSettings.same_instant_max_m must be positive or None")
         if self.appearance_self_spread is not None and not self.appearance_self_spread >= 0:
             raise ValueError("TraceSettings.appearance_self_spread must be zero or more, or None")
         if self.appearance_self_min_pairs < 1:
