@@ -205,10 +205,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for i, run in enumerate(runs):
                     per_variant[i].append(run)
                     r = run.report
+                    # Counts and seconds as well as ratios: an interrupted sweep can still
+                    # be pooled from these lines.
                     print(
                         f"  {variants[i][0]}: {cams}x{people} seed {seed}: route "
-                        f"{r.route.recall:.3f} / {r.route.precision:.3f}, F1 "
-                        + ", ".join(f"{k} {c.f1:.2f}" for k, c in r.contacts.items())
+                        f"{r.route.recall:.3f} / {r.route.precision:.3f} (true "
+                        f"{r.route.true_s:.0f} s, traced {r.route.predicted_s:.0f} s, both "
+                        f"{r.route.overlap_s:.0f} s), F1 "
+                        + ", ".join(
+                            f"{k} {c.f1:.2f} ({c.true_positives} / {c.false_positives} / "
+                            f"{c.false_negatives})"
+                            for k, c in r.contacts.items()
+                        )
                         + f" ({run.seconds:.0f} s)",
                         file=sys.stderr,
                         flush=True,
