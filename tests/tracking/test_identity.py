@@ -1,12 +1,18 @@
-"""IdentityWatch: where the person in a track's box changed, by clothing colour or face."""
+"""IdentityWatch: where the person in a track's box changed, by clothing colour, face, or a
+step in what the box shows."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 
-from cctrace.core.types import FloatArray
-from cctrace.tracking.identity import IdentityJump, IdentityWatch
+from cctrace.core.types import FloatArray, ImageBGR
+from cctrace.tracking.identity import IdentityJump, IdentityWatch, box_content, picture_distance
+from cctrace.video.frames import iter_frames
+from tests.conftest import shared_file
 
 RNG = np.random.default_rng(3)
 
@@ -85,3 +91,122 @@ def test_a_single_face_is_not_yet_trusted_and_forget_drops_a_track() -> None:
     assert _see(watch, [_colour(3)], [_face(PERSON_B)]) == []
     watch.forget(5)
     assert _see(watch, [_colour(30)], [None]) == []  # a new history, nothing to differ from
+
+
+# --- What the box shows (BoxContent) ---------------------------------------------------
+
+BOX = np.array([[100.0, 40.0, 160.0, 200.0]], np.float32)
+
+
+def _room(person_bgr: tuple[int, int, int] | None, dx: int = 0) -> ImageBGR:
+    """A 320x240 wall with a person-sized block (shirt colour over dark trousers)."""
+    image = np.full((240, 320, 3), (200, 205, 210), np.uint8)
+    if person_bgr is not None:
+        image[50:120, 110 + dx : 150 + dx] = person_bgr
+        image[120:195, 115 + dx : 145 + dx] = (40, 40, 40)
+    return image
+
+
+def _watch_boxes(
+    frames: list[ImageBGR], boxes: list[FloatArray], watch: IdentityWatch | None = None
+) -> list[list[IdentityJump]]:
+    watch = watch or IdentityWatch()
+    out, before = [], None
+    for image, box in zip(frames, boxes, strict=True):
+        content = box_content(image, before, box)
+        out.append(watch.observe(np.array([5]), np.stack([_colour(3)]), [None], content))
+        before = image
+    return out
+
+
+def test_a_step_in_what_the_box_shows_confirmed_on_the_next_frame_ends_the_identity() -> None:
+    grey, black = (120, 120, 120), (30, 30, 30)
+    frames = [_room(grey)] * 4 + [_room(black)] * 3
+    jumps = _watch_boxes(frames, [BOX] * len(frames))
+    # Nothing on the step itself; the next frame confirms it, split before both.
+    assert jumps[:5] == [[]] * 5
+    assert jumps[5] == [IdentityJump(5, 2, "content")]
+    assert jumps[6] == []
+
+
+def test_a_box_changed_once_or_a_person_who_keeps_moving_keeps_the_identity() -> None:
+    grey, black = (120, 120, 120), (30, 30, 30)
+    # A passer-by covers the box on one frame only.
+    once = [_room(grey)] * 4 + [_room(black)] + [_room(grey)] * 3
+    assert all(j == [] for j in _watch_boxes(once, [BOX] * len(once)))
+    # The same person walking: the box follows, the picture in it hardly changes.
+    walk = [_room(grey, dx) for dx in range(0, 80, 10)]
+    boxes = [BOX + np.array([dx, 0, dx, 0], np.float32) for dx in range(0, 80, 10)]
+    assert all(j == [] for j in _watch_boxes(walk, boxes))
+
+
+def test_without_box_content_nothing_changes_and_an_empty_box_is_no_evidence() -> None:
+    grey, black = (120, 120, 120), (30, 30, 30)
+    watch = IdentityWatch()
+    frames = [_room(grey)] * 4 + [_room(black)] * 3
+    assert all(_see(watch, [_colour(3)], [None]) == [] for _ in frames)
+    outside = np.array([[400.0, 10.0, 450.0, 100.0]], np.float32)
+    content = box_content(frames[0], None, outside)
+    assert np.isnan(content.now).all()
+    assert picture_distance(content.now[0], content.now[0]) == 0.0
+
+
+def _video_frames(path: Path, times_s: list[float]) -> list[ImageBGR]:
+    wanted, out = sorted(times_s), []
+    for frame in iter_frames(path):
+        if wanted and frame.t_s >= wanted[0] - 0.01:
+            out.append(np.asarray(cv2.resize(frame.image_bgr, (768, 432)), np.uint8))
+            wanted.pop(0)
+        if not wanted:
+            break
+    return out
+
+
+def _boxes(*rows: list[int]) -> list[FloatArray]:
+    return [np.asarray([r], np.float32) for r in rows]
+
+
+def test_a_jump_to_another_moment_of_the_same_room_ends_the_identity(shared_video: Path) -> None:
+    # The shared video's first walker at the table (grey cardigan), then the picture
+    # jumps to the second walker there (black jacket): the boxes are NanoDet's on these
+    # frames and hardly move, and the clothing colours agree too well for the colour
+    # rule. bench_cuts.py sweeps such cuts through the whole frame loop.
+    first = [9.0, 9.25, 9.5, 9.75, 10.0, 10.25]
+    second = [29.5, 29.75, 30.0]
+    frames = _video_frames(shared_video, first + second)
+    boxes = _boxes(
+        [380, 14, 517, 388],
+        [380, 14, 517, 388],
+        [380, 14, 517, 389],
+        [381, 15, 517, 389],
+        [381, 14, 517, 388],
+        [381, 15, 517, 387],
+        [383, 4, 546, 376],
+        [382, 4, 546, 376],
+        [383, 4, 545, 375],
+    )
+    jumps = _watch_boxes(frames, boxes)
+    assert [j for j in jumps if j] == [[IdentityJump(5, 2, "content")]]
+    assert jumps[len(first) + 1] != []
+    # The same walker without the jump: no split.
+    assert all(j == [] for j in _watch_boxes(frames[: len(first)], boxes[: len(first)]))
+
+
+def test_a_box_that_loses_an_arm_keeps_the_identity() -> None:
+    # store-aisle-detection.gif: a shopper draws his arm in; NanoDet's box narrows from
+    # 137 to 104 px at once, which moves everything in the box's picture.
+    path = shared_file("intel-sample-videos/store-aisle-detection.gif")
+    times = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5]
+    boxes = _boxes(
+        [373, 103, 512, 409],
+        [377, 102, 513, 411],
+        [375, 102, 512, 410],
+        [373, 101, 510, 411],
+        [376, 102, 511, 409],
+        [421, 101, 525, 419],
+        [422, 101, 526, 413],
+        [424, 102, 534, 401],
+        [424, 100, 537, 407],
+        [422, 105, 543, 386],
+    )
+    assert all(j == [] for j in _watch_boxes(_video_frames(path, times), boxes))

@@ -35,7 +35,7 @@ from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
 from cctrace.tracking.bytetrack import ByteTracker, Track
 from cctrace.tracking.faces import link_faces_to_tracks
-from cctrace.tracking.identity import IdentityWatch
+from cctrace.tracking.identity import IdentityWatch, box_content
 from cctrace.tracking.scene import SceneCutDetector
 from cctrace.video.frames import Frame, VideoInfo, iter_frames, probe
 from cctrace.video.quiet import QuietAwareFrames
@@ -89,9 +89,13 @@ class IngestOptions:
     the view between two of them."""
     identity_breaks: bool = True
     """End tracks at scene changes (cuts, a freeze then a jump) and split them where the
-    person in the box changed (clothing colour or face): `cctrace.tracking.scene`,
-    `cctrace.tracking.identity`. False is the tracker alone, kept so that
-    benchmarks/bench_cuts.py can show both."""
+    person in the box changed (clothing colour, face, or a step in what the box shows):
+    `cctrace.tracking.scene`, `cctrace.tracking.identity`. False is the tracker alone,
+    kept so that benchmarks/bench_cuts.py can show both."""
+    identity_content: bool = True
+    """With ``identity_breaks``, a step in what a tracked box shows splits the track too
+    (`cctrace.tracking.identity.BoxContent`); False leaves colour and faces alone, kept so
+    that benchmarks/bench_cuts.py can show the rules with and without it."""
     mask_colour_check: bool = True
     """A face votes masked only when the mask classifier and its lower face's colour
     agree (`cctrace.vision.mask.footage_mask_votes`); False is the classifier alone, kept
@@ -246,6 +250,8 @@ class _Segment:
     """Time of the last frame whose persons were searched with tiles (ingest/rate.py)."""
     scene: SceneCutDetector = field(default_factory=SceneCutDetector)
     identity: IdentityWatch = field(default_factory=IdentityWatch)
+    last_image: ImageBGR | None = None
+    """The previous analysed frame (`IdentityWatch` compares what a box shows with it)."""
 
 
 def ingest(
@@ -612,6 +618,7 @@ def _analyse_frame(
     gate must not be kept awake by them)."""
     persons = _detect_persons(image, t_s, models, segment, opts)
     n_persons = int(np.count_nonzero(persons.score >= PERSON_SCORE_THRESHOLD))
+    before, segment.last_image = segment.last_image, image
     if opts.identity_breaks and segment.scene.is_cut(
         image, t_s, _people_in_view(segment.tracker), persons.box_xyxy
     ):
@@ -629,7 +636,7 @@ def _analyse_frame(
     analysis = models.faces.describe(image, faces[chosen]) if len(chosen) else None
     if opts.identity_breaks:
         tracked, face_track = _split_changed_identities(
-            image, segment, tracked, face_track, chosen, analysis
+            image, before, segment, tracked, face_track, chosen, analysis, opts.identity_content
         )
     if analysis is not None:
         votes = footage_mask_votes(
@@ -664,11 +671,13 @@ def _people_in_view(tracker: ByteTracker) -> FloatArray:
 
 def _split_changed_identities(
     image: ImageBGR,
+    before: ImageBGR | None,
     segment: _Segment,
     tracked: TrackedDetections,
     face_track: NDArray[np.int64],
     chosen: NDArray[np.intp],
     analysis: FaceAnalysis | None,
+    use_content: bool,
 ) -> tuple[TrackedDetections, NDArray[np.int64]]:
     """Split the tracks whose person changed on this frame (`IdentityWatch`); returns
     the frame's tracked persons and face links under the IDs after the splits."""
@@ -681,7 +690,8 @@ def _split_changed_identities(
                 float(analysis.quality[j]),
             )
     colour = colour_descriptors(image, tracked.detections)
-    jumps = segment.identity.observe(tracked.track_id, colour, faces)
+    content = box_content(image, before, tracked.detections.box_xyxy) if use_content else None
+    jumps = segment.identity.observe(tracked.track_id, colour, faces, content)
     if not jumps:
         return tracked, face_track
     ids = tracked.track_id.copy()

@@ -27,16 +27,96 @@ Two kinds of evidence, each against the track's own history:
   disagreements only. One face alone is not enough: on a
   GIF of people walking towards the camera a track's third face (quality 0.15) scored
   0.13 against its first two, and the same person's later faces 0.6-0.9.
+- what the box shows (`BoxContent`): a coarse colour picture of the box (4x8 cells of
+  mean Lab colour over its middle 70 % of width), compared with the track's previous
+  observation. Its *change* on one observation is the smaller of two differences: the
+  box's picture against the track's last one (small when the person moved but is the
+  same, box-aligned), and against the previous analysed frame's pixels under this box
+  (small when only the box's extent changed, as when an arm is drawn in). A person in
+  view changes gradually, so the change is judged against the track's own recent
+  changes (a running mean): a *step* is a change far above it. A step is someone else
+  when the next observation confirms it: unlike the picture before the step, and
+  changing again no more than the track usually does (someone who stepped out from
+  behind a passer-by, or a box cut once by an obstacle, goes back or keeps changing).
+  This is what ends a track when the picture jumps to another moment of the same room
+  (a frame skip, a recorder that reconnects, a PTZ preset that returns) and the next
+  person stands where the tracked one stood in similar clothes: the box hardly moves
+  and the colour histograms agree, but the picture in the box changes at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from cctrace.core.types import FloatArray
+from cctrace.core.types import FloatArray, ImageBGR
+
+CONTENT_GRID_WH = (4, 8)
+"""Cells of a box's coarse picture: 4 across, 8 down (a cell per head, shoulders, ...)."""
+CONTENT_SIDE = 0.15
+"""Fraction of the box's width left out at each side: mostly background there."""
+
+
+@dataclass(frozen=True)
+class BoxContent:
+    """What N tracked boxes show on one frame: ``now`` (N, 8, 4, 3) float32 mean Lab
+    colour (OpenCV's 8-bit scale) of each cell of the box on this frame, ``before`` the
+    same cells of the previous analysed frame's pixels under this frame's boxes. A box
+    wholly outside the frame has NaN cells (no evidence)."""
+
+    now: NDArray[np.float32]
+    before: NDArray[np.float32]
+
+    def __post_init__(self) -> None:
+        gw, gh = CONTENT_GRID_WH
+        shape = (len(self.now), gh, gw, 3)
+        if self.now.shape != shape or self.before.shape != shape:
+            raise ValueError(
+                f"box content must be (N, {gh}, {gw}, 3) now and before, "
+                f"got {self.now.shape} and {self.before.shape}"
+            )
+
+
+def box_pictures(image_bgr: ImageBGR, box_xyxy: FloatArray) -> NDArray[np.float32]:
+    """(N, 8, 4, 3) coarse Lab pictures of the (N, 4) boxes in ``image_bgr``."""
+    gw, gh = CONTENT_GRID_WH
+    out = np.full((len(box_xyxy), gh, gw, 3), np.nan, np.float32)
+    h, w = image_bgr.shape[:2]
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(box_xyxy, np.float64)):
+        side = CONTENT_SIDE * (x2 - x1)
+        left, right = max(0, round(x1 + side)), min(w, round(x2 - side))
+        top, bottom = max(0, round(y1)), min(h, round(y2))
+        if right <= left or bottom <= top:
+            continue
+        # Every k-th pixel is plenty for 32 cell means and keeps a 1080p box cheap.
+        sy, sx = max(1, (bottom - top) // (8 * gh)), max(1, (right - left) // (8 * gw))
+        crop = np.ascontiguousarray(image_bgr[top:bottom:sy, left:right:sx])
+        small = cv2.resize(crop, (gw, gh), interpolation=cv2.INTER_AREA)
+        out[i] = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)
+    return out
+
+
+def box_content(
+    image_bgr: ImageBGR, before_bgr: ImageBGR | None, box_xyxy: FloatArray
+) -> BoxContent:
+    """The boxes' pictures on this frame and, under the same boxes, on the previous
+    analysed frame ``before_bgr`` (None on a run's first frame: then the same as now,
+    which is no evidence of a change)."""
+    now = box_pictures(image_bgr, box_xyxy)
+    if before_bgr is None or before_bgr.shape != image_bgr.shape:
+        return BoxContent(now, now.copy())
+    return BoxContent(now, box_pictures(before_bgr, box_xyxy))
+
+
+def picture_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
+    """Median over cells of the Lab colour distance of two box pictures; the median, so
+    that a hand or a bag in a few cells does not count. 0 where either is unknown."""
+    d = np.sqrt(((np.asarray(a, np.float64) - b) ** 2).sum(axis=-1))
+    value = float(np.median(d))
+    return 0.0 if np.isnan(value) else value
 
 
 @dataclass(frozen=True)
@@ -47,7 +127,7 @@ class IdentityJump:
     track_id: int
     keep_last: int
     reason: str
-    """``colour`` or ``face``: which evidence disagreed."""
+    """``colour``, ``face`` or ``content``: which evidence disagreed."""
 
 
 @dataclass
@@ -63,6 +143,17 @@ class _Seen:
     suspect_face: FloatArray | None = None
     suspect_face_frame: int = 0
     """The last face when it already disagreed, and the observation it came on."""
+    picture: NDArray[np.float32] | None = None
+    """The box's picture on the last observation (`box_pictures`)."""
+    settled: NDArray[np.float32] | None = None
+    """The picture on the last observation that was no step."""
+    usual_change: float | None = None
+    """Running mean of the picture's change per observation."""
+    last_change: float = 0.0
+    """The picture's change on the last observation."""
+    step: tuple[NDArray[np.float32], float, float] | None = None
+    """On the observation after a step: the picture before it, the step's change, and
+    the usual change before it."""
 
 
 @dataclass
@@ -75,12 +166,18 @@ class IdentityWatch:
     - ``face_max_cosine``: a face this far (cosine below) from the track's mean face is
       someone else.
     - ``min_faces``: faces a track needs before its mean face is trusted.
+    - ``content_min_step``: how far (Lab units) a confirmed step of the box's picture
+      must rise above the track's usual change per observation (see the module): the
+      smaller of its running mean and the last change.
+    - ``content_rate``: weight of a new observation in the usual change.
     """
 
     colour_min_similarity: float = 0.45
     colour_rate: float = 0.3
     face_max_cosine: float = 0.15
     min_faces: int = 2
+    content_min_step: float = 8.0
+    content_rate: float = 0.3
     _seen: dict[int, _Seen] = field(default_factory=dict, init=False, repr=False)
 
     def observe(
@@ -88,24 +185,36 @@ class IdentityWatch:
         track_id: NDArray[np.int64],
         colour: FloatArray,
         faces: list[tuple[FloatArray, float] | None],
+        content: BoxContent | None = None,
     ) -> list[IdentityJump]:
         """One frame's N tracked persons: ``track_id`` (N,), ``colour`` (N, D) unit colour
         descriptors, ``faces`` per row the (128,) unit face embedding and its quality in
-        [0, 1], or None where no recognisable face was found.
+        [0, 1], or None where no recognisable face was found, ``content`` what the boxes
+        show (`box_content`; None: that evidence is not used).
 
         Returns the tracks whose identity jumped on this frame; their history here is
-        restarted from what this frame (and, for a colour jump, the frame before) showed,
-        under the same track ID until the caller calls `rename`."""
+        restarted from what this frame (and, for a colour or content jump, the frame
+        before) showed, under the same track ID until the caller calls `rename`."""
         jumps: list[IdentityJump] = []
         for row, tid in enumerate(track_id.tolist()):
             seen = self._seen.setdefault(int(tid), _Seen())
             seen.frames += 1
             c = np.asarray(colour[row], np.float64)
             face = faces[row]
+            # Evaluated on every observation: it keeps the usual change up to date.
+            stepped = content is not None and self._content_jump(
+                seen, content.now[row], content.before[row]
+            )
             jump = self._face_jump(seen, face) or self._colour_jump(seen, c)
+            if jump is None and stepped:
+                jump = "content"
             if jump is not None:
-                restart = _Seen()
-                if jump == "colour":
+                # The box's picture goes on from this frame's; its usual change is
+                # learnt afresh from the new person.
+                restart = _Seen(picture=seen.picture, settled=seen.picture)
+                if jump == "content":
+                    keep = 2
+                elif jump == "colour":
                     keep = 2
                     restart.colour = np.asarray(seen.suspect, np.float64)
                     restart.colour_n = 1
@@ -145,6 +254,41 @@ class IdentityWatch:
         seen.suspect_face = np.asarray(e, np.float32)
         seen.suspect_face_frame = seen.frames
         return None
+
+    def _content_jump(
+        self, seen: _Seen, now: NDArray[np.float32], before: NDArray[np.float32]
+    ) -> bool:
+        """Whether this observation confirms a step of the box's picture on the last one;
+        updates the picture, the usual change and the pending step."""
+        last, seen.picture = seen.picture, now
+        if last is None:
+            seen.settled = now
+            return False
+        # Same person moving: small against the last picture; same pixels under a box
+        # whose extent changed: small against the frame before. Someone else: neither.
+        change = min(picture_distance(last, now), picture_distance(before, now))
+        step, seen.step = seen.step, None
+        confirmed = False
+        if step is not None:
+            before_step, step_change, usual_before = step
+            persists = min(step_change, picture_distance(before_step, now))
+            confirmed = persists - change - usual_before >= self.content_min_step
+        usual = seen.usual_change
+        if usual is None:
+            seen.usual_change, seen.last_change, seen.settled = change, change, now
+            return confirmed
+        # What this track usually changes by, or less when it just slowed down: someone
+        # who walked in (a box cut by the frame's edge changes fast) and stopped.
+        usual, usual_mean = min(usual, seen.last_change), usual
+        seen.last_change = change
+        if not confirmed and change - usual >= self.content_min_step:
+            # Against the last settled picture: a box that steps back to it after one
+            # odd frame (a passer-by in front) steps to nothing new.
+            seen.step = (last if seen.settled is None else seen.settled, change, usual)
+        else:
+            seen.settled = now
+        seen.usual_change = (1.0 - self.content_rate) * usual_mean + self.content_rate * change
+        return confirmed
 
     def _colour_jump(self, seen: _Seen, c: NDArray[np.float64]) -> str | None:
         if seen.colour is None:
