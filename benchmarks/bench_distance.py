@@ -13,8 +13,11 @@ Printed per condition, old and new side by side: the median absolute error of th
 patient-contact distance over the time both are seen (m), the exposure found against
 the true exposure within 2 m (ratio, and how many scenes are within ±50 %), and how
 many masked contacts were reported masked (unmasked ones: reported not masked).
+``--mask-old-new`` ingests every video twice, mask votes by the classifier alone (old)
+and by the footage vote (`cctrace.vision.mask.footage_mask_votes`, new), and prints the
+mask state reported for masked and bare contacts under both.
 
-    .venv/bin/python benchmarks/bench_distance.py --seeds 3 [--demo-seeds 7 11]
+    .venv/bin/python benchmarks/bench_distance.py --seeds 3 [--demo-seeds 7 11] [--mask-old-new]
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ from numpy.typing import NDArray
 
 from cctrace.config import Policy
 from cctrace.core.types import Detections, Sighting
-from cctrace.ingest.aggregate import MASKED_PROBABILITY
 from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.worker import span_sightings
 from cctrace.sim.contact_scene import ContactCondition, make_contact_scenario
@@ -57,6 +59,7 @@ from cctrace.trace.settings import TraceSettings
 from cctrace.trace.types import Stay
 from cctrace.video.frames import probe
 from cctrace.vision.analyze import FaceAnalyzer
+from cctrace.vision.mask import DEFAULT_THRESHOLD as MASKED_PROBABILITY
 
 CONDITIONS = {
     # One factor at a time from the plain case (rendering and ingesting a scene takes
@@ -107,9 +110,13 @@ def who_is(renderer: CameraRenderer, s: Sighting, t0_epoch_s: float) -> str | No
 
 
 def ingest_camera(
-    scenario: DemoScenario, camera_id: str, models: VisionModels, folder: Path
-) -> list[Sighting]:
-    """The camera's video rendered and ingested without calibration."""
+    scenario: DemoScenario,
+    camera_id: str,
+    models: VisionModels,
+    folder: Path,
+    options: Sequence[IngestOptions] = (IngestOptions(),),
+) -> list[list[Sighting]]:
+    """The camera's video rendered and ingested without calibration, once per options."""
     video = render_video(scenario, camera_id, folder / f"{scenario.seed}-{camera_id}.mp4")
     prepared = PreparedVideo(
         video.path,
@@ -120,7 +127,7 @@ def ingest_camera(
         None,
         None,
     )
-    return span_sightings(models, prepared, IngestOptions(), video.start_utc, None)
+    return [span_sightings(models, prepared, o, video.start_utc, None) for o in options]
 
 
 def contact_outcomes(
@@ -245,6 +252,25 @@ def summarise(rows: dict[str, list[Outcome]]) -> None:
         )
 
 
+def summarise_masks(masks: dict[str, list[Outcome]]) -> None:
+    """The mask state reported for each true contact, old (classifier alone) and new
+    (footage vote: classifier and lower-face colour, faces from 20 px), by truth."""
+
+    def said(o: Outcome) -> str:
+        return {True: "masked", False: "not masked", None: "unknown"}[o.masked_reported]
+
+    print("\nmask state reported for the contact (old: classifier alone / new: footage vote)")
+    for truth in (True, False):
+        for version in ("old", "new"):
+            o = [x for x in masks[version] if x.masked_true is truth]
+            tally = Counter(said(x) for x in o)
+            print(
+                f"  {'masked' if truth else 'bare':6} contacts, {version}: "
+                + ", ".join(f"{k} {tally[k]}" for k in ("masked", "not masked", "unknown"))
+                + f" (of {len(o)})"
+            )
+
+
 def face_masks(seeds: int) -> None:
     """Per face: the mask classifier's vote on the rendered faces the ingestion's face
     cascade finds (head regions of the true person boxes), by face width, against the
@@ -302,12 +328,37 @@ def main() -> None:
     parser.add_argument(
         "--face-masks", action="store_true", help="only the per-face mask votes by width"
     )
+    parser.add_argument(
+        "--mask-old-new",
+        action="store_true",
+        help="ingest twice: mask votes by the classifier alone (old) and the footage vote (new)",
+    )
     args = parser.parse_args()
     if args.face_masks:
         face_masks(args.seeds)
         return
     models = VisionModels.load()
     rows: dict[str, list[Outcome]] = {"old": [], "new": []}
+    # With --mask-old-new every video is ingested twice: mask votes by the classifier
+    # alone (as before issue 15.6's fix) and the footage vote; everything else is equal.
+    options: tuple[IngestOptions, ...] = (IngestOptions(),)
+    if args.mask_old_new:
+        options = (IngestOptions(mask_colour_check=False), IngestOptions())
+    masks: dict[str, list[Outcome]] = {"old": [], "new": []}
+
+    def add(
+        scenario: DemoScenario, found: list[dict[str, list[Sighting]]], label: str, only: str | None
+    ) -> list[Outcome]:
+        """Adds the scene's outcomes (distances from the last options' sightings);
+        returns them, old then new."""
+        now = contact_outcomes(scenario, found[-1], label, only)
+        for version, outcomes in now.items():
+            rows[version] += outcomes
+        if args.mask_old_new:
+            masks["old"] += contact_outcomes(scenario, found[0], label, only)["new"]
+            masks["new"] += now["new"]
+        return now["old"] + now["new"]
+
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         conditions = [CONDITIONS[name] for name in args.conditions]
@@ -316,28 +367,21 @@ def main() -> None:
         ):
             scenario = make_contact_scenario(seed, condition)
             cam = scenario.cameras[0].camera_id
-            found = {cam: ingest_camera(scenario, cam, models, folder)}
-            for version, outcomes in contact_outcomes(
-                scenario, found, condition.label, "contact"
-            ).items():
-                rows[version] += outcomes
-                for o in outcomes:
-                    print(f"  seed {seed}, {version}: {o}", flush=True)
+            per_options = ingest_camera(scenario, cam, models, folder, options)
+            for o in add(scenario, [{cam: ss} for ss in per_options], condition.label, "contact"):
+                print(f"  seed {seed}: {o}", flush=True)
         for seed in args.demo_seeds:
             scenario = make_demo_scenario(seed=seed)
-            found = {
-                c.camera_id: ingest_camera(scenario, c.camera_id, models, folder)
+            by_camera = {
+                c.camera_id: ingest_camera(scenario, c.camera_id, models, folder, options)
                 for c in scenario.cameras
             }
-            for version, outcomes in contact_outcomes(
-                scenario, found, "demo town, 3 cameras"
-            ).items():
-                rows[version] += outcomes
-            for version in ("old", "new"):
-                for o in rows[version]:
-                    if o.condition.startswith("demo"):
-                        print(f"  demo seed {seed}, {version}: {o}", flush=True)
+            found = [{c: ss[i] for c, ss in by_camera.items()} for i in range(len(options))]
+            for o in add(scenario, found, "demo town, 3 cameras", None):
+                print(f"  demo seed {seed}: {o}", flush=True)
     summarise(rows)
+    if args.mask_old_new:
+        summarise_masks(masks)
 
 
 if __name__ == "__main__":
