@@ -113,7 +113,9 @@ def build_sighting(
         face_embedding=evidence.face_embedding(),
         appearance=evidence.appearance_vector(),
         # None when no face was wide enough to vote: unknown, which the contacts treat
-        # as unmasked (the exemption is for people known to be masked).
+        # as unmasked (the exemption is for people known to be masked). Merges weigh
+        # ratios by face_count; that is exact while every described face can vote
+        # (MIN_EMBED_FACE_PX and MIN_VOTE_FACE_PX are both 20 px today).
         mask_ratio=(evidence.masked_votes / evidence.mask_faces) if evidence.mask_faces else None,
         thumbnail_jpeg=evidence.thumbnail_jpeg(),
         path_box_xyxy=np.asarray(track.box_xyxy[ok], np.float32),
