@@ -120,6 +120,29 @@ def test_nanodet_boxes_stay_in_frame_and_sorted(
     assert np.all(np.diff(dets.score) <= 0)
 
 
+def test_fitted_input_follows_the_frame_and_finds_what_the_square_input_finds(
+    video_frames: dict[int, Frame], nanodet_full_frame: NanoDetPersonDetector
+) -> None:
+    fitted = nanodet_full_frame
+    # Whole 32 px bands of padding come off: at 16:9 the picture is 234 rows, 91 of
+    # padding above and below in the square, 27 left.
+    assert fitted.input_size(1920, 1080) == (416, 288)
+    assert fitted.input_size(768, 432) == (416, 288)
+    assert fitted.input_size(1080, 1920) == (288, 416)
+    assert fitted.input_size(1104, 1080) == (416, 416)
+    assert fitted.input_size(1024, 576) == (416, 288)
+    square = NanoDetPersonDetector(tiled=False, fit_input=False, intra_op_num_threads=2)
+    assert square.input_size(1920, 1080) == (416, 416)
+    # Landscape frames, and a portrait crop (the walker of frame 300 in a 300 x 432 cut).
+    images = [video_frames[i] for i in sorted(VIDEO_PERSON_BOXES)]
+    images.append(np.ascontiguousarray(video_frames[300][:, 300:600]))
+    for image in images:
+        a, b = square.detect(image), fitted.detect(image)
+        assert len(a) == len(b) == 1, (a.box_xyxy.tolist(), b.box_xyxy.tolist())
+        assert np.abs(a.box_xyxy - b.box_xyxy).max() < 2.0, (a.box_xyxy, b.box_xyxy)
+        assert abs(float(a.score[0]) - float(b.score[0])) < 0.02
+
+
 def test_nanodet_rejects_non_bgr(nanodet: NanoDetPersonDetector) -> None:
     with pytest.raises(InputError, match=r"\(H, W, 3\) uint8"):
         nanodet.detect(np.zeros((10, 10), np.uint8))

@@ -53,6 +53,19 @@ def _centres_inside(points_xy: FloatArray, boxes_xyxy: FloatArray) -> NDArray[np
     )
 
 
+def _square_crop(image_bgr: ImageBGR, x0: int, y0: int, side: int) -> ImageBGR:
+    """The ``side`` x ``side`` square of ``image_bgr`` from (``x0``, ``y0``), black where it
+    leaves the image (copying only the square: padding the whole 1080p frame for every
+    faceless head cost more than the crop's own detector passes)."""
+    h, w = image_bgr.shape[:2]
+    out = np.zeros((side, side, 3), np.uint8)
+    sx0, sy0 = max(x0, 0), max(y0, 0)
+    sx1, sy1 = min(x0 + side, w), min(y0 + side, h)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image_bgr[sy0:sy1, sx0:sx1]
+    return out
+
+
 @dataclass(frozen=True)
 class FaceAnalysis:
     """N faces of one image with parallel per-face arrays.
@@ -125,21 +138,18 @@ class FaceAnalyzer:
             side = float(x2 - x1)
             if side < 12:  # too small for any face detector to say anything useful
                 continue
-            # Pad out of frame with black so that the crop stays square and unscaled per axis.
+            # Black out of frame so that the crop stays square and unscaled per axis.
             pad = int(np.ceil(side))
-            padded = np.pad(image_bgr, ((pad, pad), (pad, pad), (0, 0)))
-            ix, iy = round(float(x1)) + pad, round(float(y1)) + pad
-            crop = padded[iy : iy + pad, ix : ix + pad]
-            if crop.size == 0:
-                continue
-            scale = HEAD_CROP_PX / crop.shape[0]
+            ix, iy = round(float(x1)), round(float(y1))
+            crop = _square_crop(image_bgr, ix, iy, pad)
+            scale = HEAD_CROP_PX / pad
             dets = self.cascade.recover(
                 cv2.resize(crop, (HEAD_CROP_PX, HEAD_CROP_PX)), Detections.empty()
             )
             if len(dets) == 0:
                 continue
             best = dets[np.array([int(np.argmax(dets.score))])]
-            offset = np.array([ix - pad, iy - pad], np.float32)
+            offset = np.array([ix, iy], np.float32)
             box = best.box_xyxy / scale + np.tile(offset, 2)
             box = np.clip(box, 0, [w_img, h_img, w_img, h_img])
             assert best.landmarks_xy is not None
