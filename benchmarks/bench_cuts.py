@@ -204,6 +204,8 @@ def scene_statistics(shared: list[ImageBGR], clips: list[Clip]) -> None:
             for c in clips
             if c.kind == kind
         ]
+        if not at:
+            continue
         print(
             f"  at the {kind} cuts: cells changed at least {min(c.changed_frac for c in at):.2f}, "
             f"histogram distance at least {min(c.hist_distance for c in at):.3f} "
@@ -275,6 +277,7 @@ def main() -> None:
     )
     parser.add_argument("--kinds", default="", help="comma-separated kinds of cut (default all)")
     parser.add_argument("--skip-normal", action="store_true")
+    parser.add_argument("--normal-only", action="store_true", help="no edited clips")
     parser.add_argument("--timing-only", action="store_true")
     args = parser.parse_args()
     t_begin = time.perf_counter()
@@ -286,7 +289,7 @@ def main() -> None:
     clips = [
         c
         for c in build_clips(shared, args.cuts_per_kind, args.first_cut)
-        if not args.kinds or c.kind in args.kinds.split(",")
+        if (not args.kinds or c.kind in args.kinds.split(",")) and not args.normal_only
     ]
     scene_statistics(shared, clips)
     names = tuple(RULES)
@@ -324,7 +327,8 @@ def main() -> None:
         )
         normal: list[tuple[str, Path]] = []
         for name in (*GIFS, *MORE_GIFS):
-            normal.append((name, write_clip(load_frames(DATA / name), Path(tmp) / name)))
+            path = write_clip(load_frames(DATA / name), Path(tmp) / f"{name}.mp4")
+            normal.append((name, path))
         cafe = Path(tmp) / "cafe.mp4"
         cafe_clip().write(cafe)
         normal.append(("café clip", cafe))
