@@ -80,23 +80,21 @@ def test_colour_check_overrules_a_classifier_that_says_masked_on_skin(
     assert footage_mask_votes(small, boxes, sure, colour_check=False) == [True]
 
 
-def test_rendered_masks_stand_out_from_skin_at_15_to_25_px() -> None:
-    """On rendered contact scenes (faces 13-17 px wide) the lower-face colour separates
-    the masked contact from the bare patient, in every mask colour the scenes use."""
+def test_rendered_mask_stands_out_from_skin_at_17_px() -> None:
+    """On a rendered contact scene (seed 2: faces 16-17 px wide, a black cloth mask) the
+    lower-face colour separates the masked contact from the bare patient and passers-by.
+    One scene only: building a renderer takes seconds (bench_mask_width measures six)."""
+    scenario = make_contact_scenario(2, ContactCondition(masked=True))
+    frame = CameraRenderer(scenario, scenario.cameras[0].camera_id).render(4.0, 0, with_truth=True)
     seen = 0
-    for seed in (1, 2, 3):
-        scenario = make_contact_scenario(seed, ContactCondition(masked=True))
-        frame = CameraRenderer(scenario, scenario.cameras[0].camera_id).render(
-            4.0, 0, with_truth=True
-        )
-        for figure in frame.figures:
-            if figure.face_box_xyxy is None:
-                continue
-            box = np.asarray(figure.face_box_xyxy, np.float32)[None]
-            chroma = float(lower_face_chroma(frame.image_bgr, box)[0])
-            assert (chroma >= LOWER_FACE_MIN_CHROMA) == figure.masked, (seed, figure.person_id)
-            seen += figure.masked
-    assert seen == 3
+    for figure in frame.figures:
+        if figure.face_box_xyxy is None:
+            continue
+        box = np.asarray(figure.face_box_xyxy, np.float32)[None]
+        chroma = float(lower_face_chroma(frame.image_bgr, box)[0])
+        assert (chroma >= LOWER_FACE_MIN_CHROMA) == figure.masked, figure.person_id
+        seen += figure.masked
+    assert seen == 1
 
 
 def test_sighting_of_faces_too_small_to_vote_has_unknown_mask() -> None:
