@@ -1,6 +1,7 @@
 """Person detection in crowds: AP50 on composite 1080p crowd frames with known boxes.
 
     .venv/bin/python -m benchmarks.bench_crowd [--seeds 5] [--densities 10,20,30,40]
+        [--square-input]
 
 No crowd footage with ground truth exists here, so the frames are *composites*, not real
 crowd footage: real people cut out of the shared ``one-by-one-person-detection.mp4``
@@ -322,6 +323,11 @@ def main() -> None:
     )
     parser.add_argument("--centernet", type=Path, help="a converted centernet.onnx to compare")
     parser.add_argument(
+        "--square-input",
+        action="store_true",
+        help="also NanoDet on its square 416 x 416 input (before it was fitted to the frame)",
+    )
+    parser.add_argument(
         "--nms", type=float, nargs="*", default=[], help="also the halves at these NMS IoUs"
     )
     args = parser.parse_args()
@@ -345,6 +351,14 @@ def main() -> None:
             configs[f"nanodet {cols}x{rows}"] = NanoDetPersonDetector(
                 score_threshold=PERSON_MIN_SCORE,
                 tile_grid=(cols, rows),
+                intra_op_num_threads=args.threads,
+            )
+    if args.square_input:
+        for name, tiled in (("halves", None), ("full", False)):
+            configs[f"nanodet {name} square"] = NanoDetPersonDetector(
+                score_threshold=PERSON_MIN_SCORE,
+                tiled=tiled,
+                fit_input=False,
                 intra_op_num_threads=args.threads,
             )
     for iou in args.nms:

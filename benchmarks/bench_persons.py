@@ -1,6 +1,6 @@
 """Person detectors on the shared video: counts against hand labels, and speed.
 
-    python benchmarks/bench_persons.py [--every 5] [--threads 2]
+    python benchmarks/bench_persons.py [--every 5] [--threads 2] [--square-input]
 
 (a) On every ``--every``-th frame of ``one-by-one-person-detection.mp4`` (768x432; people
 walk in one at a time, so the right count is 0 or 1) counts the persons found by NanoDet
@@ -225,12 +225,18 @@ def main() -> None:
     parser.add_argument("--timing-frames", type=int, default=15)
     parser.add_argument("--no-counts", action="store_true", help="only measure speed")
     parser.add_argument("--no-timing", action="store_true", help="only count persons")
+    parser.add_argument(
+        "--square-input",
+        action="store_true",
+        help="NanoDet on its square 416 x 416 input (before it was fitted to the frame)",
+    )
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
 
     frames = read_frames(args.every)
-    full = NanoDetPersonDetector(tiled=False, intra_op_num_threads=args.threads)
-    tiled = NanoDetPersonDetector(tiled=True, intra_op_num_threads=args.threads)
+    fit = not args.square_input
+    full = NanoDetPersonDetector(tiled=False, intra_op_num_threads=args.threads, fit_input=fit)
+    tiled = NanoDetPersonDetector(tiled=True, intra_op_num_threads=args.threads, fit_input=fit)
     hog = HogPeople()
     if not args.no_counts:
         count_persons(frames, full, tiled, hog, args.every)
