@@ -7,7 +7,7 @@ afterwards would be credited to the wrong identity (issue 15, part 3). `Identity
 looks at each observation of each track and says where the identity jumped; the caller
 then splits the track there (`ByteTracker.split`).
 
-Two kinds of evidence, each against the track's own history:
+Three kinds of evidence, each against the track's own history:
 
 - clothing colour: the colour part of the appearance descriptor
   (`cctrace.vision.appearance.colour_descriptors`, cheap enough for every observation),
@@ -34,14 +34,16 @@ Two kinds of evidence, each against the track's own history:
   same, box-aligned), and against the previous analysed frame's pixels under this box
   (small when only the box's extent changed, as when an arm is drawn in). A person in
   view changes gradually, so the change is judged against the track's own recent
-  changes (a running mean): a *step* is a change far above it. A step is someone else
+  changes (the smaller of their running mean and the last one: someone who just stopped
+  changes little from then on): a *step* is a change far above it. A step is someone else
   when the next observation confirms it: unlike the picture before the step, and
   changing again no more than the track usually does (someone who stepped out from
   behind a passer-by, or a box cut once by an obstacle, goes back or keeps changing).
   This is what ends a track when the picture jumps to another moment of the same room
   (a frame skip, a recorder that reconnects, a PTZ preset that returns) and the next
   person stands where the tracked one stood in similar clothes: the box hardly moves
-  and the colour histograms agree, but the picture in the box changes at once.
+  and the colour histograms agree, but the picture in the box changes at once. It misses
+  a next person who is still walking in fast (docs/benchmarks.md, "Scene changes").
 """
 
 from __future__ import annotations
