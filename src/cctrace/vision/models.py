@@ -140,6 +140,28 @@ def model_path(name: str) -> Path:
     return path
 
 
+SPIN_ENV = "CCTRACE_ORT_SPIN"
+"""Set to 1 to let ONNX Runtime's worker threads spin-wait between operators (its own
+default). Off by default: ingestion runs a decoder and OpenCV beside the sessions, and
+several workers share a machine's cores, so spinning threads burn the time slices the
+others need; on the busy 1080p clip at load 8-11, NanoDet without spinning made whole
+ingestions 1.33-1.53x faster (docs/benchmarks.md, "ONNX Runtime without spin-waiting")."""
+
+
+def ort_options(num_threads: int | None = 0) -> ort.SessionOptions:
+    """ONNX Runtime session options for cctrace's models: ``num_threads`` intra-op threads
+    (0: one per core; None: ONNX Runtime's default), spin-waiting off unless `SPIN_ENV`
+    is 1."""
+    import onnxruntime as ort  # here, so that checking model files needs no runtime
+
+    options = ort.SessionOptions()
+    if num_threads is not None:
+        options.intra_op_num_threads = num_threads
+    spin = "1" if os.environ.get(SPIN_ENV) == "1" else "0"
+    options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    return options
+
+
 def onnx_session(name: str, num_threads: int = 0) -> ort.InferenceSession:
     """An ONNX Runtime CPU session on the checked file of model ``name``.
 
@@ -148,8 +170,7 @@ def onnx_session(name: str, num_threads: int = 0) -> ort.InferenceSession:
     import onnxruntime as ort  # here, so that checking model files needs no runtime
 
     path = model_path(name)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = num_threads
+    options = ort_options(num_threads)
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ORT raises its own untyped exception classes

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from cctrace.core.errors import InputError, ModelError
 from cctrace.core.geometry import Letterbox, clip_boxes, letterbox_fit, nms_xyxy
 from cctrace.core.types import Detections, FloatArray, ImageBGR
-from cctrace.vision.models import model_path
+from cctrace.vision.models import model_path, ort_options
 
 YoloLayout = Literal["auto", "yolov5", "yolov8", "end2end"]
 
@@ -83,9 +83,7 @@ def _check_image(image_bgr: ImageBGR) -> None:
 
 
 def _session(path: Path | bytes, intra_op_num_threads: int | None) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    if intra_op_num_threads is not None:
-        options.intra_op_num_threads = intra_op_num_threads
+    options = ort_options(intra_op_num_threads)
     # One frame at a time: parallelism across operators only adds thread handoffs.
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
