@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from cctrace.core.errors import ModelError
-from cctrace.vision.models import MODELS, model_path, model_status, models_dir, spec
+from cctrace.vision.models import (
+    MODELS,
+    SPIN_ENV,
+    model_path,
+    model_status,
+    models_dir,
+    ort_options,
+    spec,
+)
 
 
 def test_every_model_is_registered_with_a_real_hash() -> None:
@@ -49,3 +57,12 @@ def test_altered_model_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_unknown_model_name() -> None:
     with pytest.raises(ModelError, match="unknown model"):
         spec("yolo-nonexistent")
+
+
+def test_onnx_runtime_threads_do_not_spin_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SPIN_ENV, raising=False)
+    options = ort_options(2)
+    assert options.intra_op_num_threads == 2
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    monkeypatch.setenv(SPIN_ENV, "1")
+    assert ort_options().get_session_config_entry("session.intra_op.allow_spinning") == "1"
