@@ -13,6 +13,8 @@ as wall time (what one ingestion on this 2-core VM waits); and the largest absol
 difference between the two runtimes' outputs. OpenVINO runs with
 ``INFERENCE_PRECISION_HINT=f32`` (it would pick bf16 on CPUs that have it) and the
 LATENCY performance hint; CPU pinning is off, since other processes share the cores.
+ONNX Runtime runs with cctrace's session options (no spin-waiting unless
+``CCTRACE_ORT_SPIN=1``, which gives ONNX Runtime's own default).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 
 from cctrace.video.frames import iter_frames
-from cctrace.vision.models import model_path
+from cctrace.vision.models import model_path, ort_options
 from cctrace.vision.persons import NanoDetPersonDetector, any_size_graph
 
 VIDEO = (
@@ -66,8 +68,7 @@ def inputs(frame: NDArray[np.uint8]) -> dict[str, tuple[str | bytes, Array]]:
 
 
 def ort_runner(model: str | bytes, blob: Array, threads: int) -> Callable[[], list[Array]]:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
+    options = ort_options(threads)  # as cctrace runs it: no spin-waiting (CCTRACE_ORT_SPIN)
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
