@@ -16,12 +16,14 @@ from cctrace.sim.evaluate import (
     EvalReport,
     PredictedContact,
     Span,
+    SweepRow,
     TrueExposure,
     contact_score,
     evaluate,
     intervals_overlap_s,
     majority_person,
     route_score,
+    sweep_table,
     union_intervals,
 )
 from cctrace.sim.store_writer import read_truth, truth_path, write_world
@@ -126,6 +128,31 @@ def test_contact_errors_over_matched_contacts() -> None:
     )
     assert score.exposure_error_s == pytest.approx(100.0)
     assert score.distance_error_m == pytest.approx((0.2 + 0.2) / 2)
+
+
+def test_sweep_table_shows_a_dash_where_no_contact_was_matched() -> None:
+    # At high noise nothing is found: no matched contact, so no exposure or distance error.
+    nothing = contact_score([], TRUTH, patient=0)
+    found = contact_score([PredictedContact(1, True, 900.0, 1.0)], TRUTH, patient=0)
+    rows = [
+        SweepRow(
+            noise,
+            (0,),
+            EvalReport(
+                route=route_score([], []),
+                contacts={"kdca-2022": score},
+                default_policy="kdca-2022",
+                patients=1,
+                trace_s=0.0,
+            ),
+        )
+        for noise, score in ((3.0, nothing), (1.0, found))
+    ]
+    table = sweep_table(rows)
+    assert "nan" not in table
+    high, low = table.splitlines()[2:]
+    assert high.split(" | ")[-3:] == ["–", "–", "2 |"]
+    assert low.split(" | ")[-3:] == ["100", "0.20", "2 |"]
 
 
 @pytest.mark.parametrize(

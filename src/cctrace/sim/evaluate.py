@@ -389,6 +389,11 @@ def _pool(a: EvalReport, b: EvalReport) -> EvalReport:
     )
 
 
+def _cell(x: float, fmt: str) -> str:
+    """A table cell: an error with no matched contact to measure it on is a dash, not nan."""
+    return fmt.format(x) if math.isfinite(x) else "–"
+
+
 def sweep_table(rows: Sequence[SweepRow]) -> str:
     """A Markdown table: one row per noise level, route and contact scores side by side."""
     if not rows:
@@ -411,8 +416,8 @@ def sweep_table(rows: Sequence[SweepRow]) -> str:
             cells.append(f"{s.recall:.2f} / {s.precision:.2f} / {s.f1:.2f}")
         d = r.contacts[r.default_policy]
         cells += [
-            f"{r.exposure_error_s:.0f}",
-            f"{r.distance_error_m:.2f}",
+            _cell(r.exposure_error_s, "{:.0f}"),
+            _cell(r.distance_error_m, "{:.2f}"),
             str(d.true_positives + d.false_negatives),
         ]
         lines.append("| " + " | ".join(cells) + " |")
