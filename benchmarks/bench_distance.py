@@ -27,7 +27,7 @@ import itertools
 import statistics
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,13 +35,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cctrace.config import Policy
-from cctrace.core.types import Detections, Sighting
+from cctrace.core.types import Detections, FloatArray, ImageBGR, Sighting
 from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.worker import span_sightings
 from cctrace.sim.contact_scene import ContactCondition, make_contact_scenario
 from cctrace.sim.render import (
     CameraRenderer,
     DemoScenario,
+    FigureTruth,
     make_demo_scenario,
     render_video,
     scenario_truth,
@@ -271,12 +272,13 @@ def summarise_masks(masks: dict[str, list[Outcome]]) -> None:
             )
 
 
-def face_masks(seeds: int) -> None:
-    """Per face: the mask classifier's vote on the rendered faces the ingestion's face
-    cascade finds (head regions of the true person boxes), by face width, against the
-    truth (masked or not), over plain and feet-cut scenes with and without a mask."""
-    analyzer = FaceAnalyzer()
-    votes: list[tuple[bool, float, float]] = []  # masked truly, probability, width px
+def rendered_faces_with_truth(
+    analyzer: FaceAnalyzer, seeds: int
+) -> Iterator[tuple[ImageBGR, Detections, list[FigureTruth | None]]]:
+    """Per rendered frame of the contact scenes (plain and feet-cut, with and without a
+    mask): the image, the faces the ingestion's face cascade finds in the head regions
+    of the true person boxes, and each face's figure (None where it lies on no figure's
+    face)."""
     for seed, masked, pose in itertools.product(
         range(1, seeds + 1), (False, True), ("whole", "feet_cut")
     ):
@@ -290,17 +292,34 @@ def face_masks(seeds: int) -> None:
             h, w = frame.image_bgr.shape[:2]
             boxes = np.array([np.clip(f.box_xyxy, 0, [w, h, w, h]) for f in figures], np.float32)
             persons = Detections(boxes, np.ones(len(figures), np.float32))
-            faces = analyzer.describe(
-                frame.image_bgr, analyzer.find(frame.image_bgr, persons, cascade=True)
-            )
-            for j in range(len(faces)):
-                x0, y0, x1, y1 = faces.faces.box_xyxy[j]
-                cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-                for f in figures:
-                    b = f.face_box_xyxy
-                    if b is not None and b[0] - 3 <= cx <= b[2] + 3 and b[1] - 3 <= cy <= b[3] + 3:
-                        votes.append((f.masked, float(faces.mask_probability[j]), float(x1 - x0)))
-                        break
+            faces = analyzer.find(frame.image_bgr, persons, cascade=True)
+            yield frame.image_bgr, faces, [_owner(box, figures) for box in faces.box_xyxy]
+
+
+def _owner(face_xyxy: FloatArray, figures: Sequence[FigureTruth]) -> FigureTruth | None:
+    """The figure whose true face box (3 px margin) holds the found face's centre."""
+    cx, cy = (face_xyxy[0] + face_xyxy[2]) / 2, (face_xyxy[1] + face_xyxy[3]) / 2
+    for f in figures:
+        b = f.face_box_xyxy
+        if b is not None and b[0] - 3 <= cx <= b[2] + 3 and b[1] - 3 <= cy <= b[3] + 3:
+            return f
+    return None
+
+
+def face_masks(seeds: int) -> None:
+    """Per face: the mask classifier's vote on the rendered faces the ingestion's face
+    cascade finds (head regions of the true person boxes), by face width, against the
+    truth (masked or not), over plain and feet-cut scenes with and without a mask."""
+    analyzer = FaceAnalyzer()
+    votes: list[tuple[bool, float, float]] = []  # masked truly, probability, width px
+    for image, found, owners in rendered_faces_with_truth(analyzer, seeds):
+        if not any(owners):
+            continue
+        faces = analyzer.describe(image, found)
+        for j, f in enumerate(owners):
+            if f is not None:
+                x0, _, x1, _ = faces.faces.box_xyxy[j]
+                votes.append((f.masked, float(faces.mask_probability[j]), float(x1 - x0)))
     print("faces found on rendered contact scenes: the mask vote by face width")
     for lo, hi in ((0, 16), (16, 24), (24, 40), (40, 10_000)):
         sel = [v for v in votes if lo <= v[2] < hi]

@@ -34,11 +34,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from benchmarks.bench_distance import rendered_faces_with_truth
 from benchmarks.bench_masked_faces import CAPTURES, DATA_DIR, MASKS, capture, load_photos, mirrored
 from cctrace.core.types import Detections, FloatArray, ImageBGR
-from cctrace.sim.contact_scene import ContactCondition, make_contact_scenario
 from cctrace.sim.masks import COLOURS_BGR, draw_mask
-from cctrace.sim.render import CameraRenderer
 from cctrace.vision.analyze import FaceAnalyzer
 from cctrace.vision.mask import (
     DEFAULT_THRESHOLD,
@@ -121,29 +120,12 @@ def photo_faces(classifier: OnnxMaskClassifier, capture_names: list[str]) -> lis
 
 def rendered_faces(classifier: OnnxMaskClassifier, seeds: int) -> list[Face]:
     analyzer = FaceAnalyzer(mask=classifier)
-    out = []
-    for seed, masked, pose in itertools.product(
-        range(1, seeds + 1), (False, True), ("whole", "feet_cut")
-    ):
-        scenario = make_contact_scenario(seed, ContactCondition(masked, pose))  # type: ignore[arg-type]
-        renderer = CameraRenderer(scenario, scenario.cameras[0].camera_id)
-        for i, t in enumerate(np.arange(0.5, 16.0, 2.5)):
-            frame = renderer.render(float(t), i, with_truth=True)
-            figures = [f for f in frame.figures if f.visible_fraction > 0.3]
-            if not figures:
-                continue
-            h, w = frame.image_bgr.shape[:2]
-            boxes = np.array([np.clip(f.box_xyxy, 0, [w, h, w, h]) for f in figures], np.float32)
-            persons = Detections(boxes, np.ones(len(figures), np.float32))
-            faces = analyzer.find(frame.image_bgr, persons, cascade=True)
-            for box in faces.box_xyxy:
-                cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-                for f in figures:
-                    b = f.face_box_xyxy
-                    if b is not None and b[0] - 3 <= cx <= b[2] + 3 and b[1] - 3 <= cy <= b[3] + 3:
-                        out.append(judge(classifier, frame.image_bgr, box, "rendered", f.masked))
-                        break
-    return out
+    return [
+        judge(classifier, image, box, "rendered", f.masked)
+        for image, faces, owners in rendered_faces_with_truth(analyzer, seeds)
+        for box, f in zip(faces.box_xyxy, owners, strict=True)
+        if f is not None
+    ]
 
 
 def _cell(faces: list[Face], masked: bool, verdict: str) -> str:
