@@ -37,7 +37,6 @@ import numpy as np
 from benchmarks.bench_distance import rendered_faces_with_truth
 from benchmarks.bench_masked_faces import CAPTURES, DATA_DIR, MASKS, capture, load_photos, mirrored
 from cctrace.core.types import Detections, FloatArray, ImageBGR
-from cctrace.sim.masks import COLOURS_BGR, draw_mask
 from cctrace.vision.analyze import FaceAnalyzer
 from cctrace.vision.mask import (
     DEFAULT_THRESHOLD,
@@ -92,16 +91,7 @@ def photo_faces(classifier: OnnxMaskClassifier, capture_names: list[str]) -> lis
             for vi, variant in enumerate((None, *MASKS)):
                 image = photo.image_bgr
                 if variant is not None:
-                    image = draw_mask(
-                        image,
-                        lm,
-                        variant.style,
-                        COLOURS_BGR[variant.colour],
-                        top_v=variant.top_v,
-                        nose_clip=variant.nose_clip,
-                        folds=variant.folds,
-                        seed=pi * 100 + fi * 10 + vi,
-                    )
+                    image = variant.draw(image, lm, seed=pi * 100 + fi * 10 + vi)
                 # Only the face and one face width around it is shrunk (speed).
                 x0, y0 = int(max(box[0] - bw, 0)), int(max(box[1] - bw, 0))
                 x1 = int(min(box[2] + bw, image.shape[1]))

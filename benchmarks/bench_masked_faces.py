@@ -63,6 +63,19 @@ class MaskVariant:
     def label(self) -> str:
         return f"{self.style} {self.colour.replace('_', ' ')}"
 
+    def draw(self, image_bgr: ImageBGR, landmarks_xy: FloatArray, seed: int) -> ImageBGR:
+        """This mask drawn on the face with these five landmarks (a new image)."""
+        return draw_mask(
+            image_bgr,
+            landmarks_xy,
+            self.style,
+            COLOURS_BGR[self.colour],
+            top_v=self.top_v,
+            nose_clip=self.nose_clip,
+            folds=self.folds,
+            seed=seed,
+        )
+
 
 MASKS: tuple[MaskVariant, ...] = (
     MaskVariant("surgical", "light_blue", 0.12, True, 2),
@@ -330,16 +343,7 @@ def evaluate(photos: list[Photo], results: Results) -> None:
         for k, m in enumerate(MASKS):
             drawn = photo.image_bgr
             for f, lm in enumerate(photo.faces.landmarks_xy):
-                drawn = draw_mask(
-                    drawn,
-                    lm,
-                    m.style,
-                    COLOURS_BGR[m.colour],
-                    top_v=m.top_v,
-                    nose_clip=m.nose_clip,
-                    folds=m.folds,
-                    seed=1000 * k + f,
-                )
+                drawn = m.draw(drawn, lm, seed=1000 * k + f)
             variants.append((m.label, drawn))
         for w, width_px in enumerate(FACE_WIDTHS_PX):
             scale = width_px / median_w
