@@ -126,6 +126,22 @@ def test_center_gate_catches_a_far_jump_of_the_same_size(gate: float | None, mat
         assert res.unmatched_high_dets.tolist() == [0]
 
 
+@pytest.mark.parametrize(("confident_x", "stage"), [(45.0, 3), (90.0, 2)])
+def test_a_confident_box_in_the_centre_gate_goes_before_a_weak_one(
+    confident_x: float, stage: int
+) -> None:
+    # A weak box at the track's old place (IoU 0.8, enough for the low-score stage) and
+    # a confident box moved off it with no overlap left: 0.45 heights, inside the 0.5
+    # gate, takes the track; 0.9 heights, outside, leaves the track to the weak box and
+    # is a candidate for a new track.
+    tracks = np.array([_box(0)])
+    dets = np.array([_box(confident_x), _box(0, y=20.0, h=80.0)])
+    res = associate(tracks, [0.5], dets, [0.75, 0.15], center_gate_h=0.5)
+    assert res.stage.tolist() == [stage]
+    assert res.matches.tolist() == [[0, 0 if stage == 3 else 1]]
+    assert res.unmatched_high_dets.tolist() == ([] if stage == 3 else [0])
+
+
 def test_associate_with_no_tracks_or_no_detections() -> None:
     res = associate(np.zeros((0, 4)), [], np.array([_box(0)]), [0.9])
     assert res.unmatched_high_dets.tolist() == [0]

@@ -3,7 +3,13 @@
 Tracks are given by their Kalman-predicted boxes ``track_box_xyxy`` (T, 4) and detections
 by ``det_box_xyxy`` (D, 4) with ``det_score`` (D,), all in pixels of one frame.
 
+Stages, in the order they run (the numbers are the labels in ``stage``):
+
 1. High-score detections (``score >= high_score``) against every live track, by IoU.
+3. (cctrace addition) High-score detections still unmatched against tracks still
+   unmatched, by centre distance in units of the track's height. At ~4 sampled frames
+   per second a fast walker or a missed detection leaves the predicted box too far for
+   any IoU overlap; the centre gate keeps the identity when size agrees.
 2. Low-score detections (``low_score <= score < high_score``) against the tracks left
    over that were matched recently: a person half hidden behind another gets a weak
    detection, and ByteTrack's insight is that it still belongs to its track. ByteTrack
@@ -11,10 +17,13 @@ by ``det_box_xyxy`` (D, 4) with ``det_score`` (D,), all in pixels of one frame.
    with missed detections that is too strict (a person hidden behind another for a few
    seconds yields only weak detections, and one miss would end the chain), so tracks
    matched within ``low_max_age_s`` seconds qualify.
-3. (cctrace addition) High-score detections still unmatched against tracks still
-   unmatched, by centre distance in units of the track's height. At ~4 sampled frames
-   per second a fast walker or a missed detection leaves the predicted box too far for
-   any IoU overlap; the centre gate keeps the identity when size agrees.
+
+The centre gate runs before the low-score stage because it is the high-score stage
+stretched to low frame rates, and ByteTrack places every confident detection before
+any weak one: run after it, a weak box left where a person stood (NanoDet gives such
+ghosts at 0.15-0.18) took his track by overlap while his real, confident box a few
+tenths of a height away started a new track (docs/benchmarks.md, "Fitted input off by
+default"). Weak boxes still keep every track that no confident box is near.
 """
 
 from __future__ import annotations
@@ -126,7 +135,8 @@ def associate(
     low_max_age_s: float = 1.5,
     center_gate_h: float | None = 0.5,
 ) -> AssociationResult:
-    """ByteTrack's two-stage association plus an optional centre-distance fallback.
+    """ByteTrack's two-stage association plus an optional centre-distance fallback,
+    which runs between them (every confident detection before any weak one).
 
     track_box_xyxy (T, 4): predicted track boxes; track_age_s (T,): seconds since each
     track's last match (only tracks with age <= ``low_max_age_s`` take low-score ones).
@@ -162,16 +172,16 @@ def associate(
     left_tracks = all_tracks[a1.unmatched_a]
     left_high = high[a1.unmatched_b]
 
-    second = left_tracks[age[left_tracks] <= low_max_age_s]
-    a2 = run(second, low, iou_cost(tb[second], db[low]), 1.0 - low_match_iou, 2)
-    matched2 = second[a2.matches[:, 0]]
-    left_tracks = np.setdiff1d(left_tracks, matched2).astype(np.intp)
-
     if center_gate_h is not None and len(left_tracks) and len(left_high):
         cost3 = center_distance_cost(tb[left_tracks], db[left_high])
         a3 = run(left_tracks, left_high, cost3, center_gate_h, 3)
         left_tracks = left_tracks[a3.unmatched_a]
         left_high = left_high[a3.unmatched_b]
+
+    second = left_tracks[age[left_tracks] <= low_max_age_s]
+    a2 = run(second, low, iou_cost(tb[second], db[low]), 1.0 - low_match_iou, 2)
+    matched2 = second[a2.matches[:, 0]]
+    left_tracks = np.setdiff1d(left_tracks, matched2).astype(np.intp)
 
     matches = np.concatenate(pairs, axis=0).astype(np.intp).reshape(-1, 2)
     return AssociationResult(
