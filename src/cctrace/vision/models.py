@@ -68,7 +68,7 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="mask",
         file="mask_mobilenetv2.onnx",
-        sha256="a99502cbb821c9bb49650671005eea2582b1b8fa38c44f8b6b4546f1c1a7f6a2",
+        sha256="30f25c9446ca1739d6fdcf981db5e18da3a922e4b2b9f20841001d2d4a84ed22",
         source="PyPI mask-recognition==0.0.1 model/model.pth, rebuilt in torch, exported to ONNX",
         licence="MIT",
     ),
