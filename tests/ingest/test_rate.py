@@ -11,6 +11,8 @@ from cctrace.core.types import Detections
 from cctrace.ingest.rate import (
     RatePolicy,
     anyone_near,
+    fallback_heads,
+    new_window,
     should_analyse,
     tiles_needed,
     tracked_person_missed,
@@ -88,7 +90,7 @@ def test_two_walkers_meeting_are_analysed_at_every_sample_while_close() -> None:
         (1.0, 0.75, 400, True, "a new one-second window: look for small newcomers"),
         (1.0, -math.inf, 400, True, "nothing tiled yet"),
         (1.5, 1.0, 400, False, "a tall person: the full-frame pass sees them"),
-        (1.5, 1.0, 150, True, "a person 150 px tall at 1080p is 32 px in NanoDet's input"),
+        (1.5, 1.0, 150, False, "a small person: tiles only if the full-frame pass misses"),
     ],
 )
 def test_tiles_only_where_a_small_person_can_be(
@@ -97,6 +99,33 @@ def test_tiles_only_where_a_small_person_can_be(
     shrink = 1920 / 416
     tracks = [_track(0, h=height_px)]
     assert tiles_needed(t_s, t_last_tiled_s, tracks, shrink, POLICY) is expected, why
+
+
+def test_the_rule_before_tiled_every_frame_while_a_small_person_was_tracked() -> None:
+    before = RatePolicy(tiles_while_small=True)
+    shrink = 1920 / 416
+    assert tiles_needed(1.5, 1.0, [_track(0, h=150)], shrink, before)
+    assert not tiles_needed(1.5, 1.0, [_track(0, h=400)], shrink, before)
+
+
+@pytest.mark.parametrize(
+    ("t_s", "t_last_s", "every_s", "expected"),
+    [
+        (0.0, -math.inf, 1.0, True),
+        (1.0, 0.75, 1.0, True),
+        (1.75, 1.0, 1.0, False),
+        (3.0, 2.5, 2.0, False),
+        (4.0, 3.75, 2.0, True),
+        (2.25, 0.5, 2.0, True),
+    ],
+)
+def test_windows_are_absolute(t_s: float, t_last_s: float, every_s: float, expected: bool) -> None:
+    assert new_window(t_s, t_last_s, every_s) is expected
+
+
+def test_the_face_fallback_waits_for_the_next_window_on_a_head_that_showed_no_face() -> None:
+    seen = {1: True, 2: False}
+    assert fallback_heads([1, 2, 3], seen).tolist() == [True, False, True]
 
 
 def test_no_tiles_needed_in_an_empty_scene_between_tiled_frames() -> None:
@@ -119,12 +148,15 @@ def test_calm_phase_comes_from_absolute_bins(t_last_s: float) -> None:
         ([_track(0)], [(2, 104, 62, 272)], False, "the walker's predicted box is detected"),
         ([_track(0)], [], True, "the only tracked person was not detected"),
         ([_track(0), _track(300)], [(2, 104, 62, 272)], True, "one of two tracked is missing"),
-        ([_track(0, confirmed=False)], [], False, "a tentative track may be a false one"),
+        ([_track(0, confirmed=False, h=400)], [], False, "a tall tentative one may be false"),
         ([_track(0)], [(400, 100, 460, 270)], True, "a detection elsewhere is someone else"),
+        ([_track(0, confirmed=False, h=150)], [], True, "a small newcomer: the tiles found it"),
+        ([_track(0, confirmed=False, h=150)], [(2, 102, 62, 250)], False, "found in full frame"),
     ],
 )
 def test_a_tracked_person_missed_by_the_full_frame_pass(
     tracks: list[LiveTrack], found: list[tuple[float, ...]], expected: bool, why: str
 ) -> None:
     boxes = np.asarray(found, np.float32).reshape(-1, 4)
-    assert tracked_person_missed(tracks, boxes) is expected, why
+    small_below_px = POLICY.small_input_px * 1920 / 416
+    assert tracked_person_missed(tracks, boxes, small_below_px) is expected, why

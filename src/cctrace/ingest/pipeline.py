@@ -29,7 +29,14 @@ from cctrace.core.types import Detections, FloatArray, ImageBGR, Sighting, Track
 from cctrace.geometry.calibration import Calibration, calibration_from_json, rescale_calibration
 from cctrace.ingest.aggregate import TrackEvidence, build_sighting
 from cctrace.ingest.motion import MotionGate
-from cctrace.ingest.rate import RatePolicy, should_analyse, tiles_needed, tracked_person_missed
+from cctrace.ingest.rate import (
+    RatePolicy,
+    fallback_heads,
+    new_window,
+    should_analyse,
+    tiles_needed,
+    tracked_person_missed,
+)
 from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store, utc_day
 from cctrace.store.vector_index import VectorIndex
@@ -81,6 +88,23 @@ class IngestOptions:
     """Analyse every ``calm_every``-th sample while the scene is calm, every sample where
     people appear, get lost or come near each other (`cctrace.ingest.rate`)."""
     calm_every: int = 2
+    tiles_while_small: bool = False
+    """Tiled person detection on every analysed frame while a small person is tracked
+    (the rule before issue 14's third speed session); False tiles such a frame only when
+    the full-frame pass misses a small tracked person (`cctrace.ingest.rate`)."""
+    tile_every_s: float = 2.0
+    """Tiled person detection at least once in every window of this length, for small
+    newcomers the full-frame pass cannot see (1 s before issue 14's third speed session:
+    at 2 s a small newcomer is found a little later, measured by
+    benchmarks/bench_newcomers.py in docs/benchmarks.md, and busy 1080p footage tiles
+    about half as many frames)."""
+    face_fallback_every_s: float = 1.0
+    """The face detector cascade's later passes (CenterFace, mirrored and enlarged YuNet:
+    `cctrace.vision.face_cascade`) search a head where YuNet found no face on the first
+    analysed frame of every window of this length, and on any frame when that track
+    showed a face on its last analysed frame (a masked face found once is searched for
+    again at once). Most faceless heads are backs of heads, where every try fails. 0: on
+    every analysed frame (the rule before issue 14's third speed session)."""
     keyframes_when_quiet: bool = True
     """While the motion gate skips samples of an empty scene, decode keyframes only and go
     back to the last frame used when one shows a change (`cctrace.video.quiet`)."""
@@ -248,6 +272,10 @@ class _Segment:
     pending: list[Sighting] = field(default_factory=list)
     t_tiled_s: float = -math.inf
     """Time of the last frame whose persons were searched with tiles (ingest/rate.py)."""
+    t_fallback_s: float = -math.inf
+    """Time of the last frame where every faceless head got the face cascade's fallback."""
+    face_seen: dict[int, bool] = field(default_factory=dict)
+    """Per live track: whether a face was linked to it on its last analysed frame."""
     scene: SceneCutDetector = field(default_factory=SceneCutDetector)
     identity: IdentityWatch = field(default_factory=IdentityWatch)
     last_image: ImageBGR | None = None
@@ -433,6 +461,7 @@ def analyse_video(
         for track in tracks:
             ev = segment.evidence.pop(track.track_id, TrackEvidence())
             segment.observations.pop(track.track_id, None)
+            segment.face_seen.pop(track.track_id, None)
             segment.identity.forget(track.track_id)
             if track.t_start_s < lead_until - 1e-9:
                 keep = track.t_s >= lead_until - 1e-9
@@ -572,12 +601,20 @@ def first_t_s(span: FrameSpan) -> float:
     return span.t_begin_s if span.t_lead_s is None else span.t_lead_s
 
 
+def _rate_policy(opts: IngestOptions) -> RatePolicy:
+    return RatePolicy(
+        opts.calm_every,
+        tile_every_s=opts.tile_every_s,
+        tiles_while_small=opts.tiles_while_small,
+    )
+
+
 def _rate_wants(opts: IngestOptions, tracker: ByteTracker, t_s: float) -> bool:
     """Whether the sample at ``t_s`` is analysed under the adaptive rate (always when off)."""
     if not opts.adaptive_rate:
         return True
     return should_analyse(
-        t_s, opts.sample_fps, tracker.t_last_s, tracker.live(t_s), RatePolicy(opts.calm_every)
+        t_s, opts.sample_fps, tracker.t_last_s, tracker.live(t_s), _rate_policy(opts)
     )
 
 
@@ -585,8 +622,9 @@ def _detect_persons(
     image: ImageBGR, t_s: float, models: VisionModels, segment: _Segment, opts: IngestOptions
 ) -> Detections:
     """Tiled NanoDet only where it can find someone the full-frame pass cannot: at least
-    once a second, on every frame while a tracked person is small, and on a frame where
-    the full-frame pass lost a tracked person."""
+    once in every ``tile_every_s`` window, and on a frame where the full-frame pass lost
+    a tracked person (any confirmed one, or a small one; with ``tiles_while_small``, on
+    every frame while a tracked person is small)."""
     detector = models.persons
     h, w = image.shape[:2]
     if not (
@@ -596,16 +634,16 @@ def _detect_persons(
     ):
         return detector.detect(image)
     tracks = segment.tracker.live(t_s)
-    tiles = tiles_needed(
-        t_s, segment.t_tiled_s, tracks, max(h, w) / NANODET_INPUT_PX, RatePolicy(opts.calm_every)
-    )
-    if tiles:
+    policy = _rate_policy(opts)
+    shrink = max(h, w) / NANODET_INPUT_PX
+    if tiles_needed(t_s, segment.t_tiled_s, tracks, shrink, policy):
         segment.t_tiled_s = t_s
         return detector.detect(image, tiles=True)
     full = detector.detect(image, tiles=False)
     # Weak boxes (kept for the tracker's second stage) do not count as finding someone:
     # tiles are run as they were when the detector cut at PERSON_SCORE_THRESHOLD.
-    if tracked_person_missed(tracks, full.box_xyxy[full.score >= PERSON_SCORE_THRESHOLD]):
+    confident = full.box_xyxy[full.score >= PERSON_SCORE_THRESHOLD]
+    if tracked_person_missed(tracks, confident, policy.small_input_px * shrink):
         return detector.detect(image, tiles=True, full_pass=full)
     return full
 
@@ -626,7 +664,8 @@ def _analyse_frame(
     tracked = segment.tracker.update(persons, t_s)
     if len(tracked) == 0:
         return n_persons
-    faces = models.faces.find(image, tracked.detections, cascade=opts.face_cascade)
+    fallback = _fallback_rows(t_s, segment, tracked, opts)
+    faces = models.faces.find(image, tracked.detections, opts.face_cascade, fallback)
     face_track = link_faces_to_tracks(tracked, faces)
     # Only faces on a track, and large enough to recognise, are worth embedding: a face
     # under MIN_EMBED_FACE_PX wide gives an embedding that matches anyone (see
@@ -638,6 +677,9 @@ def _analyse_frame(
         tracked, face_track = _split_changed_identities(
             image, before, segment, tracked, face_track, chosen, analysis, opts.identity_content
         )
+    linked = set(face_track[face_track >= 0].tolist())
+    for track_id in tracked.track_id.tolist():
+        segment.face_seen[track_id] = track_id in linked
     if analysis is not None:
         votes = footage_mask_votes(
             image, analysis.faces.box_xyxy, analysis.mask_probability, opts.mask_colour_check
@@ -661,6 +703,20 @@ def _analyse_frame(
             track_id = int(tracked.track_id[row])
             segment.evidence.setdefault(track_id, TrackEvidence()).add_appearance(d)
     return n_persons
+
+
+def _fallback_rows(
+    t_s: float, segment: _Segment, tracked: TrackedDetections, opts: IngestOptions
+) -> NDArray[np.bool_] | None:
+    """Which tracked persons' heads the face cascade's fallback may search on this frame
+    (None: all): all on the first analysed frame of each window of
+    ``face_fallback_every_s``, otherwise `fallback_heads`."""
+    if opts.face_fallback_every_s <= 0:
+        return None
+    if new_window(t_s, segment.t_fallback_s, opts.face_fallback_every_s):
+        segment.t_fallback_s = t_s
+        return None
+    return fallback_heads(tracked.track_id.tolist(), segment.face_seen)
 
 
 def _people_in_view(tracker: ByteTracker) -> FloatArray:

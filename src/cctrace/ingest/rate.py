@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from cctrace.core.geometry import box_iou_batch
 from cctrace.core.types import FloatArray
@@ -46,8 +47,14 @@ class RatePolicy:
     """Tiled person detection in every window of this length, to find small newcomers."""
     small_input_px: float = 48.0
     """A person shorter than this in the detector's input is small: the full-frame pass
-    alone may lose them (NanoDet sees a 1080p frame shrunk 4.6 times), so the tiles run
-    on every analysed frame while such a person is tracked."""
+    alone may lose them (NanoDet sees a 1080p frame shrunk 4.6 times)."""
+    tiles_while_small: bool = False
+    """True: the tiles run on every analysed frame while a small person is tracked (the
+    rule before issue 14's third speed session). False: only on a frame where the
+    full-frame pass has no confident box on a small tracked person, tentative or not
+    (`tracked_person_missed`); where it has one, the tiles would find the same person.
+    On the busy 1080p clip most walkers are small, and the old rule tiled about half of
+    the analysed frames (docs/benchmarks.md, "Ingestion speed, third session")."""
 
 
 def anyone_near(tracks: list[LiveTrack], near_heights: float) -> bool:
@@ -88,6 +95,25 @@ def should_analyse(
     return bin_now % policy.calm_every == 0 or bin_now - bin_last > policy.calm_every
 
 
+def new_window(t_s: float, t_last_s: float, every_s: float) -> bool:
+    """Whether ``t_s`` lies in a later absolute window of ``every_s`` seconds than
+    ``t_last_s`` (-inf: nothing yet). Absolute windows (not "``every_s`` after the last"),
+    so that a segment cut out of a video does work on the same frames as the whole run."""
+    return math.isinf(t_last_s) or math.floor(t_s / every_s + _EPS) > math.floor(
+        t_last_s / every_s + _EPS
+    )
+
+
+def fallback_heads(track_ids: list[int], face_seen: dict[int, bool]) -> NDArray[np.bool_]:
+    """Outside the first analysed frame of a window: which tracks' heads (``track_ids``,
+    one per tracked person) the face cascade's fallback may search where YuNet found no
+    face: those that showed a face on their last analysed frame (``face_seen``), and new
+    tracks. A head that showed none, most often the back of a head, waits for the next
+    window: trying it on every frame costs about 70 ms per head at 1080p and finds
+    nothing there."""
+    return np.array([face_seen.get(tid, True) for tid in track_ids], np.bool_)
+
+
 def tiles_needed(
     t_s: float,
     t_last_tiled_s: float,
@@ -95,17 +121,15 @@ def tiles_needed(
     shrink: float,
     policy: RatePolicy,
 ) -> bool:
-    """Whether the tiled person pass runs on the frame at ``t_s``: on the first analysed
-    frame of every ``tile_every_s`` window, and on every frame while someone tracked
-    (``tracks``, boxes predicted at ``t_s``) is small in the full-frame pass (``shrink``:
-    frame pixels per detector input pixel)."""
-    # Once in every absolute window of tile_every_s (not "a second after the last"), so
-    # that a segment of the video tiles the same frames as the whole run.
-    if math.isinf(t_last_tiled_s) or math.floor(t_s / policy.tile_every_s + _EPS) > math.floor(
-        t_last_tiled_s / policy.tile_every_s + _EPS
-    ):
+    """Whether the tiled person pass runs on the frame at ``t_s`` before the full-frame
+    pass is seen: on the first analysed frame of every ``tile_every_s`` window, and, with
+    ``policy.tiles_while_small``, on every frame while someone tracked (``tracks``, boxes
+    predicted at ``t_s``) is small in the full-frame pass (``shrink``: frame pixels per
+    detector input pixel). Without it, `tracked_person_missed` decides after the
+    full-frame pass."""
+    if new_window(t_s, t_last_tiled_s, policy.tile_every_s):
         return True
-    if not tracks:
+    if not tracks or not policy.tiles_while_small:
         return False
     heights = np.array([t.box_xyxy[3] - t.box_xyxy[1] for t in tracks], np.float64)
     return bool((heights / shrink < policy.small_input_px).any())
@@ -117,13 +141,22 @@ track's predicted box at least this much (ByteTrack's own matches go lower, so t
 towards running the tiles)."""
 
 
-def tracked_person_missed(tracks: list[LiveTrack], found_xyxy: FloatArray) -> bool:
-    """True when a confirmed track (box predicted at this frame) has no full-frame
-    detection on it: the person is still there more often than not (standing close to
-    someone, half hidden), and the tiles see them at twice the resolution. On the demo
-    town's café clip (1024x576) the full-frame pass loses one of two people standing
-    together after a second, which cost the whole contact; the tiles keep both."""
-    boxes = [t.box_xyxy for t in tracks if t.confirmed]
+def tracked_person_missed(
+    tracks: list[LiveTrack], found_xyxy: FloatArray, small_below_px: float = 0.0
+) -> bool:
+    """True when a confirmed track, or a tentative one shorter than ``small_below_px``
+    (frame pixels), has no full-frame detection on it (box predicted at this frame): the
+    person is still there more often than not (standing close to someone, half hidden,
+    or too small for the full-frame pass), and the tiles see them at twice the
+    resolution. On the demo town's café clip (1024x576) the full-frame pass loses one of
+    two people standing together after a second, which cost the whole contact; the
+    tiles keep both. A small newcomer found by the tiles is tentative until seen again:
+    without the tiles on the next frames the full-frame pass alone may never confirm it."""
+    boxes = [
+        t.box_xyxy
+        for t in tracks
+        if t.confirmed or float(t.box_xyxy[3] - t.box_xyxy[1]) < small_below_px
+    ]
     if not boxes:
         return False
     if len(found_xyxy) == 0:

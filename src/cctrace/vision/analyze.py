@@ -157,7 +157,11 @@ class FaceAnalyzer:
         return concat_detections(found)
 
     def find(
-        self, image_bgr: ImageBGR, persons: Detections | None = None, cascade: bool = False
+        self,
+        image_bgr: ImageBGR,
+        persons: Detections | None = None,
+        cascade: bool = False,
+        fallback: NDArray[np.bool_] | None = None,
     ) -> Detections:
         """Face boxes and landmarks.
 
@@ -168,12 +172,17 @@ class FaceAnalyzer:
 
         ``cascade``: search only the head regions of ``persons`` (one detector call on a
         mosaic, `cctrace.vision.cascade`) instead of the whole frame; for ingestion,
-        which keeps only faces it can attach to a person."""
+        which keeps only faces it can attach to a person. ``fallback`` (N,) bool: the
+        persons whose heads the cascade's later passes may search, if YuNet found no
+        face there (None: all of them)."""
         if cascade:
             if persons is None or len(persons) == 0:
                 return Detections.empty(with_landmarks=True)
             faces = faces_in_heads(self.detector, image_bgr, persons)
-            return concat_detections([faces, self.fallback_faces(image_bgr, faces, persons)])
+            heads = persons if fallback is None else persons[np.flatnonzero(fallback)]
+            if len(heads) == 0:
+                return faces
+            return concat_detections([faces, self.fallback_faces(image_bgr, faces, heads)])
         if persons is None:
             return self.cascade.detect(image_bgr)
         faces = self.detector.detect(image_bgr)
