@@ -10,7 +10,7 @@ back and forth). The machine's load average is printed with every row: other wor
 same cores slows both columns.
 
     .venv/bin/python benchmarks/bench_ingest.py [--seconds-1080p 60] [--stages]
-        [--skip-768] [--paths old,cascade,rate,fitted,spin,new]
+        [--skip-768] [--paths old,cascade,rate,square,spin,prev,new]
     .venv/bin/python benchmarks/bench_ingest.py --tracks-only [--old]
 """
 
@@ -68,17 +68,22 @@ PATHS = {
     "old": OLD,
     "cascade": replace(OLD, face_cascade=True),
     "rate": replace(NEW, keyframes_when_quiet=False),
-    "fitted": NEW,
+    "square": NEW,
     "spin": NEW,
+    "prev": replace(NEW, tiles_while_small=True, tile_every_s=1.0, face_fallback_every_s=0.0),
     "new": NEW,
 }
 """old: full-frame faces, every sample analysed, every frame decoded (before issue 14);
 cascade: faces in head regions; rate: and the adaptive analysis rate (every frame still
-decoded); new: the default, and keyframe-only decoding while nobody is in view; fitted: the
-default with NanoDet's input fitted to the frame (416 x 288 at 16:9, not the default: see
-`NanoDetPersonDetector`); spin: the default with ONNX Runtime's threads spin-waiting
-(`CCTRACE_ORT_SPIN=1`, its own default). Every path but spin runs ONNX Runtime without
-spin-waiting."""
+decoded); square: and keyframe-only decoding while nobody is in view, NanoDet on its
+square 416 x 416 input (the default before its input was fitted to the frame); new: the
+default (NanoDet's input fitted to the frame: 416 x 288 at 16:9); spin: the default with
+ONNX Runtime's threads spin-waiting (`CCTRACE_ORT_SPIN=1`, its own default). Every path but
+new and spin runs the square input, so that old, cascade and rate stay what they measured
+before; every path but spin runs ONNX Runtime without spin-waiting. prev: the default
+before issue 14's third speed session (tiles on every frame while a small person is
+tracked, the face cascade's fallback on every faceless head of every analysed frame), on
+the same detector as new."""
 
 
 CAMERA_ARGS = ("--name", "Room", "--x-m", "0", "--y-m", "0", "--json")
@@ -249,18 +254,20 @@ def main() -> None:
     if not {"old", "new"} <= set(paths) or not set(paths) <= set(PATHS):
         sys.exit(f"--paths {args.paths!r}: give old, new and any of {', '.join(PATHS)}")
     models = VisionModels.load()
-    fitted = replace(models, persons=NanoDetPersonDetector(PERSON_MIN_SCORE, fit_input=True))
+    square = replace(models, persons=NanoDetPersonDetector(PERSON_MIN_SCORE, fit_input=False))
 
     os.environ[SPIN_ENV] = "1"
     spinning = VisionModels.load()
     del os.environ[SPIN_ENV]
 
     def models_for(path_name: str) -> VisionModels:
-        return {"fitted": fitted, "spin": spinning}.get(path_name, models)
+        return {"new": models, "prev": models, "spin": spinning}.get(path_name, square)
 
     if args.tracks_only:
         with tempfile.TemporaryDirectory() as tmp_str:
-            r, home = run_ingest(Path(tmp_str), VIDEO, models, OLD if args.old else NEW)
+            r, home = run_ingest(
+                Path(tmp_str), VIDEO, square if args.old else models, OLD if args.old else NEW
+            )
             print(f"path: {'old' if args.old else 'new'}; frames analysed {r.frames_analysed}")
             track_report(home)
         return
@@ -282,7 +289,7 @@ def main() -> None:
             (
                 "1920x1080 nobody",
                 quiet,
-                tuple(p for p in paths if p not in ("cascade", "fitted", "spin")),
+                tuple(p for p in paths if p not in ("cascade", "square", "spin", "prev")),
             ),
         ]
         if not args.skip_768:
@@ -322,7 +329,7 @@ def main() -> None:
                 + (f", {by['rate'] / by['new']:.2f}x faster than rate" if "rate" in by else "")
                 + "".join(
                     f", {by[k] / by['new']:.2f}x faster than {k}"
-                    for k in ("fitted", "spin")
+                    for k in ("square", "spin", "prev")
                     if k in by
                 )
             )

@@ -121,9 +121,9 @@ def test_nanodet_boxes_stay_in_frame_and_sorted(
 
 
 def test_fitted_input_follows_the_frame_and_finds_what_the_square_input_finds(
-    video_frames: dict[int, Frame],
+    video_frames: dict[int, Frame], nanodet_full_frame: NanoDetPersonDetector
 ) -> None:
-    fitted = NanoDetPersonDetector(tiled=False, fit_input=True, intra_op_num_threads=2)
+    fitted = nanodet_full_frame
     # Whole 32 px bands of padding come off: at 16:9 the picture is 234 rows, 91 of
     # padding above and below in the square, 27 left.
     assert fitted.input_size(1920, 1080) == (416, 288)
@@ -131,7 +131,7 @@ def test_fitted_input_follows_the_frame_and_finds_what_the_square_input_finds(
     assert fitted.input_size(1080, 1920) == (288, 416)
     assert fitted.input_size(1104, 1080) == (416, 416)
     assert fitted.input_size(1024, 576) == (416, 288)
-    square = NanoDetPersonDetector(tiled=False, intra_op_num_threads=2)
+    square = NanoDetPersonDetector(tiled=False, fit_input=False, intra_op_num_threads=2)
     assert square.input_size(1920, 1080) == (416, 416)
     # Landscape frames, and a portrait crop (the walker of frame 300 in a 300 x 432 cut).
     images = [video_frames[i] for i in sorted(VIDEO_PERSON_BOXES)]

@@ -225,14 +225,13 @@ class NanoDetPersonDetector:
     and small people vanish, while a 768 px frame loses little and tiling would triple
     the cost for nothing.
 
-    ``fit_input`` True: each pass's input is the 416 x 416 letterbox the file declares
-    less the bands of pure padding (416 x 288 for a 16:9 frame), at the same scale and
-    grid alignment: a full-frame pass costs about 0.7 of the square one and finds the
-    same confident boxes (docs/benchmarks.md, "NanoDet input fitted to the frame").
-    False (default): the square input. Fitting is not the default because its weak
-    boxes (0.15-0.4) differ, and one such ghost box took a walker's track in ByteTrack's
-    low-score stage and lost his only face on a test clip (docs/benchmarks.md); the
-    gain (1.06-1.12x on busy 1080p, measured under load) does not yet pay for that.
+    ``fit_input`` True (default): each pass's input is the 416 x 416 letterbox the file
+    declares less the bands of pure padding (416 x 288 for a 16:9 frame), at the same
+    scale and grid alignment: a full-frame pass costs about 0.7 of the square one and
+    finds the same confident boxes (docs/benchmarks.md, "NanoDet input fitted to the
+    frame"). Its weak boxes (0.15-0.4) differ from the square input's; one such ghost
+    took a walker's track while the tracker gave weak boxes before its centre gate, which
+    no longer happens (`cctrace.tracking.association`). False: the square input.
     """
 
     name = "nanodet"
@@ -246,7 +245,7 @@ class NanoDetPersonDetector:
         tile_overlap_frac: float = 0.15,
         intra_op_num_threads: int | None = None,
         tile_grid: tuple[int, int] | None = None,
-        fit_input: bool = False,
+        fit_input: bool = True,
     ) -> None:
         if not 0.0 < score_threshold < 1.0:
             raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
