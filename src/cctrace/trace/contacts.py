@@ -149,11 +149,9 @@ def steady_distance(
 
     An offset is one draw per piece, however long the piece: a mean over samples lets a
     5-minute piece outweigh three 1-minute pieces, so its one offset counts as much as
-    theirs together. Counting each piece once averages more independent offsets: over
-    the 1,250 meetings of five development cities (60 x 1,000, seeds 951-955) the
-    standing distance's error fell from 5.5 to 4.6 cm (standard deviation; mean under
-    1 mm either way) and the meetings read on the wrong side of 1 m from 54 to 43
-    (docs/benchmarks.md, "who-2020 at its 1 m limit").
+    theirs together. Counting each piece once averages more independent offsets and
+    narrows the standing distance's error (docs/benchmarks.md, "who-2020 at its 1 m
+    limit: each track piece counted once").
     """
     d = _apart(at_a, at_b)
     if not settings.still_min_s > 0 or len(d) == 0:
