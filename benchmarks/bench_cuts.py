@@ -14,7 +14,7 @@ Edited clips are built from the shared material: a passage of the shared video
   is walking too, on the same path;
 - ``rendered``: into the rendered café scene of the test suite (tests/cafe.py).
 
-Each clip runs through the real frame loop (`cctrace.ingest.pipeline.analyse_video`, all
+Each clip runs through the real frame loop (`cctrace.ingest.frame_loop.analyse_video`, all
 models) under each of `RULES`: the tracker alone, scene cuts with the colour and face
 rules, and those with the box content rule. Printed per kind: clips, clips where some
 track began before the cut and went on after it, and the time it went on past the cut
@@ -42,7 +42,7 @@ import cv2
 import numpy as np
 
 from cctrace.core.types import ImageBGR, Sighting
-from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.worker import span_sightings
 from cctrace.sim.render import encode_h264
 from cctrace.tracking.identity import box_content

@@ -36,7 +36,7 @@ from numpy.typing import NDArray
 
 from cctrace.config import Policy
 from cctrace.core.types import Detections, FloatArray, ImageBGR, Sighting
-from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.worker import span_sightings
 from cctrace.sim.contact_scene import ContactCondition, make_contact_scenario
 from cctrace.sim.render import (

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from cctrace.core.types import Sighting
-from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.segments import SegmentSightings, join_segments, plan_spans
 from cctrace.ingest.worker import span_sightings
 from cctrace.store.home import Home

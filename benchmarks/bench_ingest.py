@@ -32,13 +32,8 @@ from pathlib import Path
 import av
 import cv2
 
-from cctrace.ingest.pipeline import (
-    IngestOptions,
-    IngestResult,
-    VisionModels,
-    ingest,
-    prepare,
-)
+from cctrace.ingest.inputs import IngestOptions, VisionModels
+from cctrace.ingest.pipeline import IngestResult, ingest, prepare
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
 from cctrace.store.vector_index import FlatFaceIndex

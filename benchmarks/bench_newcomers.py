@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from benchmarks.bench_ingest import PASSAGES_S, START, VIDEO, run_ingest
-from cctrace.ingest.pipeline import IngestOptions, VisionModels
+from cctrace.ingest.inputs import IngestOptions, VisionModels
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
 from cctrace.video.frames import iter_frames

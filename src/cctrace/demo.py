@@ -21,7 +21,7 @@ import numpy as np
 from cctrace.config import Policy
 from cctrace.core.errors import InputError
 from cctrace.geometry.calibration import calibration_from_json
-from cctrace.ingest.pipeline import VisionModels
+from cctrace.ingest.inputs import VisionModels
 from cctrace.services import cameras, cases, footage, reports, traces, users
 from cctrace.services.auth import authenticate
 from cctrace.sim.render import DemoTruth, make_demo_scenario, render_videos, scenario_truth

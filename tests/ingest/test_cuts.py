@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from cctrace.core.types import ImageBGR, Sighting
-from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.worker import span_sightings
 from cctrace.sim.render import encode_h264
 from cctrace.video.frames import iter_frames, probe

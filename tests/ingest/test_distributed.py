@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cctrace.core.errors import CorruptDataError
 from cctrace.core.types import Sighting
 from cctrace.ingest.distributed import OnDone, ProcessRunner, RayRunner, Runner
+from cctrace.ingest.inputs import IngestOptions
 from cctrace.ingest.payload import decode_sighting, seal_context
-from cctrace.ingest.pipeline import IngestOptions
 from cctrace.ingest.worker import SegmentJob, SegmentOutcome
 from cctrace.schemas import IngestOut
 from cctrace.services.auth import authenticate

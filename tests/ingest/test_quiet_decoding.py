@@ -10,13 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from cctrace.core.types import Sighting
-from cctrace.ingest.pipeline import (
-    IngestOptions,
-    LoopCounters,
-    PreparedVideo,
-    VisionModels,
-    analyse_video,
-)
+from cctrace.ingest.frame_loop import LoopCounters, analyse_video
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.video.frames import probe
 from cctrace.video.spans import FrameSpan, scan_packets
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cctrace.core.types import Sighting
-from cctrace.ingest.pipeline import IngestOptions, PreparedVideo, VisionModels
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.segments import (
     TRACK_ID_STRIDE,
     SegmentSightings,

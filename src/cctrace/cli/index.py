@@ -326,7 +326,7 @@ def ingest(
     crash or kill and it continues from its last checkpoint).
     """
     from cctrace.core.errors import InputError
-    from cctrace.ingest.pipeline import IngestOptions
+    from cctrace.ingest.inputs import IngestOptions
     from cctrace.services.footage import ingest as ingest_footage
     from cctrace.services.footage import ingest_manifest
 

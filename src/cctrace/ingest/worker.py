@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cctrace.core.types import Sighting
+from cctrace.ingest.frame_loop import Checkpoint, analyse_video
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.payload import SealedCheckpoint, seal_context, seal_sightings
-from cctrace.ingest.pipeline import (
-    Checkpoint,
-    IngestOptions,
-    PreparedVideo,
-    VisionModels,
-    analyse_video,
-)
 from cctrace.ingest.segments import TRACK_ID_STRIDE
 from cctrace.video.spans import FrameSpan
 

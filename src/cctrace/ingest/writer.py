@@ -15,13 +15,10 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from cctrace.core.types import Sighting
+from cctrace.ingest.frame_loop import Checkpoint
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo
 from cctrace.ingest.payload import open_sightings, seal_context
-from cctrace.ingest.pipeline import (
-    Checkpoint,
-    IngestOptions,
-    PreparedVideo,
-    StoreSink,
-)
+from cctrace.ingest.pipeline import StoreSink
 from cctrace.ingest.segments import TRACK_ID_STRIDE, SegmentSightings, join_segments
 from cctrace.ingest.worker import SegmentJob, SegmentOutcome
 from cctrace.store.records import VideoRecord

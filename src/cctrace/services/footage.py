@@ -9,16 +9,11 @@ from pathlib import Path
 
 from cctrace.core.errors import InputError
 from cctrace.ingest.distributed import ProcessRunner, RayRunner, Runner
+from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.manifest import ManifestRow, RowProblem, raise_rows, read_manifest
 from cctrace.ingest.mot_export import export_mot
-from cctrace.ingest.pipeline import (
-    IngestOptions,
-    PreparedVideo,
-    VisionModels,
-    parse_start,
-    prepare,
-)
 from cctrace.ingest.pipeline import ingest as ingest_video
+from cctrace.ingest.pipeline import parse_start, prepare
 from cctrace.ingest.segments import plan_spans
 from cctrace.ingest.worker import SegmentJob, SegmentOutcome
 from cctrace.ingest.writer import VideoPlan, Writer, plan_video

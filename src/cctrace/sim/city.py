@@ -66,7 +66,7 @@ SIM_PATH_SCHEME = "sim://"
 VIDEO_S = 3600.0
 CHECKPOINT_S = 300.0
 """Ingestion commits every 5 minutes of video and ends every open track there
-(`cctrace.ingest.pipeline`), so no sighting crosses a multiple of this."""
+(`cctrace.ingest.frame_loop`), so no sighting crosses a multiple of this."""
 
 # SFace on real photos (measured here): genuine-pair cosine 0.66-0.81 (mean 0.73),
 # impostor mean 0.12. With e = normalise(c + sigma * n), |n| ~ 1, two photos of one
