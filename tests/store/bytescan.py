@@ -21,7 +21,13 @@ def found(root: Path, needles: dict[str, bytes], wal: bool = False) -> list[str]
     database's files on the server (with ``wal``, its write-ahead log too)."""
     hits = []
     for path in files_under(root) + server_files(root, wal):
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            # The server removes some files of its own while running (the relation cache
+            # pg_internal.init is deleted when invalidated): a file gone between the
+            # listing and the read holds nothing any more.
+            continue
         where = path.relative_to(root) if path.is_relative_to(root) else path
         hits += [f"{name} in {where}" for name, b in needles.items() if b in data]
     return hits
