@@ -26,10 +26,8 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 
 from cctrace.ingest.inputs import IngestOptions, VisionModels
@@ -38,7 +36,7 @@ from cctrace.store.home import Home
 from cctrace.store.repository import Store
 from cctrace.store.vector_index import FlatFaceIndex
 from cctrace.tracking.bytetrack import ByteTracker
-from cctrace.video.clips import make_clip
+from cctrace.video.clips import make_clip, write_clip
 from cctrace.video.frames import iter_frames, probe
 from cctrace.vision.models import SPIN_ENV
 from cctrace.vision.persons import PERSON_MIN_SCORE, NanoDetPersonDetector
@@ -138,24 +136,7 @@ def quiet_clip(out: Path, seconds: float, size: tuple[int, int]) -> Path:
     ]
     cycle = frames + frames[-2:0:-1]
     n = int(seconds * 10)
-    tb = Fraction(1, 1000)
-    with av.open(str(out), mode="w") as container:
-        stream = container.add_stream("libx264", rate=10)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = tb
-        stream.codec_context.time_base = tb
-        stream.codec_context.gop_size = KEYFRAME_EVERY
-        for i in range(n):
-            frame = av.VideoFrame.from_ndarray(cycle[i % len(cycle)], format="bgr24")
-            frame.pts = i * 100
-            frame.time_base = tb
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return out
+    return write_clip(out, (cycle[i % len(cycle)] for i in range(n)), keyframe_every=KEYFRAME_EVERY)
 
 
 @dataclass(frozen=True)

@@ -21,17 +21,17 @@ import os
 import sys
 import tempfile
 from dataclasses import replace
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from benchmarks.bench_ingest import PASSAGES_S, START, VIDEO, run_ingest
+from cctrace.core.types import ImageBGR
 from cctrace.ingest.inputs import IngestOptions, VisionModels
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
+from cctrace.video.clips import write_clip
 from cctrace.video.frames import iter_frames
 
 GRID = 5
@@ -55,27 +55,12 @@ def grid_clip(out: Path, seconds: float) -> tuple[Path, list[float]]:
     n = int(seconds * 10)
     room = len(frames) - n
     starts = [round(k * OFFSET_STEP_S * 10) % room for k in range(GRID * GRID)]
-    tb = Fraction(1, 1000)
-    with av.open(str(out), mode="w") as container:
-        stream = container.add_stream("libx264", rate=10)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height = CELL_WH[0] * GRID, CELL_WH[1] * GRID
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = tb
-        stream.codec_context.time_base = tb
-        stream.codec_context.gop_size = 20
-        for i in range(n):
-            rows = [
-                np.hstack([frames[starts[r * GRID + c] + i] for c in range(GRID)])
-                for r in range(GRID)
-            ]
-            frame = av.VideoFrame.from_ndarray(np.vstack(rows), format="bgr24")
-            frame.pts = i * 100
-            frame.time_base = tb
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+
+    def grid(i: int) -> ImageBGR:
+        cells = [frames[starts[k] + i] for k in range(GRID * GRID)]
+        return np.vstack([np.hstack(cells[r * GRID : (r + 1) * GRID]) for r in range(GRID)])
+
+    write_clip(out, (grid(i) for i in range(n)), keyframe_every=20)
     return out, [s / 10 for s in starts]
 
 
