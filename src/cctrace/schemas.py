@@ -81,6 +81,9 @@ class ModelOut(_Out):
 
 class ModelsOut(_Out):
     models_dir: str
+    person_runtime: str
+    """Where person detection runs: "onnxruntime", "openvino-f32" or "openvino" (bf16
+    where the CPU has it), from CCTRACE_RUNTIME or the default."""
     models: list[ModelOut]
 
 

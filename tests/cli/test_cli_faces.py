@@ -135,6 +135,16 @@ def test_models_list_contract() -> None:
         assert m["status"] == "ok"
 
 
+def test_models_list_names_the_person_runtime() -> None:
+    assert _json(["models", "list"])["person_runtime"] == "openvino"
+    result = runner.invoke(app, ["models", "list"], env={"CCTRACE_RUNTIME": "onnxruntime"})
+    assert result.exit_code == 0, result.output
+    assert "person detection runs on ONNX Runtime, float32" in result.stdout
+    result = runner.invoke(app, ["models", "list"], env={"CCTRACE_RUNTIME": "cuda"})
+    assert result.exit_code == 2
+    assert "CCTRACE_RUNTIME='cuda' is not a runtime" in result.stderr
+
+
 def test_models_check_names_missing_files(tmp_path: Path) -> None:
     result = runner.invoke(app, ["models", "check"], env={"CCTRACE_MODELS": str(tmp_path)})
     assert result.exit_code == 5

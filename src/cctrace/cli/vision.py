@@ -279,9 +279,12 @@ def _chain(first: T, rest: Iterator[T]) -> Iterator[T]:
 def models_list(json_out: JsonOpt = False) -> None:
     """List every model file with its SHA-256, source, licence and status."""
     from cctrace.vision.models import MODELS, model_status, models_dir
+    from cctrace.vision.runtime import chosen_runtime, describe
 
+    runtime = run(chosen_runtime)
     result = ModelsOut(
         models_dir=str(models_dir()),
+        person_runtime=runtime,
         models=[
             ModelOut(
                 name=m.name,
@@ -305,6 +308,7 @@ def models_list(json_out: JsonOpt = False) -> None:
         "source",
         "licence",
         title=f"models in {result.models_dir}",
+        caption=f"person detection runs on {describe(runtime)}",
     )
     for m in result.models:
         table.add_row(m.name, m.file, m.status, m.sha256[:16] + "…", m.source, m.licence)

@@ -34,6 +34,7 @@ from cctrace.core.errors import InputError, ModelError
 from cctrace.core.geometry import Letterbox, clip_boxes, letterbox_fit, nms_xyxy
 from cctrace.core.types import Detections, FloatArray, ImageBGR
 from cctrace.vision.models import model_path, ort_options
+from cctrace.vision.runtime import Runtime, load_graph
 
 YoloLayout = Literal["auto", "yolov5", "yolov8", "end2end"]
 
@@ -232,6 +233,9 @@ class NanoDetPersonDetector:
     frame"). Its weak boxes (0.15-0.4) differ from the square input's; one such ghost
     took a walker's track while the tracker gave weak boxes before its centre gate, which
     no longer happens (`cctrace.tracking.association`). False: the square input.
+
+    ``runtime``: the runtime the network runs on (`cctrace.vision.runtime`; default
+    ``CCTRACE_RUNTIME``, else OpenVINO, which computes in bf16 where the CPU has it).
     """
 
     name = "nanodet"
@@ -246,6 +250,7 @@ class NanoDetPersonDetector:
         intra_op_num_threads: int | None = None,
         tile_grid: tuple[int, int] | None = None,
         fit_input: bool = True,
+        runtime: Runtime | None = None,
     ) -> None:
         if not 0.0 < score_threshold < 1.0:
             raise InputError(f"score_threshold must be in (0, 1), got {score_threshold}")
@@ -257,14 +262,13 @@ class NanoDetPersonDetector:
         self.tile_grid = tile_grid
         self.fit_input = fit_input
         path = model_path("nanodet")
-        try:
-            self._session = _session(
-                any_size_graph(path) if fit_input else path,
-                intra_op_num_threads,
-            )
-        except Exception as exc:
-            raise ModelError(f"model file {path} (nanodet) could not be loaded: {exc}") from exc
-        self._input_name = self._session.get_inputs()[0].name
+        self._runner = load_graph(
+            any_size_graph(path) if fit_input else path,
+            f"file {path} (nanodet)",
+            intra_op_num_threads,
+            runtime,
+        )
+        self.runtime = self._runner.runtime
         self._anchors: dict[tuple[int, int], tuple[FloatArray, FloatArray]] = {}
         self._bins = np.arange(_NANODET_BINS, dtype=np.float32)
 
@@ -293,16 +297,16 @@ class NanoDetPersonDetector:
         # time (2.7 -> 0.46 ms CPU at 416 x 416), and contiguous for ONNX Runtime.
         blob = cv2.dnn.blobFromImage(canvas, 1.0, None, _NANODET_MEAN_TUPLE, False, False)
         blob /= _NANODET_STD_NCHW
-        cls_scores, box_bins = self._session.run(None, {self._input_name: blob})
+        cls_scores, box_bins = self._runner.run(blob)
         anchors = self._anchors.get((input_w, input_h))
         if anchors is None:
             anchors = self._anchors[(input_w, input_h)] = _nanodet_anchors(input_w, input_h)
         centres_xy, strides = anchors
-        score = np.asarray(cls_scores, dtype=np.float32)[0, :, _PERSON_COCO]
+        score = cls_scores[0, :, _PERSON_COCO]
         keep = np.flatnonzero(score > self.score_threshold)
         if len(keep) == 0:
             return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
-        logits = np.asarray(box_bins, dtype=np.float32)[0, keep].reshape(-1, 4, _NANODET_BINS)
+        logits = box_bins[0, keep].reshape(-1, 4, _NANODET_BINS)
         # Distribution-focal decode: each side is the expectation of a softmax over bins,
         # in strides. Taking the argmax bin instead snaps sides to whole strides.
         logits = logits - logits.max(axis=2, keepdims=True)
