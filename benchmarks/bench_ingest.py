@@ -63,7 +63,7 @@ PATHS = {
     "rate": replace(NEW, keyframes_when_quiet=False),
     "square": NEW,
     "spin": NEW,
-    "prev": replace(NEW, tiles_while_small=True, tile_every_s=1.0, face_fallback_every_s=0.0),
+    "prev": NEW,
     "new": NEW,
 }
 """old: full-frame faces, every sample analysed, every frame decoded (before issue 14);
@@ -72,11 +72,12 @@ decoded); square: and keyframe-only decoding while nobody is in view, NanoDet on
 square 416 x 416 input (the default before its input was fitted to the frame); new: the
 default (NanoDet's input fitted to the frame: 416 x 288 at 16:9); spin: the default with
 ONNX Runtime's threads spin-waiting (`CCTRACE_ORT_SPIN=1`, its own default). Every path but
-new and spin runs the square input, so that old, cascade and rate stay what they measured
-before; every path but spin runs ONNX Runtime without spin-waiting. prev: the default
-before issue 14's third speed session (tiles on every frame while a small person is
-tracked, the face cascade's fallback on every faceless head of every analysed frame), on
-the same detector as new."""
+new, prev and spin runs the square input, so that old, cascade and rate stay what they
+measured before. prev: the default before person detection moved to OpenVINO (the same
+options, NanoDet on ONNX Runtime in float32). Every path but new runs person detection on
+ONNX Runtime in float32, without spin-waiting but for spin; new runs it on the runtime
+`cctrace.vision.runtime` chooses (``CCTRACE_RUNTIME``, default OpenVINO: bf16 where the
+CPU has it), which is printed."""
 
 
 CAMERA_ARGS = ("--name", "Room", "--x-m", "0", "--y-m", "0", "--json")
@@ -230,14 +231,22 @@ def main() -> None:
     if not {"old", "new"} <= set(paths) or not set(paths) <= set(PATHS):
         sys.exit(f"--paths {args.paths!r}: give old, new and any of {', '.join(PATHS)}")
     models = VisionModels.load()
-    square = replace(models, persons=NanoDetPersonDetector(PERSON_MIN_SCORE, fit_input=False))
-
+    square = replace(
+        models,
+        persons=NanoDetPersonDetector(PERSON_MIN_SCORE, fit_input=False, runtime="onnxruntime"),
+    )
+    prev = replace(models, persons=NanoDetPersonDetector(PERSON_MIN_SCORE, runtime="onnxruntime"))
     os.environ[SPIN_ENV] = "1"
-    spinning = VisionModels.load()
+    spinning = replace(
+        models, persons=NanoDetPersonDetector(PERSON_MIN_SCORE, runtime="onnxruntime")
+    )
     del os.environ[SPIN_ENV]
+    persons = models.persons
+    runtime = persons.runtime if isinstance(persons, NanoDetPersonDetector) else "?"
+    print(f"person detection on path new: {runtime}")
 
     def models_for(path_name: str) -> VisionModels:
-        return {"new": models, "prev": models, "spin": spinning}.get(path_name, square)
+        return {"new": models, "prev": prev, "spin": spinning}.get(path_name, square)
 
     if args.tracks_only:
         with tempfile.TemporaryDirectory() as tmp_str:

@@ -1,7 +1,6 @@
 """ONNX Runtime against OpenVINO on the models ingestion runs through ONNX Runtime.
 
-    .venv/bin/pip install 'openvino==2026.4.1'   # not a dependency of cctrace
-    .venv/bin/python benchmarks/bench_runtimes.py [--rounds 10]
+    .venv/bin/python benchmarks/bench_runtimes.py [--rounds 10] [--precision f32|bf16]
 
 For NanoDet (square 416 x 416 input and the 416 x 288 input ingestion feeds a 16:9 frame
 since its input is fitted to the frame), the appearance CNN (4 crops a call) and the mask
@@ -11,8 +10,9 @@ load on the machine falls on both alike, (a) with 1 thread, as process CPU time 
 what a call costs on an idle core even when the machine is busy) and (b) with 2 threads,
 as wall time (what one ingestion on this 2-core VM waits); and the largest absolute
 difference between the two runtimes' outputs. OpenVINO runs with
-``INFERENCE_PRECISION_HINT=f32`` (it would pick bf16 on CPUs that have it) and the
-LATENCY performance hint; CPU pinning is off, since other processes share the cores.
+``INFERENCE_PRECISION_HINT`` f32 (default) or bf16 (what it picks by itself on CPUs with
+native bf16, and what cctrace's person detection runs with there) and the LATENCY
+performance hint; CPU pinning is off, since other processes share the cores.
 ONNX Runtime runs with cctrace's session options (no spin-waiting unless
 ``CCTRACE_ORT_SPIN=1``, which gives ONNX Runtime's own default).
 """
@@ -76,7 +76,9 @@ def ort_runner(model: str | bytes, blob: Array, threads: int) -> Callable[[], li
     return lambda: [np.asarray(x) for x in session.run(None, feed)]
 
 
-def ov_runner(model: str | bytes, blob: Array, threads: int) -> Callable[[], list[Array]]:
+def ov_runner(
+    model: str | bytes, blob: Array, threads: int, precision: str
+) -> Callable[[], list[Array]]:
     import openvino as ov
 
     core = ov.Core()
@@ -86,7 +88,7 @@ def ov_runner(model: str | bytes, blob: Array, threads: int) -> Callable[[], lis
         graph,
         "CPU",
         {
-            "INFERENCE_PRECISION_HINT": "f32",
+            "INFERENCE_PRECISION_HINT": precision,
             "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_NUM_THREADS": threads,
             "ENABLE_CPU_PINNING": False,
@@ -103,10 +105,10 @@ def ov_runner(model: str | bytes, blob: Array, threads: int) -> Callable[[], lis
 
 
 def compare(
-    name: str, model: str | bytes, blob: Array, threads: int, rounds: int
+    name: str, model: str | bytes, blob: Array, threads: int, rounds: int, precision: str
 ) -> tuple[float, float, float]:
     """ms per call for ORT and OpenVINO (CPU time with 1 thread, else wall), max abs diff."""
-    a, b = ort_runner(model, blob, threads), ov_runner(model, blob, threads)
+    a, b = ort_runner(model, blob, threads), ov_runner(model, blob, threads, precision)
     diff = max(float(np.abs(x - y).max()) for x, y in zip(a(), b(), strict=True))
     clock = time.process_time if threads == 1 else time.perf_counter
     spent = [0.0, 0.0]
@@ -124,16 +126,18 @@ def compare(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=10, help="pairs of calls per runtime")
+    parser.add_argument(
+        "--precision",
+        choices=("f32", "bf16"),
+        default="f32",
+        help="OpenVINO's INFERENCE_PRECISION_HINT (bf16 needs AMX or AVX-512 BF16 to gain)",
+    )
     args = parser.parse_args()
-    try:
-        import openvino as ov
-    except ImportError:
-        raise SystemExit(
-            "openvino is not installed: .venv/bin/pip install 'openvino==2026.4.1'"
-        ) from None
+    import openvino as ov
+
     frame = next(f.image_bgr for f in iter_frames(VIDEO) if f.index == FRAME_INDEX)
     NanoDetPersonDetector()  # checks the model file before anything is timed
-    print(f"onnxruntime {ort.__version__}, openvino {ov.__version__}")
+    print(f"onnxruntime {ort.__version__}, openvino {ov.__version__} in {args.precision}")
     print(
         "| model | ORT CPU ms, 1 thread | OpenVINO CPU ms, 1 thread | ORT / OpenVINO "
         "| ORT wall ms, 2 threads | OpenVINO wall ms, 2 threads | ORT / OpenVINO "
@@ -141,8 +145,8 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for name, (model, blob) in inputs(frame).items():
-        o1, v1, d = compare(name, model, blob, 1, args.rounds)
-        o2, v2, _ = compare(name, model, blob, 2, args.rounds)
+        o1, v1, d = compare(name, model, blob, 1, args.rounds, args.precision)
+        o2, v2, _ = compare(name, model, blob, 2, args.rounds, args.precision)
         print(
             f"| {name} | {o1:.1f} | {v1:.1f} | {o1 / v1:.2f} | {o2:.1f} | {v2:.1f} "
             f"| {o2 / v2:.2f} | {d:.1e} | {os.getloadavg()[0]:.1f} |",
