@@ -609,3 +609,23 @@ def test_closing_the_case_destroys_every_export_still_provably_its_own(
     assert all(t.startswith("export ex-") for t in exported) and len(exported) == 4
     for _, target in destroyed:  # ids and folders only: nothing about the people in them
         assert "patient" not in target and "closing-test" not in target
+
+
+def test_trace_table_reads_in_80_columns(scene: Scene) -> None:
+    """The trace as a person reads it (no --json, 80 columns): every stay's day, start and
+    end time and every contact id whole, the mask share in words or per cent, never a
+    Python literal."""
+    out = scene.investigator.cli("trace", scene.case_id).stdout
+    lines = out.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    for word in ("None", "nan", "?", "…"):
+        assert word not in out, out
+    assert scene.trace["route"] and scene.trace["contacts"]
+    for stay in scene.trace["route"]:
+        start, end = datetime.fromisoformat(stay["start"]), datetime.fromisoformat(stay["end"])
+        assert start.date().isoformat() in out, out
+        assert start.strftime("%H:%M:%S") in out and end.strftime("%H:%M:%S") in out, out
+        ratio = stay["masked_ratio"]
+        assert ("unknown" if ratio is None else f"{ratio:.0%}") in out
+    for contact in scene.trace["contacts"]:
+        assert contact["contact_id"] in out, out

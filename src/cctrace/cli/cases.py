@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
-from cctrace.report.words import mask_state
+from cctrace.report.words import clock, mask_state, parse_time
 from cctrace.schemas import (
     CaseCloseOut,
     CaseDecisionOut,
@@ -353,6 +353,69 @@ def _iso(t_s: float) -> str:
     return datetime.fromtimestamp(t_s, UTC).isoformat()
 
 
+MASK_CAPTION = "mask unknown: no face wide enough to tell was seen"
+
+
+def _longest_word(header: str) -> int:
+    """A column's least width, so that squeezing the table never cuts a header's word."""
+    return max(len(word) for word in header.split())
+
+
+def _mask(masked: bool | None) -> str:
+    """`mask_state` in a table cell: its long "unknown (...)" is the table's caption."""
+    return "unknown" if masked is None else mask_state(masked)
+
+
+def _print_trace(console: Console, r: TraceOut) -> None:
+    """Route and contacts as tables that keep every time and contact id whole in an
+    80-column terminal: times are clocks under a title naming the day (a date column
+    only when the route spans days), and the id and time columns never wrap, so the
+    word columns wrap instead."""
+    starts = [parse_time(s.start) for s in r.route]
+    ends = [parse_time(s.end) for s in r.route]
+    days = sorted({t.date() for t in starts + ends})
+    one_day = len(days) <= 1
+    title = "route" + (f", {days[0].isoformat()} (UTC)" if days and one_day else " (UTC)")
+    route = Table("camera", "site", title=title)
+    if not one_day:
+        route.add_column("day", no_wrap=True)
+    for header in ("from", "to"):
+        route.add_column(header, no_wrap=True)
+    for header in ("conf.", "masked", "evidence"):
+        route.add_column(header)
+    for s, start, end in zip(r.route, starts, ends, strict=True):
+        day = [] if one_day else [start.date().isoformat()]
+        route.add_row(
+            s.camera_id,
+            s.site or "",
+            *day,
+            clock(start),
+            clock(end) if end.date() == start.date() else f"{clock(end)} +1 day",
+            f"{s.confidence:.2f}",
+            "unknown" if s.masked_ratio is None else f"{s.masked_ratio:.0%}",
+            s.evidence,
+        )
+    console.print(route)
+    unknown = any(None in (c.patient_masked, c.contact_masked) for c in r.contacts)
+    # No padding at the outer edges: the 18-character ids leave 80 columns just enough.
+    contacts = Table(title="contacts", caption=MASK_CAPTION if unknown else None, pad_edge=False)
+    contacts.add_column("contact", no_wrap=True)
+    for header in ("risk", "exposure", "closest", "patient mask", "contact mask", "where"):
+        contacts.add_column(header, min_width=_longest_word(header))
+    for c in r.contacts:
+        dist = f"{c.min_distance_m:.1f} m" + (" (approx.)" if c.distance_approximate else "")
+        contacts.add_row(
+            c.contact_id,
+            c.risk,
+            f"{c.exposure_s / 60:.1f} min",
+            dist,
+            _mask(c.patient_masked),
+            _mask(c.contact_masked),
+            ", ".join(sorted({e.camera_id for e in c.encounters})),
+        )
+    console.print(contacts)
+
+
 def trace(
     case_ids: Annotated[list[str], typer.Argument(metavar="CASE_ID...", help="Cases to trace.")],
     policy: Annotated[
@@ -380,42 +443,7 @@ def trace(
             "face threshold "
             f"{r.face_threshold:.3f} over {r.faces_searched:,} faces)"
         )
-        route = Table(
-            "camera", "site", "from", "to", "confidence", "masked", "evidence", title="route"
-        )
-        for s in r.route:
-            route.add_row(
-                s.camera_id,
-                s.site or "",
-                s.start,
-                s.end,
-                f"{s.confidence:.2f}",
-                "?" if s.masked_ratio is None else f"{s.masked_ratio:.0%}",
-                s.evidence,
-            )
-        console.print(route)
-        contacts = Table(
-            "contact",
-            "risk",
-            "exposure",
-            "min distance",
-            "patient mask",
-            "contact mask",
-            "where",
-            title="contacts",
-        )
-        for c in r.contacts:
-            dist = f"{c.min_distance_m:.1f} m" + (" (approx.)" if c.distance_approximate else "")
-            contacts.add_row(
-                c.contact_id,
-                c.risk,
-                f"{c.exposure_s / 60:.1f} min",
-                dist,
-                mask_state(c.patient_masked),
-                mask_state(c.contact_masked),
-                ", ".join(sorted({e.camera_id for e in c.encounters})),
-            )
-        console.print(contacts)
+        _print_trace(console, r)
 
 
 def demo(
@@ -458,7 +486,7 @@ def demo(
         title="route of the patient",
     )
     for s in r.route:
-        masked = "?" if math.isnan(s.masked_ratio) else f"{s.masked_ratio:.0%}"
+        masked = "unknown" if math.isnan(s.masked_ratio) else f"{s.masked_ratio:.0%}"
         route.add_row(
             s.camera_id,
             _iso(s.t_start_s)[11:19],
@@ -468,24 +496,21 @@ def demo(
             s.evidence,
         )
     console.print(route)
-    contacts = Table(
-        "contact",
-        "risk",
-        "exposure s",
-        "closest m",
-        "patient mask",
-        "contact mask",
-        "cameras",
-        title=f"contacts ({r.policy})",
-    )
+    # No padding at the outer edges: the 18-character ids leave 80 columns just enough.
+    contacts = Table(title=f"contacts ({r.policy})", pad_edge=False)
+    contacts.add_column("contact", no_wrap=True)  # an id to copy: never cut
+    for header in ("risk", "exposure", "closest", "patient mask", "contact mask", "where"):
+        contacts.add_column(header, min_width=_longest_word(header))
+    if any(None in (c.patient_masked, c.contact_masked) for c in r.contacts):
+        contacts.caption = MASK_CAPTION
     for ct in r.contacts:
         contacts.add_row(
             ct.contact_id,
             ct.risk,
-            f"{ct.exposure_s:.0f}",
-            f"{ct.min_distance_m:.2f}" + ("~" if ct.distance_approximate else ""),
-            mask_state(ct.patient_masked),
-            mask_state(ct.contact_masked),
+            f"{ct.exposure_s:.0f} s",
+            f"{ct.min_distance_m:.2f} m" + (" (approx.)" if ct.distance_approximate else ""),
+            _mask(ct.patient_masked),
+            _mask(ct.contact_masked),
             ", ".join(sorted({e.camera_id for e in ct.encounters})),
         )
     console.print(contacts)
