@@ -629,3 +629,25 @@ def test_trace_table_reads_in_80_columns(scene: Scene) -> None:
         assert ("unknown" if ratio is None else f"{ratio:.0%}") in out
     for contact in scene.trace["contacts"]:
         assert contact["contact_id"] in out, out
+
+
+def test_case_and_audit_tables_read_in_80_columns(scene: Scene) -> None:
+    """case list, case show and the audit log in an 80-column terminal: the case and
+    trace ids and the times whole (no ISO ``T``), nothing cut with an ellipsis."""
+    inv, auditor = scene.investigator, scene.others["auditor"]
+    outs = {
+        "case list": inv.cli("case", "list").stdout,
+        "case show": inv.cli("case", "show", scene.case_id).stdout,
+        "audit log": auditor.cli("audit", "log", "--case", scene.case_id).stdout,
+    }
+    for name, out in outs.items():
+        assert all(len(line) <= 80 for line in out.splitlines()), (name, out)
+        assert "…" not in out and "None" not in out, (name, out)
+        assert scene.case_id in out, (name, out)
+    assert scene.trace["trace_id"] in outs["case show"]
+    assert "2024-05-14 00:00" in outs["case list"] and "T00:00" not in outs["case list"]
+    log = auditor.json("audit", "log", "--case", scene.case_id)["entries"]
+    assert log
+    for entry in log:
+        day, clock = datetime.fromisoformat(entry["at"]).strftime("%Y-%m-%d %H:%M:%S").split()
+        assert day in outs["audit log"] and clock in outs["audit log"]

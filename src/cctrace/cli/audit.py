@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, print_json, run
+from cctrace.cli.tables import Col, show, utc_minute, utc_second
 from cctrace.schemas import AuditLogOut, AuditReportOut, AuditVerifyOut
 from cctrace.services import audit
 
@@ -36,10 +36,27 @@ def audit_log(
     if json_out:
         print_json(out)
         return
-    table = Table("seq", "time (UTC)", "actor", "role", "action", "case", "outcome")
-    for e in out.entries:
-        table.add_row(str(e.seq), e.at[:19], e.actor, e.role, e.action, e.case_id or "", e.outcome)
-    Console().print(table)
+    cols = [
+        Col("seq", whole=True),
+        Col("time (UTC)", whole=True),
+        Col("who"),
+        Col("action"),
+        Col("case", whole=True),
+        Col("outcome"),
+    ]
+    # Day over clock and actor over role: one line each would not fit 80 columns.
+    rows = [
+        [
+            str(e.seq),
+            utc_second(e.at).replace(" ", "\n"),
+            f"{e.actor}\n({e.role})",
+            e.action,
+            e.case_id or "",
+            e.outcome,
+        ]
+        for e in out.entries
+    ]
+    show(Console(), cols, rows)
 
 
 @audit_app.command("verify")
@@ -87,8 +104,7 @@ def audit_report(
         print_json(out)
         return
     console = Console()
-    table = Table(
-        "investigator",
+    counts = (
         "opened",
         "approved",
         "rejected",
@@ -97,42 +113,35 @@ def audit_report(
         "unblurred",
         "closed",
         "withdrawn",
-        title="cases by investigator",
     )
-    for a in out.investigators:
-        table.add_row(
+    rows = [[a.investigator, *(str(getattr(a, k)) for k in counts)] for a in out.investigators]
+    cols = [Col("investigator"), *(Col(k, whole=True) for k in counts)]
+    show(console, cols, rows, title="cases by investigator")
+    cols = [
+        Col("case", whole=True),
+        Col("investigator"),
+        Col("status"),
+        Col("window (UTC)", whole=True),
+        Col("days", whole=True),
+        Col("region"),
+        Col("to decision", whole=True),
+        Col("to closure", whole=True),
+    ]
+    rows = [
+        [
+            c.case_id,
             a.investigator,
-            *(
-                str(n)
-                for n in (
-                    a.opened,
-                    a.approved,
-                    a.rejected,
-                    a.traced,
-                    a.exported,
-                    a.unblurred,
-                    a.closed,
-                    a.withdrawn,
-                )
-            ),
-        )
-    console.print(table)
-    cases = Table(
-        "case", "investigator", "status", "window", "days", "region", "to decision", "to closure"
-    )
-    for a in out.investigators:
-        for c in a.cases:
-            cases.add_row(
-                c.case_id,
-                a.investigator,
-                c.status if c.closed_reason is None else f"{c.status} ({c.closed_reason})",
-                f"{c.window_from[:16]} to {c.window_to[:16]}",
-                f"{c.window_days:.1f}",
-                c.region,
-                "pending" if c.hours_to_decision is None else f"{c.hours_to_decision:.1f} h",
-                "open" if c.hours_to_closure is None else f"{c.hours_to_closure:.1f} h",
-            )
-    console.print(cases)
+            c.status if c.closed_reason is None else f"{c.status} ({c.closed_reason})",
+            f"{utc_minute(c.window_from)}\n{utc_minute(c.window_to)}",
+            f"{c.window_days:.1f}",
+            c.region,
+            "pending" if c.hours_to_decision is None else f"{c.hours_to_decision:.1f} h",
+            "open" if c.hours_to_closure is None else f"{c.hours_to_closure:.1f} h",
+        ]
+        for a in out.investigators
+        for c in a.cases
+    ]
+    show(console, cols, rows)
     if not out.flags:
         console.print("no outliers flagged")
     for f in out.flags:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
+from cctrace.cli.tables import Col, show, utc_minute, utc_second
 from cctrace.report.words import clock, mask_state, parse_time
 from cctrace.schemas import (
     CaseCloseOut,
@@ -284,22 +285,28 @@ def case_list(
     if json_out:
         print_json(out)
         return
-    table = Table(
-        "case", "status", "by", "window from (UTC)", "to", "region", "diagnosis ref", "label"
-    )
-    for c in out.cases:
-        region = c.site or (f"{len(c.cameras)} cameras" if c.cameras else "every camera")
-        table.add_row(
+    cols = [
+        Col("case", whole=True),
+        Col("status"),
+        Col("by"),
+        Col("window (UTC)", whole=True),
+        Col("region"),
+        Col("label"),
+    ]
+    # The diagnosis reference is in `case show` and the JSON: with it the table no
+    # longer fits 80 columns.
+    rows = [
+        [
             c.case_id,
             c.status,
             c.owner,
-            c.window_from[:16],
-            c.window_to[:16],
-            region,
-            c.diagnosis_ref,
+            f"{utc_minute(c.window_from)}\n{utc_minute(c.window_to)}",
+            c.site or (f"{len(c.cameras)} cameras" if c.cameras else "every camera"),
             c.label,
-        )
-    Console().print(table)
+        ]
+        for c in out.cases
+    ]
+    show(Console(), cols, rows)
 
 
 @case_app.command("show")
@@ -325,28 +332,39 @@ def case_show(
     region = out.site or (", ".join(out.cameras) if out.cameras else "every camera")
     console.print(
         f"case {out.case_id} ({out.status}){f', {out.label}' if out.label else ''}\n"
-        f"window {out.window_from} to {out.window_to}; region: {region}\n"
+        f"window {utc_minute(out.window_from)} to {utc_minute(out.window_to)} (UTC); "
+        f"region: {region}\n"
         f"consent given by {out.consent_given_by} on {out.consent_date[:10]}, form SHA-256 "
         f"{out.consent_sha256[:16]}; diagnosis reference {out.diagnosis_ref}"
     )
     if out.decided_by:
         console.print(
             f"{out.status if out.status == 'rejected' else 'approved'} by {out.decided_by} on "
-            f"{(out.decided_at or '')[:16]}: {out.decision_reason}"
+            f"{utc_minute(out.decided_at) if out.decided_at else 'an unrecorded time'} (UTC): "
+            f"{out.decision_reason}"
         )
     elif out.status == "pending":
         console.print("pending: a supervisor's approval is needed before it is traced")
-    table = Table("trace", "policy", "at (UTC)", "stays", "contacts", "result", title="traces")
-    for t in runs.traces:
-        table.add_row(
+    cols = [
+        Col("trace", whole=True),
+        Col("policy", whole=True),
+        Col("at (UTC)", whole=True),
+        Col("stays", whole=True),
+        Col("contacts", whole=True),
+        Col("result"),
+    ]
+    rows = [
+        [
             t.trace_id,
             t.policy,
-            t.at[:19],
+            utc_second(t.at),
             str(t.stays),
             str(t.contacts),
             "destroyed" if t.result_destroyed else "kept",
-        )
-    console.print(table)
+        ]
+        for t in runs.traces
+    ]
+    show(console, cols, rows, title="traces")
 
 
 def _iso(t_s: float) -> str:
