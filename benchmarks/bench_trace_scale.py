@@ -338,15 +338,15 @@ def trace(home_root: Path, policy_name: str, sketch: bool = True) -> dict[str, o
     """Trace 1 then 10 patients, twice each; ``sketch=False`` is the ablation of the
     colour sketch: appearance screening then keeps every row of the window index and
     reads each from the table, as before schema 0008 (same results, more reads)."""
-    from cctrace.trace import search
+    from cctrace.trace import pool
 
-    screen = search.colour_screen
+    screen = pool.colour_screen
     if not sketch:
-        search.colour_screen = _keep_every_row  # type: ignore[assignment]
+        pool.colour_screen = _keep_every_row  # type: ignore[assignment]
     try:
         return _trace(home_root, policy_name, sketch)
     finally:
-        search.colour_screen = screen
+        pool.colour_screen = screen
 
 
 def _trace(home_root: Path, policy_name: str, sketch: bool) -> dict[str, object]:

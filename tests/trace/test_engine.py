@@ -12,7 +12,8 @@ from cctrace.core.types import FloatArray
 from cctrace.store.repository import Store
 from cctrace.store.vector_index import FlatFaceIndex, Match, ScoreStats
 from cctrace.trace.engine import TraceSettings, trace_cases
-from cctrace.trace.search import SightingPool, find_patient_sightings
+from cctrace.trace.pool import SightingPool
+from cctrace.trace.search import find_patient_sightings
 from cctrace.trace.types import CaseQuery, TraceResult
 from tests.trace.scenario import DAY_S, REGION, T0, case_p, case_q, case_r
 

@@ -11,7 +11,7 @@ import pytest
 from cctrace.sim.city import FACE_COMMON, FACE_DIM, face_photos
 from cctrace.store.crypto import Cipher
 from cctrace.store.vector_index import FlatFaceIndex, ScoreStats
-from cctrace.trace.search import gallery_threshold
+from cctrace.trace.face_step import gallery_threshold
 from cctrace.trace.settings import TraceSettings
 
 BASE = TraceSettings().face_threshold

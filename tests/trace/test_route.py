@@ -8,8 +8,7 @@ import pytest
 
 from cctrace.store.records import CameraRecord
 from cctrace.trace.route import build_route, face_weighted_mask_ratio
-from cctrace.trace.search import ScoredSighting
-from cctrace.trace.types import Evidence
+from cctrace.trace.types import Evidence, ScoredSighting
 from tests.trace.helpers import at, sighting
 
 T = 1_709_629_200.0

@@ -11,21 +11,13 @@ from cctrace.core.errors import InputError
 from cctrace.sim.city import pinhole_calibration
 from cctrace.store.camera_import import camera_record
 from cctrace.store.records import CameraRecord
+from cctrace.trace.face_step import fused_similarity, margin_confidence, reference_queries
+from cctrace.trace.links import continue_tracks, extend_by_appearance
 from cctrace.trace.plausibility import CameraMap
-from cctrace.trace.search import (
-    CaseScope,
-    ScoredSighting,
-    appearance_windows,
-    continue_tracks,
-    extend_by_appearance,
-    fused_similarity,
-    margin_confidence,
-    merge_intervals,
-    reference_queries,
-    window_days,
-)
+from cctrace.trace.scope import CaseScope, merge_intervals, window_days
+from cctrace.trace.search import appearance_windows
 from cctrace.trace.settings import TraceSettings
-from cctrace.trace.types import CaseQuery, Evidence
+from cctrace.trace.types import CaseQuery, Evidence, ScoredSighting
 from cctrace.vision.faces import SFACE_COSINE_THRESHOLD
 from tests.trace.helpers import at, identity, look, seen_look, sighting, unit
 
@@ -389,7 +381,7 @@ def test_appearance_windows_read_only_the_edges_of_a_presence() -> None:
 def test_a_clearly_different_face_vetoes_appearance_and_track_evidence(
     who: str, mask_ratio: float | None, kept: bool
 ) -> None:
-    from cctrace.trace.search import not_vetoed, reference_queries
+    from cctrace.trace.face_step import not_vetoed, reference_queries
     from cctrace.trace.settings import TraceSettings
     from tests.trace.helpers import at, face_photo, identity, sighting
 
@@ -415,7 +407,7 @@ def _appearances(rng: np.random.Generator, n: int) -> np.ndarray:  # type: ignor
 def test_screening_by_colour_bound_keeps_exactly_the_alike_rows() -> None:
     """`_alike` skips the CNN part where colour alone cannot reach the threshold: the
     rows it keeps are exactly those the full similarity keeps (float16 storage)."""
-    from cctrace.trace.search import _alike
+    from cctrace.trace.pool import _alike
     from cctrace.vision.appearance import CNN_DIM, appearance_vector_similarity
 
     rng = np.random.default_rng(4)
@@ -445,7 +437,7 @@ def test_colour_screen_drops_only_rows_the_full_similarity_would_drop() -> None:
     row `_alike` keeps, for each case's own windows, and every row without a sketch in
     a window; rows outside all windows go."""
     from cctrace.store.records import SketchRows
-    from cctrace.trace.search import _alike, colour_screen
+    from cctrace.trace.pool import _alike, colour_screen
     from cctrace.vision.appearance import CNN_DIM
 
     rng = np.random.default_rng(5)
@@ -494,7 +486,7 @@ def test_colour_screen_drops_only_rows_the_full_similarity_would_drop() -> None:
 
 
 def test_overlaps_union_matches_testing_every_span() -> None:
-    from cctrace.trace.search import overlaps_union
+    from cctrace.trace.scope import overlaps_union
 
     rng = np.random.default_rng(9)
     for _ in range(50):

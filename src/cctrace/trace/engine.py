@@ -14,16 +14,12 @@ from collections.abc import Sequence
 from cctrace.config import Policy
 from cctrace.store.repository import Store
 from cctrace.trace.contacts import StayPresence, find_contacts
+from cctrace.trace.face_step import FaceSearcher, FaceThreshold
 from cctrace.trace.plausibility import CameraMap
+from cctrace.trace.pool import SightingPool
 from cctrace.trace.route import build_route
-from cctrace.trace.search import (
-    CaseScope,
-    FaceSearcher,
-    FaceThreshold,
-    SightingPool,
-    Window,
-    find_patient_sightings,
-)
+from cctrace.trace.scope import CaseScope, Window
+from cctrace.trace.search import find_patient_sightings
 from cctrace.trace.settings import TraceSettings
 from cctrace.trace.types import CaseQuery, Progress, TraceResult
 

@@ -7,8 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from cctrace.store.records import CameraRecord
-from cctrace.trace.search import EVIDENCE_RANK, ScoredSighting
-from cctrace.trace.types import Stay
+from cctrace.trace.types import EVIDENCE_RANK, ScoredSighting, Stay
 
 
 def build_route(

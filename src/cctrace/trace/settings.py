@@ -12,6 +12,12 @@ from cctrace.vision.faces import SFACE_COSINE_THRESHOLD
 FaceFusion = Literal["mean", "max"]
 
 
+INDEX_TOLERANCE = 1e-3
+"""The index is asked for hits this far below the threshold; the exact score decides.
+Matrix products round differently with the batch's shape, and a borderline hit must not
+depend on which other cases were traced with it."""
+
+
 @dataclass(frozen=True)
 class TraceSettings:
     """Thresholds of patient search, route building and contact finding.

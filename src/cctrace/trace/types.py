@@ -12,6 +12,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from cctrace.core.types import Sighting
+
 Evidence = Literal["face", "track", "appearance"]
 Risk = Literal["high", "medium", "low"]
 
@@ -85,3 +87,25 @@ class TraceResult:
 Progress = Callable[[str, float], None]
 """Told (a stage in words, the fraction of the trace done) as a trace moves on: a trace
 run as a job shows both on the page."""
+
+
+EVIDENCE_RANK: dict[Evidence, int] = {"face": 2, "track": 1, "appearance": 0}
+
+
+@dataclass(frozen=True)
+class ScoredSighting:
+    """A sighting believed to be the patient's, with why and how sure (confidence 0..1).
+
+    ``similarity`` is the fused face cosine for face evidence, the appearance similarity
+    to ``parent_id`` (the sighting it was reached from) otherwise.
+    """
+
+    sighting: Sighting
+    evidence: Evidence
+    confidence: float
+    similarity: float
+    parent_id: str | None = None
+
+
+def by_time(s: ScoredSighting) -> tuple[float, str]:
+    return (s.sighting.t_start_s, s.sighting.sighting_id)
