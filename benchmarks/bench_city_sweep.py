@@ -36,9 +36,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cctrace.config import POLICIES
-from cctrace.sim.city import SimConfig, simulate
+from cctrace.sim.city import simulate
 from cctrace.sim.evaluate import EvalReport, evaluate
 from cctrace.sim.store_writer import truth_path, write_world
+from cctrace.sim.world import SimConfig
 from cctrace.trace.settings import TraceSettings
 
 DENSITIES: tuple[tuple[int, int], ...] = ((12, 100), (24, 200), (40, 400), (60, 1000))

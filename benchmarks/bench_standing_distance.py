@@ -32,7 +32,8 @@ import numpy as np
 
 from cctrace.config import POLICIES
 from cctrace.core.types import Sighting
-from cctrace.sim.city import SimConfig, SimWorld, simulate
+from cctrace.sim.city import simulate
+from cctrace.sim.world import SimConfig, SimWorld
 from cctrace.trace.contacts import (
     aligned_positions,
     merged_path,

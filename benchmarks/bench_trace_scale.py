@@ -28,7 +28,7 @@ between 07:00 and 22:00 UTC (written in time order, as ingestion commits them), 
 people drawn from a pool of identities (20 sightings per
 identity on average). A background sighting lasts 2 to 300 s (median 20 s) with a path at
 1 Hz (ingestion writes about 4 Hz: a quarter of the path bytes); 30 % carry a face
-(128-d, SFace-like spread, `cctrace.sim.city.face_photos`), all carry a 1320-d appearance
+(128-d, SFace-like spread, `cctrace.sim.observation.face_photos`), all carry a 1320-d appearance
 vector unless ``--appearance none``. Planted on the middle day: 10 patients, each with
 three 20-minute stays, 10 minutes' walk apart (4 Hz paths, cut every 5 minutes as ingestion
 does, faces in 60 % of the pieces) and a companion 1 m away at each stay. Each patient's
@@ -55,18 +55,9 @@ from numpy.typing import NDArray
 
 from cctrace.config import get_policy
 from cctrace.core.types import Sighting
-from cctrace.sim.city import (
-    CNN_DIM,
-    FACE_COMMON,
-    FACE_DIM,
-    SIM_PATH_SCHEME,
-    NoiseModel,
-    _appearance_centres,
-    face_photos,
-    sim_sighting_id,
-    sim_video_id,
-)
-from cctrace.sim.city import _appearance as sim_appearance
+from cctrace.sim.observation import appearance_centres, face_photos, sim_sighting_id, sim_video_id
+from cctrace.sim.observation import appearance_vector as sim_appearance
+from cctrace.sim.world import CNN_DIM, FACE_COMMON, FACE_DIM, SIM_PATH_SCHEME, NoiseModel
 from cctrace.store.camera_import import camera_record
 from cctrace.store.home import Home, init_home
 from cctrace.store.records import VideoRecord
@@ -99,15 +90,15 @@ class Plan:
         return max(1, round(self.sightings / (self.days * self.per_camera_day)))
 
 
-def _unit(v: F64) -> F64:
+def unit(v: F64) -> F64:
     return np.asarray(v / np.linalg.norm(v, axis=-1, keepdims=True))
 
 
-def _appearance(rng: np.random.Generator, n: int) -> NDArray[np.float32]:
+def appearance_vector(rng: np.random.Generator, n: int) -> NDArray[np.float32]:
     """(n, 1320) appearance vectors of n different people, spread like `cctrace.sim.city`'s
     (CNN cosine between people about 0.75, colour about 0.7)."""
     base = np.random.default_rng(12345).gamma(0.5, 1.0, CNN_DIM)  # shared by every call
-    cnn = _unit(base + rng.gamma(0.5, 1.0, (n, CNN_DIM)))
+    cnn = unit(base + rng.gamma(0.5, 1.0, (n, CNN_DIM)))
     halves = COLOUR_DIM // 2
     dark = np.zeros(halves)
     dark[-4:] = (0.5, 0.25, 0.15, 0.1)
@@ -130,8 +121,8 @@ def build(home_root: Path, plan: Plan) -> dict[str, object]:
         [((i % cols) * CAMERA_SPACING_M, (i // cols) * CAMERA_SPACING_M) for i in range(n_cams)]
     )
     n_ids = max(PATIENTS * 2 + 1, plan.sightings // 20)
-    common = _unit(rng.normal(size=FACE_DIM))
-    centres = _unit(FACE_COMMON * common + _unit(rng.normal(size=(n_ids, FACE_DIM))))
+    common = unit(rng.normal(size=FACE_DIM))
+    centres = unit(FACE_COMMON * common + unit(rng.normal(size=(n_ids, FACE_DIM))))
     started = time.perf_counter()
     written = faces = 0
     with Store.open(home) as store:
@@ -223,7 +214,7 @@ def _background(
     who = rng.integers(PATIENTS * 2, len(centres), n)  # patients and companions are planted
     has_face = rng.random(n) < 0.3
     embs = face_photos(rng, centres[who[has_face]], 1.0, masked=False)
-    apps = _appearance(rng, n) if plan.appearance == "all" else None
+    apps = appearance_vector(rng, n) if plan.appearance == "all" else None
     out = []
     e = 0
     for i in range(n):
@@ -271,7 +262,7 @@ def _patients(
     drawn around that person's centre with the simulator's default noise (as
     `cctrace.sim.city` draws a track's), so pieces without a face can be followed."""
     out: list[Sighting] = []
-    cnn_centres, colour_centres = _appearance_centres(rng, 2 * PATIENTS)
+    cnn_centres, colour_centres = appearance_centres(rng, 2 * PATIENTS)
     noise = NoiseModel.at(1.0)
     for p in range(PATIENTS):
         t = day_t0 + 9 * 3600 + rng.uniform(0, 6 * 3600)

@@ -10,14 +10,10 @@ import numpy as np
 import pytest
 
 from cctrace.geometry.calibration import calibration_to_json, image_to_floor
-from cctrace.sim.city import (
-    CHECKPOINT_S,
-    SimConfig,
-    SimWorld,
-    build_site,
-    face_photos,
-    simulate,
-)
+from cctrace.sim.city import simulate
+from cctrace.sim.observation import face_photos
+from cctrace.sim.site import build_site
+from cctrace.sim.world import CHECKPOINT_S, SimConfig, SimWorld
 
 SMALL = SimConfig(cameras=6, people=24, hours=1.0, seed=3, patients=4)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cctrace.core.errors import InputError
-from cctrace.sim.city import SimConfig, SimWorld, simulate
+from cctrace.sim.city import simulate
 from cctrace.sim.evaluate import (
     ContactScore,
     EvalReport,
@@ -27,6 +27,7 @@ from cctrace.sim.evaluate import (
     union_intervals,
 )
 from cctrace.sim.store_writer import read_truth, truth_path, write_world
+from cctrace.sim.world import SimConfig, SimWorld
 from cctrace.store.home import Home, init_home
 from cctrace.store.records import CameraRecord, VideoRecord
 from cctrace.store.repository import Store

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cctrace.sim.city import FACE_COMMON, FACE_DIM, face_photos
+from cctrace.sim.observation import face_photos
+from cctrace.sim.world import FACE_COMMON, FACE_DIM
 from cctrace.store.crypto import Cipher
 from cctrace.store.vector_index import FlatFaceIndex, ScoreStats
 from cctrace.trace.face_step import gallery_threshold

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cctrace.core.errors import InputError
-from cctrace.sim.city import pinhole_calibration
+from cctrace.sim.site import pinhole_calibration
 from cctrace.store.camera_import import camera_record
 from cctrace.store.records import CameraRecord
 from cctrace.trace.face_step import fused_similarity, margin_confidence, reference_queries

@@ -13,7 +13,7 @@ import pytest
 
 from cctrace.config import get_policy
 from cctrace.core.types import Sighting
-from cctrace.sim.city import pinhole_calibration
+from cctrace.sim.site import pinhole_calibration
 from cctrace.store.camera_import import camera_record
 from cctrace.store.home import init_home
 from cctrace.store.records import CameraRecord, VideoRecord

@@ -32,8 +32,9 @@ def sim(
 
     Needs no token: nothing in it is a real person. Refuses a folder holding real footage.
     """
-    from cctrace.sim.city import SimConfig, simulate
+    from cctrace.sim.city import simulate
     from cctrace.sim.store_writer import write_world
+    from cctrace.sim.world import SimConfig
     from cctrace.store.home import resolve_home
 
     def work() -> dict[str, object]:

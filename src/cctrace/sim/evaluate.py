@@ -30,8 +30,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cctrace.config import DEFAULT_POLICY, POLICIES, Policy
-from cctrace.sim.city import Presence, SimConfig, SimTruth, simulate
+from cctrace.sim.city import simulate
 from cctrace.sim.store_writer import read_truth, write_world
+from cctrace.sim.world import Presence, SimConfig, SimTruth
 from cctrace.store.home import Home
 from cctrace.store.repository import Store
 from cctrace.store.vector_index import FlatFaceIndex

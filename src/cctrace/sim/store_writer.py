@@ -24,7 +24,7 @@ import numpy as np
 
 from cctrace.core.errors import InputError
 from cctrace.core.types import Sighting
-from cctrace.sim.city import (
+from cctrace.sim.world import (
     CHECKPOINT_S,
     IMAGE_SIZE_PX,
     SIM_PATH_SCHEME,
