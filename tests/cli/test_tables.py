@@ -52,3 +52,12 @@ def test_one_block_per_row_where_the_table_cannot_fit() -> None:
     assert "case case-3f32dae66ebe" in out and "case case-0123456789ab" in out
     assert "2024-05-14 00:00" in out and "2024-05-14 23:59" in out
     assert "…" not in out
+
+
+def test_a_whole_column_keeps_its_header_whole() -> None:
+    console = Console(width=80, record=True, color_system=None)
+    cols = [Col("camera"), Col("from (UTC)", whole=True), Col("evidence")]
+    show(console, cols, [["cam-a", "09:00:05", "face"], ["cam-b", "09:01:11", "appearance"]])
+    out = console.export_text()
+    assert "from (UTC)" in out and "09:01:11" in out
+    assert "…" not in out and "(UT " not in out

@@ -50,15 +50,17 @@ def _longest_word(text: str) -> int:
 
 def _least_widths(cols: Sequence[Col], rows: Sequence[Sequence[str]]) -> list[int]:
     """Each column's narrowest width with whole cells whole and no word cut: its widest
-    whole cell, or its longest word (the header's included)."""
+    whole cell or header, or its longest word (the header's included)."""
     widths = []
     for i, col in enumerate(cols):
         cells = [row[i] for row in rows]
         if col.whole:
-            need = max((cell_len(line) for c in cells for line in c.splitlines()), default=0)
+            # A whole column never wraps, its header included.
+            lines = [col.header, *(line for c in cells for line in c.splitlines())]
+            widths.append(max(cell_len(line) for line in lines))
         else:
-            need = max((_longest_word(c) for c in cells), default=0)
-        widths.append(max(need, _longest_word(col.header)))
+            words = [col.header, *cells]
+            widths.append(max(_longest_word(c) for c in words))
     return widths
 
 
