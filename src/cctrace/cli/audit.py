@@ -114,7 +114,25 @@ def audit_report(
         "closed",
         "withdrawn",
     )
-    rows = [[a.investigator, *(str(getattr(a, k)) for k in counts)] for a in out.investigators]
+    rows = [
+        [
+            a.investigator,
+            *(
+                str(n)
+                for n in (
+                    a.opened,
+                    a.approved,
+                    a.rejected,
+                    a.traced,
+                    a.exported,
+                    a.unblurred,
+                    a.closed,
+                    a.withdrawn,
+                )
+            ),
+        ]
+        for a in out.investigators
+    ]
     cols = [Col("investigator"), *(Col(k, whole=True) for k in counts)]
     show(console, cols, rows, title="cases by investigator")
     cols = [

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cctrace.cli.common import HomeOpt, JsonOpt, TokenOpt, context, err, print_json, run
 from cctrace.cli.tables import Col, show, utc_minute, utc_second
@@ -372,11 +371,15 @@ def _iso(t_s: float) -> str:
 
 
 MASK_CAPTION = "mask unknown: no face wide enough to tell was seen"
-
-
-def _longest_word(header: str) -> int:
-    """A column's least width, so that squeezing the table never cuts a header's word."""
-    return max(len(word) for word in header.split())
+CONTACT_COLS = [
+    Col("contact", whole=True),  # an id an investigator copies into evidence export
+    Col("risk"),
+    Col("exposure", whole=True),
+    Col("closest"),
+    Col("patient mask"),
+    Col("contact mask"),
+    Col("where"),
+]
 
 
 def _mask(masked: bool | None) -> str:
@@ -384,54 +387,56 @@ def _mask(masked: bool | None) -> str:
     return "unknown" if masked is None else mask_state(masked)
 
 
+def _mask_caption(masks: list[bool | None]) -> str | None:
+    return MASK_CAPTION if None in masks else None
+
+
 def _print_trace(console: Console, r: TraceOut) -> None:
-    """Route and contacts as tables that keep every time and contact id whole in an
-    80-column terminal: times are clocks under a title naming the day (a date column
-    only when the route spans days), and the id and time columns never wrap, so the
-    word columns wrap instead."""
+    """Route and contacts (`cli.tables`, so no time or id is cut): times are clocks
+    under a title naming the day, with a date column only when the route spans days."""
     starts = [parse_time(s.start) for s in r.route]
     ends = [parse_time(s.end) for s in r.route]
     days = sorted({t.date() for t in starts + ends})
     one_day = len(days) <= 1
     title = "route" + (f", {days[0].isoformat()} (UTC)" if days and one_day else " (UTC)")
-    route = Table("camera", "site", title=title)
-    if not one_day:
-        route.add_column("day", no_wrap=True)
-    for header in ("from", "to"):
-        route.add_column(header, no_wrap=True)
-    for header in ("conf.", "masked", "evidence"):
-        route.add_column(header)
-    for s, start, end in zip(r.route, starts, ends, strict=True):
-        day = [] if one_day else [start.date().isoformat()]
-        route.add_row(
+    cols = [
+        Col("camera"),
+        Col("site"),
+        *([] if one_day else [Col("day", whole=True)]),
+        Col("from", whole=True),
+        Col("to", whole=True),
+        Col("conf.", whole=True),
+        Col("masked", whole=True),
+        Col("evidence"),
+    ]
+    rows = [
+        [
             s.camera_id,
             s.site or "",
-            *day,
+            *([] if one_day else [start.date().isoformat()]),
             clock(start),
             clock(end) if end.date() == start.date() else f"{clock(end)} +1 day",
             f"{s.confidence:.2f}",
             "unknown" if s.masked_ratio is None else f"{s.masked_ratio:.0%}",
             s.evidence,
-        )
-    console.print(route)
-    unknown = any(None in (c.patient_masked, c.contact_masked) for c in r.contacts)
-    # No padding at the outer edges: the 18-character ids leave 80 columns just enough.
-    contacts = Table(title="contacts", caption=MASK_CAPTION if unknown else None, pad_edge=False)
-    contacts.add_column("contact", no_wrap=True)
-    for header in ("risk", "exposure", "closest", "patient mask", "contact mask", "where"):
-        contacts.add_column(header, min_width=_longest_word(header))
-    for c in r.contacts:
-        dist = f"{c.min_distance_m:.1f} m" + (" (approx.)" if c.distance_approximate else "")
-        contacts.add_row(
+        ]
+        for s, start, end in zip(r.route, starts, ends, strict=True)
+    ]
+    show(console, cols, rows, title=title)
+    rows = [
+        [
             c.contact_id,
             c.risk,
             f"{c.exposure_s / 60:.1f} min",
-            dist,
+            f"{c.min_distance_m:.1f} m" + (" (approx.)" if c.distance_approximate else ""),
             _mask(c.patient_masked),
             _mask(c.contact_masked),
             ", ".join(sorted({e.camera_id for e in c.encounters})),
-        )
-    console.print(contacts)
+        ]
+        for c in r.contacts
+    ]
+    masks = [m for c in r.contacts for m in (c.patient_masked, c.contact_masked)]
+    show(console, CONTACT_COLS, rows, title="contacts", caption=_mask_caption(masks))
 
 
 def trace(
@@ -494,35 +499,28 @@ def demo(
         )
         return
     r = result.trace
-    route = Table(
-        "camera",
-        "from (UTC)",
-        "to",
-        "confidence",
-        "masked",
-        "evidence",
-        title="route of the patient",
-    )
-    for s in r.route:
-        masked = "unknown" if math.isnan(s.masked_ratio) else f"{s.masked_ratio:.0%}"
-        route.add_row(
+    cols = [
+        Col("camera"),
+        Col("from (UTC)", whole=True),
+        Col("to", whole=True),
+        Col("confidence", whole=True),
+        Col("masked", whole=True),
+        Col("evidence"),
+    ]
+    rows = [
+        [
             s.camera_id,
             _iso(s.t_start_s)[11:19],
             _iso(s.t_end_s)[11:19],
             f"{s.confidence:.2f}",
-            masked,
+            "unknown" if math.isnan(s.masked_ratio) else f"{s.masked_ratio:.0%}",
             s.evidence,
-        )
-    console.print(route)
-    # No padding at the outer edges: the 18-character ids leave 80 columns just enough.
-    contacts = Table(title=f"contacts ({r.policy})", pad_edge=False)
-    contacts.add_column("contact", no_wrap=True)  # an id to copy: never cut
-    for header in ("risk", "exposure", "closest", "patient mask", "contact mask", "where"):
-        contacts.add_column(header, min_width=_longest_word(header))
-    if any(None in (c.patient_masked, c.contact_masked) for c in r.contacts):
-        contacts.caption = MASK_CAPTION
-    for ct in r.contacts:
-        contacts.add_row(
+        ]
+        for s in r.route
+    ]
+    show(console, cols, rows, title="route of the patient")
+    rows = [
+        [
             ct.contact_id,
             ct.risk,
             f"{ct.exposure_s:.0f} s",
@@ -530,8 +528,11 @@ def demo(
             _mask(ct.patient_masked),
             _mask(ct.contact_masked),
             ", ".join(sorted({e.camera_id for e in ct.encounters})),
-        )
-    console.print(contacts)
+        ]
+        for ct in r.contacts
+    ]
+    masks = [m for ct in r.contacts for m in (ct.patient_masked, ct.contact_masked)]
+    show(console, CONTACT_COLS, rows, title=f"contacts ({r.policy})", caption=_mask_caption(masks))
     friend = (
         "not found"
         if c.friend_exposure_found_s is None
