@@ -27,14 +27,13 @@ from typing import Literal, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 from numpy.typing import NDArray
 
 from cctrace.core.errors import InputError, ModelError
 from cctrace.core.geometry import Letterbox, clip_boxes, letterbox_fit, nms_xyxy
 from cctrace.core.types import Detections, FloatArray, ImageBGR
-from cctrace.vision.models import model_path, ort_options
-from cctrace.vision.runtime import Runtime, load_graph
+from cctrace.vision.models import model_path
+from cctrace.vision.runtime import Runtime, load_graph, ort_session
 
 YoloLayout = Literal["auto", "yolov5", "yolov8", "end2end"]
 
@@ -81,15 +80,6 @@ def _check_image(image_bgr: ImageBGR) -> None:
         )
     if image_bgr.shape[0] == 0 or image_bgr.shape[1] == 0:
         raise InputError(f"person detection got an empty image of shape {image_bgr.shape}")
-
-
-def _session(path: Path | bytes, intra_op_num_threads: int | None) -> ort.InferenceSession:
-    options = ort_options(intra_op_num_threads)
-    # One frame at a time: parallelism across operators only adds thread handoffs.
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    model = path if isinstance(path, bytes) else str(path)
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def any_size_graph(path: Path) -> bytes:
@@ -430,7 +420,7 @@ class OnnxYoloPersonDetector:
         if not self.path.is_file():
             raise InputError(f"person detector model {self.path} does not exist")
         try:
-            self._session = _session(self.path, intra_op_num_threads)
+            self._session = ort_session(self.path, intra_op_num_threads)
         except Exception as exc:
             raise InputError(
                 f"person detector model {self.path} is not a loadable ONNX file ({exc}); "

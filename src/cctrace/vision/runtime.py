@@ -24,13 +24,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cctrace.core.errors import InputError, ModelError
 from cctrace.vision.models import ort_options
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 Runtime = Literal["onnxruntime", "openvino", "openvino-f32"]
 RUNTIMES: tuple[Runtime, ...] = ("openvino", "openvino-f32", "onnxruntime")
@@ -96,20 +99,25 @@ def describe(runtime: Runtime) -> str:
     return "OpenVINO, bf16 (this CPU computes bf16 natively)"
 
 
+def ort_session(model: Path | bytes, num_threads: int | None) -> ort.InferenceSession:
+    """An ONNX Runtime CPU session for a detector that runs one frame at a time."""
+    import onnxruntime as ort
+
+    options = ort_options(num_threads)
+    # One frame at a time: parallelism across operators only adds thread handoffs.
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    graph = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
 class OrtRunner:
     """ONNX Runtime, CPU, float32: one session for every input shape."""
 
     runtime: Runtime = "onnxruntime"
 
     def __init__(self, model: Path | bytes, num_threads: int | None) -> None:
-        import onnxruntime as ort
-
-        options = ort_options(num_threads)
-        # One frame at a time: parallelism across operators only adds thread handoffs.
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        graph = model if isinstance(model, bytes) else str(model)
-        self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+        self._session = ort_session(model, num_threads)
         self.input_name = str(self._session.get_inputs()[0].name)
 
     def run(self, blob: Array) -> list[Array]:
