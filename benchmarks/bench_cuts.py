@@ -16,7 +16,9 @@ Edited clips are built from the shared material: a passage of the shared video
 
 Each clip runs through the real frame loop (`cctrace.ingest.frame_loop.analyse_video`, all
 models) under each of `RULES`: the tracker alone, scene cuts with the colour and face
-rules, and those with the box content rule. Printed per kind: clips, clips where some
+rules, those with the box content rule while every other sample is skipped in a calm
+scene (the previous default), and with every sample analysed while a tracked person's
+picture changes fast (the default). Printed per kind: clips, clips where some
 track began before the cut and went on after it, and the time it went on past the cut
 (mean, largest). Then normal footage, where nothing should split: sightings under each
 on the whole shared video (6 people), the GIF scenes, the café clip and the shared
@@ -72,7 +74,8 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 RULES = {
     "tracker alone": IngestOptions(identity_breaks=False),
     "colour, faces": IngestOptions(identity_breaks=True, identity_content=False),
-    "and box content": IngestOptions(identity_breaks=True),
+    "box content, calm rate": IngestOptions(identity_breaks=True, full_rate_while_changing=False),
+    "and full rate while changing": IngestOptions(identity_breaks=True),
 }
 """What ends or splits a track, from none (old) to all (new)."""
 

@@ -64,6 +64,7 @@ PATHS = {
     "square": NEW,
     "spin": NEW,
     "prev": NEW,
+    "calm": replace(NEW, full_rate_while_changing=False),
     "new": NEW,
 }
 """old: full-frame faces, every sample analysed, every frame decoded (before issue 14);
@@ -71,13 +72,15 @@ cascade: faces in head regions; rate: and the adaptive analysis rate (every fram
 decoded); square: and keyframe-only decoding while nobody is in view, NanoDet on its
 square 416 x 416 input (the default before its input was fitted to the frame); new: the
 default (NanoDet's input fitted to the frame: 416 x 288 at 16:9); spin: the default with
-ONNX Runtime's threads spin-waiting (`CCTRACE_ORT_SPIN=1`, its own default). Every path but
-new, prev and spin runs the square input, so that old, cascade and rate stay what they
+ONNX Runtime's threads spin-waiting (`CCTRACE_ORT_SPIN=1`, its own default); calm: the
+default but for every other sample skipped while calm even when a tracked person's picture
+changes fast (the rule before issue 15's walking-in fix). Every path but
+new, calm, prev and spin runs the square input, so that old, cascade and rate stay what they
 measured before. prev: the default before person detection moved to OpenVINO (the same
-options, NanoDet on ONNX Runtime in float32). Every path but new runs person detection on
-ONNX Runtime in float32, without spin-waiting but for spin; new runs it on the runtime
-`cctrace.vision.runtime` chooses (``CCTRACE_RUNTIME``, default OpenVINO: bf16 where the
-CPU has it), which is printed."""
+options, NanoDet on ONNX Runtime in float32). Every path but new and calm runs person
+detection on ONNX Runtime in float32, without spin-waiting but for spin; new and calm run
+it on the runtime `cctrace.vision.runtime` chooses (``CCTRACE_RUNTIME``, default OpenVINO:
+bf16 where the CPU has it), which is printed."""
 
 
 CAMERA_ARGS = ("--name", "Room", "--x-m", "0", "--y-m", "0", "--json")
@@ -246,7 +249,9 @@ def main() -> None:
     print(f"person detection on path new: {runtime}")
 
     def models_for(path_name: str) -> VisionModels:
-        return {"new": models, "prev": prev, "spin": spinning}.get(path_name, square)
+        return {"new": models, "calm": models, "prev": prev, "spin": spinning}.get(
+            path_name, square
+        )
 
     if args.tracks_only:
         with tempfile.TemporaryDirectory() as tmp_str:
@@ -314,7 +319,7 @@ def main() -> None:
                 + (f", {by['rate'] / by['new']:.2f}x faster than rate" if "rate" in by else "")
                 + "".join(
                     f", {by[k] / by['new']:.2f}x faster than {k}"
-                    for k in ("square", "spin", "prev")
+                    for k in ("square", "spin", "prev", "calm")
                     if k in by
                 )
             )

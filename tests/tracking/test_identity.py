@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from cctrace.core.types import FloatArray, ImageBGR
-from cctrace.tracking.identity import IdentityJump, IdentityWatch, box_content, picture_distance
+from cctrace.tracking.identity import (
+    BoxContent,
+    IdentityJump,
+    IdentityWatch,
+    box_content,
+    crossing_edge,
+    picture_distance,
+)
 from cctrace.video.frames import iter_frames
 from tests.conftest import shared_file
 
@@ -138,6 +145,66 @@ def test_a_box_changed_once_or_a_person_who_keeps_moving_keeps_the_identity() ->
     walk = [_room(grey, dx) for dx in range(0, 80, 10)]
     boxes = [BOX + np.array([dx, 0, dx, 0], np.float32) for dx in range(0, 80, 10)]
     assert all(j == [] for j in _watch_boxes(walk, boxes))
+
+
+def test_changing_says_whose_picture_changed_fast_on_its_last_observation() -> None:
+    grey, black = (120, 120, 120), (30, 30, 30)
+    watch = IdentityWatch()
+    # Standing still: the picture hardly changes.
+    _watch_boxes([_room(grey)] * 3, [BOX] * 3, watch)
+    assert not watch.changing([5])
+    # Someone else in front for one frame: a large change on the last observation.
+    _watch_boxes([_room(grey), _room(black)], [BOX] * 2, watch)
+    assert watch.changing([5])
+    assert not watch.changing([6])  # a track it has not seen
+    # The new picture holds: calm again.
+    _watch_boxes([_room(black), _room(black)], [BOX] * 2, watch)
+    assert not watch.changing([5])
+    watch.forget(5)
+    assert not watch.changing([5])
+
+
+def _uniform_pictures(
+    levels: list[float], boxes: list[FloatArray] | None = None
+) -> list[list[IdentityJump]]:
+    """Observe one track whose box shows one flat colour per frame (Lab ``level`` in
+    every channel), the frame before showing the previous level under the box."""
+    watch, out, last = IdentityWatch(), [], levels[0]
+    for i, level in enumerate(levels):
+        now = np.full((1, 8, 4, 3), level, np.float32)
+        before = np.full((1, 8, 4, 3), last, np.float32)
+        box = None if boxes is None else np.asarray([boxes[i]], np.float32)
+        content = BoxContent(now, before, box, (320, 240))
+        out.append(watch.observe(np.array([5]), np.stack([_colour(3)]), [None], content))
+        last = level
+    return out
+
+
+def test_a_step_is_confirmed_only_where_the_picture_is_steady_again() -> None:
+    # A step of 80, then a change of 15 that stays 65 from the picture before: someone
+    # else, standing. Then the same step followed by a change of 30 that stays 50 away:
+    # someone who started to move and goes on changing (more than half of 50).
+    steady = _uniform_pictures([100.0] * 4 + [20.0, 35.0])
+    assert steady[5] == [IdentityJump(5, 2, "content")]
+    moving = _uniform_pictures([100.0] * 4 + [20.0, 50.0])
+    assert all(j == [] for j in moving)
+
+
+def test_a_person_walking_in_or_out_of_view_is_no_step() -> None:
+    inside = np.array([100.0, 50.0, 160.0, 200.0], np.float32)
+    at_right = np.array([270.0, 50.0, 320.0, 200.0], np.float32)
+    narrower = np.array([290.0, 50.0, 320.0, 200.0], np.float32)
+    at_top = np.array([100.0, 0.0, 160.0, 150.0], np.float32)
+    assert crossing_edge(at_right, narrower, (320, 240))  # leaving on the right
+    assert crossing_edge(narrower, at_right, (320, 240))  # coming in
+    assert not crossing_edge(at_right, at_right, (320, 240))
+    assert not crossing_edge(at_top, at_top + np.float32(2), (320, 240))  # a head at the top
+    grown = np.array([90.0, 40.0, 170.0, 230.0], np.float32)
+    assert not crossing_edge(inside, grown, (320, 240))  # inside the frame
+    assert not crossing_edge(None, at_right, (320, 240))
+    # The steady step above, on boxes that leave the frame: no split.
+    boxes = [at_right] * 4 + [narrower, at_right]
+    assert all(j == [] for j in _uniform_pictures([100.0] * 4 + [20.0, 35.0], boxes))
 
 
 def test_without_box_content_nothing_changes_and_an_empty_box_is_no_evidence() -> None:

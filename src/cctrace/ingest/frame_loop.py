@@ -186,7 +186,7 @@ def analyse_video(
             return False
         if math.floor(t_s * opts.sample_fps + 1e-9) <= last_bin:
             return False
-        return _rate_wants(opts, segment.tracker, t_s)
+        return _rate_wants(opts, segment, t_s)
 
     quiet = False
     """The last sample was skipped by the motion gate with nobody tracked: the next ones
@@ -242,7 +242,7 @@ def analyse_video(
         if progress is not None:
             progress(t_s, duration_s)
         tracker = segment.tracker
-        if not _rate_wants(opts, tracker, t_s):
+        if not _rate_wants(opts, segment, t_s):
             continue  # a calm scene: the tracker bridges this sample (ingest/rate.py)
         if opts.motion_skip and not gate.should_analyse(frame.image_bgr, tracker.is_empty):
             counters["skipped"] += 0 if in_lead else 1
@@ -292,12 +292,19 @@ def _rate_policy(opts: IngestOptions) -> RatePolicy:
     )
 
 
-def _rate_wants(opts: IngestOptions, tracker: ByteTracker, t_s: float) -> bool:
+def _rate_wants(opts: IngestOptions, segment: _Segment, t_s: float) -> bool:
     """Whether the sample at ``t_s`` is analysed under the adaptive rate (always when off)."""
     if not opts.adaptive_rate:
         return True
+    tracker = segment.tracker
+    changing = (
+        opts.identity_breaks
+        and opts.identity_content
+        and opts.full_rate_while_changing
+        and segment.identity.changing(tracker.live_track_ids)
+    )
     return should_analyse(
-        t_s, opts.sample_fps, tracker.t_last_s, tracker.live(t_s), _rate_policy(opts)
+        t_s, opts.sample_fps, tracker.t_last_s, tracker.live(t_s), _rate_policy(opts), changing
     )
 
 

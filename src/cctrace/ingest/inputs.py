@@ -73,6 +73,11 @@ class IngestOptions:
     """With ``identity_breaks``, a step in what a tracked box shows splits the track too
     (`cctrace.tracking.identity.BoxContent`); False leaves colour and faces alone, kept so
     that benchmarks/bench_cuts.py can show the rules with and without it."""
+    full_rate_while_changing: bool = True
+    """With ``identity_content`` and ``adaptive_rate``, every sample is analysed while a
+    tracked person's picture changes fast (`cctrace.ingest.rate`); False skips them while
+    calm as before, kept so that benchmarks/bench_cuts.py and bench_ingest.py can show
+    both."""
     mask_colour_check: bool = True
     """A face votes masked only when the mask classifier and its lower face's colour
     agree (`cctrace.vision.mask.footage_mask_votes`); False is the classifier alone, kept

@@ -10,7 +10,11 @@ Full rate returns at once when:
 - a track is tentative (a person just appeared: confirmation needs consecutive hits) or
   was missed at the last analysed frame (occlusion, leaving, a crossing);
 - two people are near each other in the picture: contacts and ID switches both happen
-  there, and contact exposure is measured from these frames.
+  there, and contact exposure is measured from these frames;
+- a tracked person's picture changes fast (``changing``, from
+  `cctrace.tracking.identity.IdentityWatch.changing`): the check that ends a track when
+  someone else takes its place compares consecutive pictures of the box, and skipping
+  every other sample doubles a walker's change per observation.
 
 The rule reads only the tracker's state and the sample bins, so a resumed run (which
 starts from a fresh tracker at a checkpoint) decides exactly as an uninterrupted one.
@@ -77,11 +81,13 @@ def should_analyse(
     t_last_analysed_s: float,
     tracks: list[LiveTrack],
     policy: RatePolicy,
+    changing: bool = False,
 ) -> bool:
     """Whether the sample at ``t_s`` must be analysed; ``t_last_analysed_s`` is the time
     of the last analysed frame (-inf if none), ``tracks`` the tracker's live tracks with
-    their boxes predicted at ``t_s``."""
-    if policy.calm_every <= 1 or not tracks or math.isinf(t_last_analysed_s):
+    their boxes predicted at ``t_s``, ``changing`` whether a tracked person's picture
+    changed fast at the last analysed frame."""
+    if policy.calm_every <= 1 or not tracks or math.isinf(t_last_analysed_s) or changing:
         return True
     if any(not t.confirmed or t.t_update_s < t_last_analysed_s - _EPS for t in tracks):
         return True

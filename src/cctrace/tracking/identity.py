@@ -42,8 +42,11 @@ Three kinds of evidence, each against the track's own history:
   This is what ends a track when the picture jumps to another moment of the same room
   (a frame skip, a recorder that reconnects, a PTZ preset that returns) and the next
   person stands where the tracked one stood in similar clothes: the box hardly moves
-  and the colour histograms agree, but the picture in the box changes at once. It misses
-  a next person who is still walking in fast (docs/benchmarks.md, "Scene changes").
+  and the colour histograms agree, but the picture in the box changes at once. A walker's
+  picture changes fast too, and the step must stand out against that: while any track's
+  picture changes fast (`changing`) the caller analyses every sample, so that a next
+  person who walks in where the tracked one walked is not hidden by a change per
+  observation twice as large (docs/benchmarks.md, "Scene changes").
 """
 
 from __future__ import annotations
@@ -71,6 +74,10 @@ class BoxContent:
 
     now: NDArray[np.float32]
     before: NDArray[np.float32]
+    box_xyxy: FloatArray | None = None
+    """(N, 4) the boxes, and ``frame_wh`` the frame's size: whether a box is cut by the
+    frame's edge (`crossing_edge`). None: not known (never cut)."""
+    frame_wh: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         gw, gh = CONTENT_GRID_WH
@@ -80,6 +87,8 @@ class BoxContent:
                 f"box content must be (N, {gh}, {gw}, 3) now and before, "
                 f"got {self.now.shape} and {self.before.shape}"
             )
+        if self.box_xyxy is not None and self.box_xyxy.shape != (len(self.now), 4):
+            raise ValueError(f"box_xyxy must be ({len(self.now)}, 4), got {self.box_xyxy.shape}")
 
 
 def box_pictures(image_bgr: ImageBGR, box_xyxy: FloatArray) -> NDArray[np.float32]:
@@ -101,6 +110,36 @@ def box_pictures(image_bgr: ImageBGR, box_xyxy: FloatArray) -> NDArray[np.float3
     return out
 
 
+EDGE_PX = 2.0
+"""A box this close to the frame's border is cut by it (detector boxes are clipped)."""
+EDGE_GROWTH = 0.1
+"""A box at the border whose extent across it changed by this fraction is someone walking
+in or out of view."""
+
+
+def crossing_edge(last: FloatArray | None, now: FloatArray, frame_wh: tuple[int, int]) -> bool:
+    """Whether a person walks in or out of view between two boxes of one track: either box
+    reaches a border of the frame and the box's extent across that border changed by
+    ``EDGE_GROWTH`` or more. Such a box shows a part of the person that grows or shrinks,
+    so its picture changes without anyone else stepping in. A box that stays at a border
+    at one size (a head at the top of an overhead view) is not crossing it."""
+    if last is None:
+        return False
+    w, h = frame_wh
+    a, b = np.asarray(last, np.float64), np.asarray(now, np.float64)
+
+    def grew(axis: int) -> bool:
+        ea, eb = float(a[axis + 2] - a[axis]), float(b[axis + 2] - b[axis])
+        return abs(eb - ea) >= EDGE_GROWTH * max(ea, eb, 1.0)
+
+    for box in (a, b):
+        if (box[0] <= EDGE_PX or box[2] >= w - EDGE_PX) and grew(0):
+            return True
+        if (box[1] <= EDGE_PX or box[3] >= h - EDGE_PX) and grew(1):
+            return True
+    return False
+
+
 def box_content(
     image_bgr: ImageBGR, before_bgr: ImageBGR | None, box_xyxy: FloatArray
 ) -> BoxContent:
@@ -108,9 +147,11 @@ def box_content(
     analysed frame ``before_bgr`` (None on a run's first frame: then the same as now,
     which is no evidence of a change)."""
     now = box_pictures(image_bgr, box_xyxy)
+    boxes = np.asarray(box_xyxy, np.float32).reshape(-1, 4)
+    wh = (image_bgr.shape[1], image_bgr.shape[0])
     if before_bgr is None or before_bgr.shape != image_bgr.shape:
-        return BoxContent(now, now.copy())
-    return BoxContent(now, box_pictures(before_bgr, box_xyxy))
+        return BoxContent(now, now.copy(), boxes, wh)
+    return BoxContent(now, box_pictures(before_bgr, box_xyxy), boxes, wh)
 
 
 def picture_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
@@ -147,6 +188,8 @@ class _Seen:
     """The last face when it already disagreed, and the observation it came on."""
     picture: NDArray[np.float32] | None = None
     """The box's picture on the last observation (`box_pictures`)."""
+    box: FloatArray | None = None
+    """The box on the last observation."""
     settled: NDArray[np.float32] | None = None
     """The picture on the last observation that was no step."""
     usual_change: float | None = None
@@ -172,6 +215,8 @@ class IdentityWatch:
       must rise above the track's usual change per observation (see the module): the
       smaller of its running mean and the last change.
     - ``content_rate``: weight of a new observation in the usual change.
+    - ``content_settle``: on the observation that confirms a step, the picture's change
+      may be at most this fraction of how far it stays from the picture before the step.
     """
 
     colour_min_similarity: float = 0.45
@@ -180,6 +225,7 @@ class IdentityWatch:
     min_faces: int = 2
     content_min_step: float = 8.0
     content_rate: float = 0.3
+    content_settle: float = 0.5
     _seen: dict[int, _Seen] = field(default_factory=dict, init=False, repr=False)
 
     def observe(
@@ -204,16 +250,19 @@ class IdentityWatch:
             c = np.asarray(colour[row], np.float64)
             face = faces[row]
             # Evaluated on every observation: it keeps the usual change up to date.
-            stepped = content is not None and self._content_jump(
-                seen, content.now[row], content.before[row]
-            )
+            stepped = False
+            if content is not None:
+                box = None if content.box_xyxy is None else content.box_xyxy[row]
+                crossing = box is not None and crossing_edge(seen.box, box, content.frame_wh)
+                seen.box = box
+                stepped = self._content_jump(seen, content.now[row], content.before[row], crossing)
             jump = self._face_jump(seen, face) or self._colour_jump(seen, c)
             if jump is None and stepped:
                 jump = "content"
             if jump is not None:
                 # The box's picture goes on from this frame's; its usual change is
                 # learnt afresh from the new person.
-                restart = _Seen(picture=seen.picture, settled=seen.picture)
+                restart = _Seen(picture=seen.picture, settled=seen.picture, box=seen.box)
                 if jump == "content":
                     keep = 2
                 elif jump == "colour":
@@ -258,10 +307,16 @@ class IdentityWatch:
         return None
 
     def _content_jump(
-        self, seen: _Seen, now: NDArray[np.float32], before: NDArray[np.float32]
+        self,
+        seen: _Seen,
+        now: NDArray[np.float32],
+        before: NDArray[np.float32],
+        crossing: bool = False,
     ) -> bool:
         """Whether this observation confirms a step of the box's picture on the last one;
-        updates the picture, the usual change and the pending step."""
+        updates the picture, the usual change and the pending step. A box of someone
+        walking in or out of view (``crossing``, `crossing_edge`) neither starts nor
+        confirms a step."""
         last, seen.picture = seen.picture, now
         if last is None:
             seen.settled = now
@@ -271,10 +326,15 @@ class IdentityWatch:
         change = min(picture_distance(last, now), picture_distance(before, now))
         step, seen.step = seen.step, None
         confirmed = False
-        if step is not None:
+        if step is not None and not crossing:
             before_step, step_change, usual_before = step
             persists = min(step_change, picture_distance(before_step, now))
-            confirmed = persists - change - usual_before >= self.content_min_step
+            # Someone who starts to walk away changes at once too, and goes on changing
+            # nearly as fast; someone else in the box is as steady again as a person.
+            confirmed = (
+                persists - change - usual_before >= self.content_min_step
+                and change <= self.content_settle * persists
+            )
         usual = seen.usual_change
         if usual is None:
             seen.usual_change, seen.last_change, seen.settled = change, change, now
@@ -283,7 +343,7 @@ class IdentityWatch:
         # who walked in (a box cut by the frame's edge changes fast) and stopped.
         usual, usual_mean = min(usual, seen.last_change), usual
         seen.last_change = change
-        if not confirmed and change - usual >= self.content_min_step:
+        if not confirmed and not crossing and change - usual >= self.content_min_step:
             # Against the last settled picture: a box that steps back to it after one
             # odd frame (a passer-by in front) steps to nothing new.
             seen.step = (last if seen.settled is None else seen.settled, change, usual)
@@ -307,6 +367,20 @@ class IdentityWatch:
             return "colour"
         seen.suspect = np.asarray(c, np.float32)
         return None
+
+    def changing(self, track_ids: list[int]) -> bool:
+        """Whether the picture of any of ``track_ids`` changed by ``content_min_step`` or
+        more on its last observation: someone walking in near the camera, turning or
+        crouching. A step of the box's picture must stand out against such a change, so
+        the caller analyses every sample while it lasts (`cctrace.ingest.rate`): at half
+        the rate the change per observation of a walker doubles and hides the step of a
+        next person who walks in where the tracked one walked (docs/benchmarks.md,
+        "Scene changes")."""
+        for tid in track_ids:
+            seen = self._seen.get(tid)
+            if seen is not None and seen.last_change >= self.content_min_step:
+                return True
+        return False
 
     def rename(self, old_id: int, new_id: int) -> None:
         """The tracker gave the split track a new ID: its restarted history goes with it."""
