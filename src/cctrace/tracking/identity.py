@@ -119,10 +119,13 @@ in or out of view."""
 
 def crossing_edge(last: FloatArray | None, now: FloatArray, frame_wh: tuple[int, int]) -> bool:
     """Whether a person walks in or out of view between two boxes of one track: either box
-    reaches a border of the frame and the box's extent across that border changed by
-    ``EDGE_GROWTH`` or more. Such a box shows a part of the person that grows or shrinks,
-    so its picture changes without anyone else stepping in. A box that stays at a border
-    at one size (a head at the top of an overhead view) is not crossing it."""
+    reaches the left, right or bottom border of the frame and the box's extent across that
+    border changed by ``EDGE_GROWTH`` or more. Such a box shows a part of the person that
+    grows or shrinks, so its picture changes without anyone else stepping in. The top
+    border is left out: an elevated camera cuts the heads of people standing close to it
+    there (at the shared video's table), and where someone else takes such a person's
+    place the box changes size as well; people who leave through the top of an elevated
+    camera's view are far and small."""
     if last is None:
         return False
     w, h = frame_wh
@@ -135,7 +138,7 @@ def crossing_edge(last: FloatArray | None, now: FloatArray, frame_wh: tuple[int,
     for box in (a, b):
         if (box[0] <= EDGE_PX or box[2] >= w - EDGE_PX) and grew(0):
             return True
-        if (box[1] <= EDGE_PX or box[3] >= h - EDGE_PX) and grew(1):
+        if box[3] >= h - EDGE_PX and grew(1):
             return True
     return False
 
