@@ -112,33 +112,22 @@ def box_pictures(image_bgr: ImageBGR, box_xyxy: FloatArray) -> NDArray[np.float3
 
 EDGE_PX = 2.0
 """A box this close to the frame's border is cut by it (detector boxes are clipped)."""
-EDGE_GROWTH = 0.1
-"""A box at the border whose extent across it changed by this fraction is someone walking
-in or out of view."""
 
 
 def crossing_edge(last: FloatArray | None, now: FloatArray, frame_wh: tuple[int, int]) -> bool:
-    """Whether a person walks in or out of view between two boxes of one track: either box
-    reaches the left, right or bottom border of the frame and the box's extent across that
-    border changed by ``EDGE_GROWTH`` or more. Such a box shows a part of the person that
-    grows or shrinks, so its picture changes without anyone else stepping in. The top
-    border is left out: an elevated camera cuts the heads of people standing close to it
-    there (at the shared video's table), and where someone else takes such a person's
-    place the box changes size as well; people who leave through the top of an elevated
-    camera's view are far and small."""
+    """Whether a person may be walking in or out of view between two boxes of one track:
+    either box reaches the left, right or bottom border of the frame. Such a box shows a
+    part of the person that grows or shrinks (its extent need not change: the detector
+    boxes what is visible), so its picture changes without anyone else stepping in. The
+    top border is left out: an elevated camera cuts the heads of people standing close
+    to it there (at the shared video's table), where a jump to someone else must still
+    count; people who leave through the top of an elevated camera's view are far and
+    small."""
     if last is None:
         return False
     w, h = frame_wh
-    a, b = np.asarray(last, np.float64), np.asarray(now, np.float64)
-
-    def grew(axis: int) -> bool:
-        ea, eb = float(a[axis + 2] - a[axis]), float(b[axis + 2] - b[axis])
-        return abs(eb - ea) >= EDGE_GROWTH * max(ea, eb, 1.0)
-
-    for box in (a, b):
-        if (box[0] <= EDGE_PX or box[2] >= w - EDGE_PX) and grew(0):
-            return True
-        if box[3] >= h - EDGE_PX and grew(1):
+    for box in (np.asarray(last, np.float64), np.asarray(now, np.float64)):
+        if box[0] <= EDGE_PX or box[2] >= w - EDGE_PX or box[3] >= h - EDGE_PX:
             return True
     return False
 
