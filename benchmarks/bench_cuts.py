@@ -115,8 +115,11 @@ def build_clips(shared: list[ImageBGR], cuts_per_kind: int, first_cut: int = 0) 
     clips: list[Clip] = []
     for k in range(first_cut, first_cut + cuts_per_kind):
         # Cut points spread over every passage and over each passage's middle half.
-        a = k % len(PASSAGES_S)
-        b = (a + 1 + k // len(PASSAGES_S)) % len(PASSAGES_S)
+        n = len(PASSAGES_S)
+        # Into another passage (another person): never a's own, so from cut point 30 on
+        # the offsets start again at the next passage.
+        a = k % n
+        b = (a + 1 + (k // n) % (n - 1)) % n
         t0, t1 = PASSAGES_S[a]
         frac = 0.3 + 0.4 * ((k * 0.37) % 1.0)
         cut_frame = round((t0 + frac * (t1 - t0)) * FPS)
