@@ -110,8 +110,10 @@ def box_pictures(image_bgr: ImageBGR, box_xyxy: FloatArray) -> NDArray[np.float3
     return out
 
 
-EDGE_PX = 2.0
-"""A box this close to the frame's border is cut by it (detector boxes are clipped)."""
+EDGE_FRACTION = 0.02
+"""A box this close to the frame's border (a fraction of the frame's width or height) is
+cut by it: a detector's box of someone cut by the border ends a few pixels short of it
+(2-8 px on the shared video's 432-px frames as a walker's feet come into view)."""
 
 
 def crossing_edge(last: FloatArray | None, now: FloatArray, frame_wh: tuple[int, int]) -> bool:
@@ -126,8 +128,9 @@ def crossing_edge(last: FloatArray | None, now: FloatArray, frame_wh: tuple[int,
     if last is None:
         return False
     w, h = frame_wh
+    mx, my = EDGE_FRACTION * w, EDGE_FRACTION * h
     for box in (np.asarray(last, np.float64), np.asarray(now, np.float64)):
-        if box[0] <= EDGE_PX or box[2] >= w - EDGE_PX or box[3] >= h - EDGE_PX:
+        if box[0] <= mx or box[2] >= w - mx or box[3] >= h - my:
             return True
     return False
 
