@@ -197,11 +197,13 @@ def test_a_person_walking_in_or_out_of_view_is_no_step() -> None:
     at_top = np.array([100.0, 0.0, 160.0, 150.0], np.float32)
     assert crossing_edge(at_right, narrower, (320, 240))  # leaving on the right
     assert crossing_edge(narrower, at_right, (320, 240))  # coming in
-    assert crossing_edge(inside, at_right, (320, 240))
+    # From inside the frame to the border: a jump to someone walking in still counts.
+    assert not crossing_edge(inside, at_right, (320, 240))
     taller_at_top = np.array([100.0, 0.0, 160.0, 190.0], np.float32)
     assert not crossing_edge(at_top, taller_at_top, (320, 240))  # heads at the top border
-    at_bottom = np.array([100.0, 120.0, 160.0, 240.0], np.float32)
-    assert crossing_edge(inside, at_bottom, (320, 240))
+    # A detector's box of someone cut by the border ends a few pixels short of it.
+    at_bottom = np.array([100.0, 120.0, 160.0, 236.0], np.float32)
+    assert crossing_edge(at_bottom, np.array([100.0, 90.0, 160.0, 238.0], np.float32), (320, 240))
     grown = np.array([90.0, 40.0, 170.0, 230.0], np.float32)
     assert not crossing_edge(inside, grown, (320, 240))  # inside the frame
     assert not crossing_edge(None, at_right, (320, 240))

@@ -118,21 +118,23 @@ cut by it: a detector's box of someone cut by the border ends a few pixels short
 
 def crossing_edge(last: FloatArray | None, now: FloatArray, frame_wh: tuple[int, int]) -> bool:
     """Whether a person may be walking in or out of view between two boxes of one track:
-    either box reaches the left, right or bottom border of the frame. Such a box shows a
+    both boxes reach the left, right or bottom border of the frame. Such a box shows a
     part of the person that grows or shrinks (its extent need not change: the detector
-    boxes what is visible), so its picture changes without anyone else stepping in. The
-    top border is left out: an elevated camera cuts the heads of people standing close
-    to it there (at the shared video's table), where a jump to someone else must still
-    count; people who leave through the top of an elevated camera's view are far and
-    small."""
+    boxes what is visible), so its picture changes without anyone else stepping in. Both:
+    someone walking in or out stays cut by the border over consecutive observations,
+    while where the picture jumps to someone else walking in, the box before the jump
+    was elsewhere. The top border is left out: an elevated camera cuts the heads of
+    people standing close to it there (at the shared video's table), where a jump to
+    someone else must still count; people who leave through the top of an elevated
+    camera's view are far and small."""
     if last is None:
         return False
     w, h = frame_wh
     mx, my = EDGE_FRACTION * w, EDGE_FRACTION * h
-    for box in (np.asarray(last, np.float64), np.asarray(now, np.float64)):
-        if box[0] <= mx or box[2] >= w - mx or box[3] >= h - my:
-            return True
-    return False
+    return all(
+        box[0] <= mx or box[2] >= w - mx or box[3] >= h - my
+        for box in (np.asarray(last, np.float64), np.asarray(now, np.float64))
+    )
 
 
 def box_content(
