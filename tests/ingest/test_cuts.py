@@ -31,25 +31,34 @@ def _frames(path: Path, first_s: float, seconds: float) -> list[ImageBGR]:
     return out
 
 
+def _edited(frames: list[ImageBGR], clip: Path) -> PreparedVideo:
+    """An edited clip of ``frames`` at 10 fps, ready for the frame loop."""
+    encode_h264(clip, 10.0, (768, 432), frames)
+    return PreparedVideo(clip, probe(clip), "e" * 64, "cam", START, None, None)
+
+
+def _across(sightings: list[Sighting], t_cut: float) -> list[float]:
+    """How far past the cut each sighting that began before it went on (s)."""
+    return [s.t_end_s - t_cut for s in sightings if s.t_start_s < t_cut <= s.t_end_s]
+
+
+def _assert_carried(video: PreparedVideo, opts: IngestOptions, t_cut: float) -> None:
+    """Under ``opts`` a track goes on at least 1 s past the cut: the failure each test
+    guards against, shown on the same clip."""
+    sightings = span_sightings(VisionModels.load(), video, opts, START, None)
+    assert max(_across(sightings, t_cut), default=0.0) >= 1.0
+
+
 def test_no_track_runs_across_a_cut_into_another_view(shared_video: Path, tmp_path: Path) -> None:
     # The walker mid-room (10.4 s), then the store aisle GIF, where people stand in the
     # middle of the picture: the tracker alone matches one of them to the walker.
     walk = _frames(shared_video, 8.4, CUT_S)
     aisle = _frames(shared_file("intel-sample-videos/store-aisle-detection.gif"), 0.0, 2.0)
-    clip = tmp_path / "edited.mp4"
-    encode_h264(clip, 10.0, (768, 432), walk + aisle[: len(walk)])
-    video = PreparedVideo(clip, probe(clip), "e" * 64, "cam", START, None, None)
-    models = VisionModels.load()
+    video = _edited(walk + aisle[: len(walk)], tmp_path / "edited.mp4")
     t_cut = START.timestamp() + CUT_S
-
-    def across(sightings: list[Sighting]) -> list[float]:
-        """How far past the cut each sighting that began before it went on (s)."""
-        return [s.t_end_s - t_cut for s in sightings if s.t_start_s < t_cut <= s.t_end_s]
-
-    before = span_sightings(models, video, IngestOptions(identity_breaks=False), START, None)
-    after = span_sightings(models, video, IngestOptions(), START, None)
-    assert max(across(before), default=0.0) >= 1.0  # the failure this guards against
-    assert across(after) == []
+    _assert_carried(video, IngestOptions(identity_breaks=False), t_cut)
+    after = span_sightings(VisionModels.load(), video, IngestOptions(), START, None)
+    assert _across(after, t_cut) == []
     # The walker's track ends at the cut, and the aisle's people are tracked afresh
     # (its last analysed sample is 0.25 or 0.5 s before the cut: ingest/rate.py).
     assert any(t_cut - 0.6 < s.t_end_s < t_cut for s in after)
@@ -63,20 +72,12 @@ def test_no_track_runs_across_a_jump_to_another_moment_of_the_same_room(
     # the third one standing there (black top, long fair hair): no scene change, boxes
     # that hardly move and clothing colours too alike for the colour rule; the step in
     # what the box shows ends the track (benchmarks/bench_cuts.py sweeps such jumps).
-    clip = tmp_path / "jump.mp4"
     frames = _frames(shared_video, 30.6, CUT_S) + _frames(shared_video, 60.9, 2.0)
-    encode_h264(clip, 10.0, (768, 432), frames)
-    video = PreparedVideo(clip, probe(clip), "f" * 64, "cam", START, None, None)
-    models = VisionModels.load()
+    video = _edited(frames, tmp_path / "jump.mp4")
     t_cut = START.timestamp() + CUT_S
-
-    def across(sightings: list[Sighting]) -> list[float]:
-        return [s.t_end_s - t_cut for s in sightings if s.t_start_s < t_cut <= s.t_end_s]
-
-    without = IngestOptions(identity_content=False)
-    assert max(across(span_sightings(models, video, without, START, None)), default=0.0) >= 1.0
-    after = span_sightings(models, video, IngestOptions(), START, None)
-    assert across(after) == []
+    _assert_carried(video, IngestOptions(identity_content=False), t_cut)
+    after = span_sightings(VisionModels.load(), video, IngestOptions(), START, None)
+    assert _across(after, t_cut) == []
     assert any(t_cut - 0.6 < s.t_end_s < t_cut for s in after)
     assert any(t_cut <= s.t_start_s < t_cut + 0.6 for s in after)
 
@@ -89,19 +90,11 @@ def test_no_track_runs_across_a_jump_while_both_people_walk_in(
     # while calm, the walker's picture changes as much per analysed sample as the jump
     # does, so the step was not confirmed and the track carried the wrong person on;
     # analysing every sample while a picture changes fast ends it at the jump.
-    clip = tmp_path / "walk.mp4"
     frames = _frames(shared_video, 122.7, 3.0) + _frames(shared_video, 76.1, 3.0)
-    encode_h264(clip, 10.0, (768, 432), frames)
-    video = PreparedVideo(clip, probe(clip), "9" * 64, "cam", START, None, None)
-    models = VisionModels.load()
+    video = _edited(frames, tmp_path / "walk.mp4")
     t_cut = START.timestamp() + 3.0
-
-    def across(sightings: list[Sighting]) -> list[float]:
-        return [s.t_end_s - t_cut for s in sightings if s.t_start_s < t_cut <= s.t_end_s]
-
-    calm = IngestOptions(full_rate_while_changing=False)
-    assert max(across(span_sightings(models, video, calm, START, None)), default=0.0) >= 1.0
-    after = span_sightings(models, video, IngestOptions(), START, None)
-    assert across(after) == []
+    _assert_carried(video, IngestOptions(full_rate_while_changing=False), t_cut)
+    after = span_sightings(VisionModels.load(), video, IngestOptions(), START, None)
+    assert _across(after, t_cut) == []
     assert any(t_cut - 0.6 < s.t_end_s < t_cut for s in after)
     assert any(s.t_start_s >= t_cut for s in after)
