@@ -207,6 +207,10 @@ def test_a_person_walking_in_or_out_of_view_is_no_step() -> None:
     grown = np.array([90.0, 40.0, 170.0, 230.0], np.float32)
     assert not crossing_edge(inside, grown, (320, 240))  # inside the frame
     assert not crossing_edge(None, at_right, (320, 240))
+    with pytest.raises(ValueError, match="frame's size"):
+        BoxContent(
+            np.zeros((1, 8, 4, 3), np.float32), np.zeros((1, 8, 4, 3), np.float32), inside[None]
+        )
     # The steady step above, on boxes that leave the frame: no split.
     boxes = [at_right] * 4 + [narrower, at_right]
     assert all(j == [] for j in _uniform_pictures([100.0] * 4 + [20.0, 35.0], boxes))

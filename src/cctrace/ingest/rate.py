@@ -16,8 +16,9 @@ Full rate returns at once when:
   someone else takes its place compares consecutive pictures of the box, and skipping
   every other sample doubles a walker's change per observation.
 
-The rule reads only the tracker's state and the sample bins, so a resumed run (which
-starts from a fresh tracker at a checkpoint) decides exactly as an uninterrupted one.
+The rule reads only the tracker's state, the identity watch's (``changing``) and the
+sample bins; both are restarted at every checkpoint, so a resumed run (which starts from
+a fresh tracker and watch at a checkpoint) decides exactly as an uninterrupted one.
 Empty scenes keep to the full sampling rate here; the motion gate
 (`cctrace.ingest.motion`) skips those that did not change.
 """

@@ -89,6 +89,9 @@ class BoxContent:
             )
         if self.box_xyxy is not None and self.box_xyxy.shape != (len(self.now), 4):
             raise ValueError(f"box_xyxy must be ({len(self.now)}, 4), got {self.box_xyxy.shape}")
+        if self.box_xyxy is not None and min(self.frame_wh) <= 0:
+            # Without the frame's size every box would read as cut by its border.
+            raise ValueError(f"box_xyxy needs the frame's size, got frame_wh {self.frame_wh}")
 
 
 def box_pictures(image_bgr: ImageBGR, box_xyxy: FloatArray) -> NDArray[np.float32]:
