@@ -25,7 +25,12 @@ on the whole shared video (6 people), the GIF scenes, the café clip and the sha
 video's first minute at 1080p, and the ID changes inside the shared video's passages
 (0 is right).
 
+With ``--fps`` below `IngestOptions.changing_min_fps` (a camera sampled sparsely), every
+rule samples at that rate, and the last one is shown without and with the floor that
+samples at least ``changing_min_fps`` while a picture changes fast.
+
     nice -n 5 .venv/bin/python benchmarks/bench_cuts.py [--cuts-per-kind 6] [--first-cut 6]
+    nice -n 5 .venv/bin/python benchmarks/bench_cuts.py --fps 2 --kinds walking --skip-normal
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -285,7 +290,19 @@ def main() -> None:
     parser.add_argument("--skip-normal", action="store_true")
     parser.add_argument("--normal-only", action="store_true", help="no edited clips")
     parser.add_argument("--timing-only", action="store_true")
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=IngestOptions.sample_fps,
+        help="samples per second under every rule; below the floor while a picture changes "
+        "(changing_min_fps), one more rule shows the full rate without that floor",
+    )
     args = parser.parse_args()
+    rules = {n: replace(o, sample_fps=args.fps) for n, o in RULES.items()}
+    if args.fps < IngestOptions.changing_min_fps:
+        newest = rules.pop("and full rate while changing")
+        rules["full rate, no floor"] = replace(newest, changing_min_fps=args.fps)
+        rules["and the floor"] = newest
     t_begin = time.perf_counter()
     shared = load_frames(VIDEO)
     models = VisionModels.load()
@@ -298,12 +315,12 @@ def main() -> None:
         if (not args.kinds or c.kind in args.kinds.split(",")) and not args.normal_only
     ]
     scene_statistics(shared, clips)
-    names = tuple(RULES)
+    names = tuple(rules)
     results: dict[str, list[list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, clip in enumerate(clips):
             path = write_clip(clip.frames, Path(tmp) / f"clip{i}.mp4")
-            row = [carried_s(sightings_of(models, path, RULES[n]), clip.t_cut_s) for n in names]
+            row = [carried_s(sightings_of(models, path, rules[n]), clip.t_cut_s) for n in names]
             results.setdefault(clip.kind, []).append(row)
             print(
                 f"  {clip.kind:14s} {clip.label:34s} carried "
@@ -326,7 +343,7 @@ def main() -> None:
             return
         print()
         print("normal footage (nothing should split): sightings " + " / ".join(names))
-        whole = [sightings_of(models, VIDEO, RULES[n]) for n in names]
+        whole = [sightings_of(models, VIDEO, rules[n]) for n in names]
         print(
             f"  shared video (6 people): {' / '.join(str(len(w)) for w in whole)}, "
             f"ID changes in passages {' / '.join(str(id_changes(w)) for w in whole)}"
@@ -342,7 +359,7 @@ def main() -> None:
         hd = make_clip(VIDEO, Path(tmp) / "hd.mp4", 0, 600, scale_to=(1920, 1080))
         normal.append(("shared video's first 60 s at 1080p", hd))
         for label, path in normal:
-            counts = [len(sightings_of(models, path, RULES[n])) for n in names]
+            counts = [len(sightings_of(models, path, rules[n])) for n in names]
             print(f"  {label}: {' / '.join(str(c) for c in counts)}")
     print(f"\n{time.perf_counter() - t_begin:.0f} s in all")
 

@@ -98,3 +98,19 @@ def test_no_track_runs_across_a_jump_while_both_people_walk_in(
     assert _across(after, t_cut) == []
     assert any(t_cut - 0.6 < s.t_end_s < t_cut for s in after)
     assert any(s.t_start_s >= t_cut for s in after)
+
+
+def test_a_sparse_sampling_rate_still_looks_often_while_a_picture_changes(
+    shared_video: Path, tmp_path: Path
+) -> None:
+    # The same walking jump sampled at 2 a second (`--fps 2`): the walker's picture changes
+    # twice as much between two looks, and the look after the track was confirmed is
+    # already the next person's. Samples come at least 4 a second while someone just
+    # appeared or a picture changes fast (`changing_min_fps`), and the track ends there.
+    frames = _frames(shared_video, 122.7, 3.0) + _frames(shared_video, 76.1, 3.0)
+    video = _edited(frames, tmp_path / "walk.mp4")
+    t_cut = START.timestamp() + 3.0
+    _assert_carried(video, IngestOptions(sample_fps=2.0, changing_min_fps=2.0), t_cut)
+    after = span_sightings(VisionModels.load(), video, IngestOptions(sample_fps=2.0), START, None)
+    assert _across(after, t_cut) == []
+    assert any(s.t_start_s >= t_cut for s in after)

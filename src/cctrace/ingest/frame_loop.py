@@ -128,6 +128,10 @@ def analyse_video(
     segment = _Segment(ByteTracker(first_track_id=first_track_id))
     last_checkpoint_t = resume_t_s if resume_t_s is not None else 0.0
     last_bin = math.floor(resume_t_s * opts.sample_fps + 1e-9) if resume_t_s is not None else -1
+    # While a picture changes fast, samples come at least `changing_min_fps` apart: bins
+    # of that finer rate, counted like the coarse ones (ingest/inputs.py).
+    fine_fps = max(opts.sample_fps, opts.changing_min_fps)
+    last_fine_bin = math.floor(resume_t_s * fine_fps + 1e-9) if resume_t_s is not None else -1
     # Frames before lead_until only warm the tracker (a segment's lead): the segment
     # before owns them, so no sighting, evidence or count comes from them.
     lead_until = -math.inf
@@ -180,13 +184,22 @@ def analyse_video(
         segment = _Segment(ByteTracker(first_track_id=segment.tracker.next_track_id))
         gate.reset()
 
+    def due(t_s: float) -> bool:
+        """Whether the frame at ``t_s`` starts a new sample: a new bin of ``sample_fps``,
+        or of ``fine_fps`` while a tracked person's picture changes fast."""
+        if math.floor(t_s * opts.sample_fps + 1e-9) > last_bin:
+            return True
+        return (
+            fine_fps > opts.sample_fps
+            and math.floor(t_s * fine_fps + 1e-9) > last_fine_bin
+            and _sample_finely(opts, segment)
+        )
+
     def wanted(index: int, t_s: float) -> bool:
         """Only frames that will be sampled and analysed are converted to pixels."""
         if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
             return False
-        if math.floor(t_s * opts.sample_fps + 1e-9) <= last_bin:
-            return False
-        return _rate_wants(opts, segment, t_s)
+        return due(t_s) and _rate_wants(opts, segment, t_s)
 
     quiet = False
     """The last sample was skipped by the motion gate with nobody tracked: the next ones
@@ -230,10 +243,10 @@ def analyse_video(
             continue
         if resume_t_s is not None and t_s <= resume_t_s + 1e-9:
             continue
-        sample_bin = math.floor(t_s * opts.sample_fps + 1e-9)
-        if sample_bin <= last_bin:
+        if not due(t_s):
             continue
-        last_bin = sample_bin
+        last_bin = math.floor(t_s * opts.sample_fps + 1e-9)
+        last_fine_bin = math.floor(t_s * fine_fps + 1e-9)
         if in_lead and t_s >= lead_until - 1e-9:
             in_lead = False
             segment.evidence.clear()  # what the lead saw of live tracks is the segment before's
@@ -297,15 +310,34 @@ def _rate_wants(opts: IngestOptions, segment: _Segment, t_s: float) -> bool:
     if not opts.adaptive_rate:
         return True
     tracker = segment.tracker
-    changing = (
-        opts.identity_breaks
-        and opts.identity_content
-        and opts.full_rate_while_changing
-        and segment.identity.changing(tracker.live_track_ids)
-    )
     return should_analyse(
-        t_s, opts.sample_fps, tracker.t_last_s, tracker.live(t_s), _rate_policy(opts), changing
+        t_s,
+        opts.sample_fps,
+        tracker.t_last_s,
+        tracker.live(t_s),
+        _rate_policy(opts),
+        _changing(opts, segment),
     )
+
+
+def _sample_finely(opts: IngestOptions, segment: _Segment) -> bool:
+    """Whether samples must come at least ``changing_min_fps`` apart now: a tracked
+    person's picture changes fast, or someone just appeared (a tentative track: the
+    identity watch has not seen their picture yet, and at one sample a second the next
+    look may already show the next person)."""
+    return _changing(opts, segment) or (
+        _changing_watched(opts) and any(not t.confirmed for t in segment.tracker.live())
+    )
+
+
+def _changing_watched(opts: IngestOptions) -> bool:
+    return opts.identity_breaks and opts.identity_content and opts.full_rate_while_changing
+
+
+def _changing(opts: IngestOptions, segment: _Segment) -> bool:
+    """Whether a live track's picture changed fast on its last observation and the rules
+    that read it are on (every sample analysed, at least ``changing_min_fps``)."""
+    return _changing_watched(opts) and segment.identity.changing(segment.tracker.live_track_ids)
 
 
 def _detect_persons(
@@ -372,7 +404,10 @@ def _analyse_frame(
         segment.face_seen[track_id] = track_id in linked
     if analysis is not None:
         votes = footage_mask_votes(
-            image, analysis.faces.box_xyxy, analysis.mask_probability, opts.mask_colour_check
+            image,
+            analysis.faces.box_xyxy,
+            analysis.mask_probability,
+            opts.mask_colour_check,
         )
         for j, i in enumerate(chosen):
             ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())

@@ -74,10 +74,15 @@ class IngestOptions:
     (`cctrace.tracking.identity.BoxContent`); False leaves colour and faces alone, kept so
     that benchmarks/bench_cuts.py can show the rules with and without it."""
     full_rate_while_changing: bool = True
-    """With ``identity_content`` and ``adaptive_rate``, every sample is analysed while a
-    tracked person's picture changes fast (`cctrace.ingest.rate`); False skips them while
-    calm as before, kept so that benchmarks/bench_cuts.py and bench_ingest.py can show
-    both."""
+    """With ``identity_content``, every sample is analysed while a tracked person's
+    picture changes fast (`cctrace.ingest.rate`), taken at least ``changing_min_fps``
+    apart; False samples and skips as while calm, the rule before, kept so that
+    benchmarks/bench_cuts.py and bench_ingest.py can show both."""
+    changing_min_fps: float = 4.0
+    """While ``full_rate_while_changing`` holds, samples are taken at least this often
+    even when ``sample_fps`` is lower: at half the rate a walker's picture changes twice
+    as much between two looks, and the step where one person replaces another no longer
+    stands out from it (docs/benchmarks.md, "sampling rate while a picture changes")."""
     mask_colour_check: bool = True
     """A face votes masked only when the mask classifier and its lower face's colour
     agree (`cctrace.vision.mask.footage_mask_votes`); False is the classifier alone, kept

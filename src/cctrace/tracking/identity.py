@@ -375,10 +375,14 @@ class IdentityWatch:
         the caller analyses every sample while it lasts (`cctrace.ingest.rate`): at half
         the rate the change per observation of a walker doubles and hides the step of a
         next person who walks in where the tracked one walked (docs/benchmarks.md,
-        "Scene changes")."""
+        "Scene changes"). A track whose picture was seen once counts as changing: how
+        fast it changes is not known yet, and at a low sampling rate the next look may
+        already be the next person's (a walker seen once before the jump)."""
         for tid in track_ids:
             seen = self._seen.get(tid)
-            if seen is not None and seen.last_change >= self.content_min_step:
+            if seen is None or seen.picture is None:
+                continue
+            if seen.usual_change is None or seen.last_change >= self.content_min_step:
                 return True
         return False
 
