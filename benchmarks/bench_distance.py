@@ -15,9 +15,12 @@ the true exposure within 2 m (ratio, and how many scenes are within ±50 %), and
 many masked contacts were reported masked (unmasked ones: reported not masked).
 ``--mask-old-new`` ingests every video twice, mask votes by the classifier alone (old)
 and by the footage vote (`cctrace.vision.mask.footage_mask_votes`, new), and prints the
-mask state reported for masked and bare contacts under both.
+mask state reported for masked and bare contacts under both; ``--mask-small-old-new``
+the same with the footage vote of faces of 20 px and more only (old) and with faces of
+12-20 px voting by colour too (`small_face_mask_votes`, new).
 
     .venv/bin/python benchmarks/bench_distance.py --seeds 3 [--demo-seeds 7 11] [--mask-old-new]
+    .venv/bin/python benchmarks/bench_distance.py --seeds 2 --mask-small-old-new
 """
 
 from __future__ import annotations
@@ -253,14 +256,14 @@ def summarise(rows: dict[str, list[Outcome]]) -> None:
         )
 
 
-def summarise_masks(masks: dict[str, list[Outcome]]) -> None:
-    """The mask state reported for each true contact, old (classifier alone) and new
-    (footage vote: classifier and lower-face colour, faces from 20 px), by truth."""
+def summarise_masks(masks: dict[str, list[Outcome]], old: str, new: str) -> None:
+    """The mask state reported for each true contact under the old and the new mask
+    vote (named ``old`` and ``new``), by truth."""
 
     def said(o: Outcome) -> str:
         return {True: "masked", False: "not masked", None: "unknown"}[o.masked_reported]
 
-    print("\nmask state reported for the contact (old: classifier alone / new: footage vote)")
+    print(f"\nmask state reported for the contact (old: {old} / new: {new})")
     for truth in (True, False):
         for version in ("old", "new"):
             o = [x for x in masks[version] if x.masked_true is truth]
@@ -352,7 +355,13 @@ def main() -> None:
         action="store_true",
         help="ingest twice: mask votes by the classifier alone (old) and the footage vote (new)",
     )
+    parser.add_argument(
+        "--mask-small-old-new",
+        action="store_true",
+        help="ingest twice: faces under 20 px without a mask vote (old) and with one (new)",
+    )
     args = parser.parse_args()
+    twice = args.mask_old_new or args.mask_small_old_new
     if args.face_masks:
         face_masks(args.seeds)
         return
@@ -363,6 +372,8 @@ def main() -> None:
     options: tuple[IngestOptions, ...] = (IngestOptions(),)
     if args.mask_old_new:
         options = (IngestOptions(mask_colour_check=False), IngestOptions())
+    elif args.mask_small_old_new:
+        options = (IngestOptions(mask_small_faces=False), IngestOptions())
     masks: dict[str, list[Outcome]] = {"old": [], "new": []}
 
     def add(
@@ -373,7 +384,7 @@ def main() -> None:
         now = contact_outcomes(scenario, found[-1], label, only)
         for version, outcomes in now.items():
             rows[version] += outcomes
-        if args.mask_old_new:
+        if twice:
             masks["old"] += contact_outcomes(scenario, found[0], label, only)["new"]
             masks["new"] += now["new"]
         return now["old"] + now["new"]
@@ -400,7 +411,9 @@ def main() -> None:
                 print(f"  demo seed {seed}: {o}", flush=True)
     summarise(rows)
     if args.mask_old_new:
-        summarise_masks(masks)
+        summarise_masks(masks, "classifier alone", "footage vote from 20 px")
+    elif args.mask_small_old_new:
+        summarise_masks(masks, "footage vote from 20 px", "and colour vote from 12 px")
 
 
 if __name__ == "__main__":

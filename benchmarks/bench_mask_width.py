@@ -5,9 +5,11 @@ wore a mask; faces there are 14-35 px wide. This measures, per face width, how o
 masked faces are called masked and bare faces bare by
 
 - the classifier alone (``OnnxMaskClassifier.predict`` >= 0.5: what footage used before);
-- the footage vote (`cctrace.vision.mask.footage_mask_votes`: classifier and lower-face
-  colour agree; faces under ``MIN_VOTE_FACE_PX`` cast no vote in ingestion, and their
-  rows show what classifier and colour would have said).
+- the footage vote, as ingestion casts it: from ``MIN_VOTE_FACE_PX`` classifier and
+  lower-face colour agree (`cctrace.vision.mask.footage_mask_votes`); from
+  ``MIN_SMALL_VOTE_FACE_PX`` to it the lower face's loss of skin colour alone
+  (`small_face_mask_votes`); narrower faces cast no vote (counted as not right either
+  way, and shown as "no vote").
 
 Faces with truth, three sources:
 
@@ -40,28 +42,27 @@ from cctrace.core.types import Detections, FloatArray, ImageBGR
 from cctrace.vision.analyze import FaceAnalyzer
 from cctrace.vision.mask import (
     DEFAULT_THRESHOLD,
-    LOWER_FACE_MIN_CHROMA,
+    MIN_SMALL_VOTE_FACE_PX,
     MIN_VOTE_FACE_PX,
     OnnxMaskClassifier,
     footage_mask_votes,
-    lower_face_chroma,
+    small_face_mask_votes,
 )
 
-WIDTHS_PX = (12, 14, 16, 20, 24, 28, 32, 40, 48, 64)
-BINS_PX = ((0, 14), (14, 16), (16, 20), (20, 24), (24, 32), (32, 48), (48, 10_000))
+WIDTHS_PX = (12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 64)
+BINS_PX = ((0, 12), (12, 16), (16, 20), (20, 24), (24, 32), (32, 48), (48, 10_000))
 
 
 @dataclass(frozen=True)
 class Face:
     """One face with truth: where it came from, its width (px), masked or not, and the
-    verdicts (classifier alone; classifier and lower-face colour, the footage vote of a
-    face at least ``MIN_VOTE_FACE_PX`` wide)."""
+    verdicts (classifier alone; the footage vote, None where no vote is cast)."""
 
     source: str
     width_px: float
     masked: bool
     classifier: bool
-    both: bool
+    vote: bool | None
 
 
 def judge(
@@ -71,10 +72,11 @@ def judge(
     prob = classifier.predict(image, Detections(boxes, np.ones(1, np.float32)))
     width = float(boxes[0, 2] - boxes[0, 0])
     said = bool(prob[0] >= DEFAULT_THRESHOLD)
-    both = said and bool(lower_face_chroma(image, boxes)[0] >= LOWER_FACE_MIN_CHROMA)
-    if width >= MIN_VOTE_FACE_PX:  # the product's vote says the same
-        assert footage_mask_votes(image, boxes, prob) == [both]
-    return Face(source, width, masked, said, both)
+    if width >= MIN_VOTE_FACE_PX:
+        vote = footage_mask_votes(image, boxes, prob)[0]
+    else:
+        vote = small_face_mask_votes(image, boxes)[0]
+    return Face(source, width, masked, said, vote)
 
 
 def photo_faces(classifier: OnnxMaskClassifier, capture_names: list[str]) -> list[Face]:
@@ -122,9 +124,10 @@ def _cell(faces: list[Face], masked: bool, verdict: str) -> str:
     sel = [f for f in faces if f.masked is masked]
     if not sel:
         return "-"
-    said = [f.classifier if verdict == "classifier" else f.both for f in sel]
+    said = [f.classifier if verdict == "classifier" else f.vote for f in sel]
     right = sum(1 for s in said if s is masked)
-    return f"{right}/{len(sel)} {right / len(sel):.2f}"
+    silent = sum(1 for s in said if s is None)
+    return f"{right}/{len(sel)} {right / len(sel):.2f}" + (f" ({silent} no vote)" if silent else "")
 
 
 def report(faces: list[Face]) -> str:
@@ -138,8 +141,10 @@ def report(faces: list[Face]) -> str:
             if not sel:
                 continue
             width = f"{lo}-{hi} px" if hi < 10_000 else f"{lo}+ px"
-            if hi <= MIN_VOTE_FACE_PX:
+            if hi <= MIN_SMALL_VOTE_FACE_PX:
                 width += " (no vote cast)"
+            elif hi <= MIN_VOTE_FACE_PX:
+                width += " (colour vote)"
             lines.append(
                 f"| {source} | {width} | {_cell(sel, True, 'classifier')} / "
                 f"{_cell(sel, True, 'vote')} | {_cell(sel, False, 'classifier')} / "

@@ -21,8 +21,9 @@ THUMBNAIL_JPEG_QUALITY = 85
 class TrackEvidence:
     """What one track showed so far: quality-weighted face sum, masks, appearance.
 
-    ``mask_faces`` counts the faces that cast a mask vote (`footage_mask_votes`: wide
-    enough to tell), ``masked_votes`` those of them voted masked."""
+    ``mask_faces`` counts the faces that cast a mask vote (`footage_mask_votes`, and
+    `small_face_mask_votes` for faces too small to embed), ``masked_votes`` those of
+    them voted masked."""
 
     face_sum: NDArray[np.float64] | None = None
     face_weight: float = 0.0
@@ -49,6 +50,11 @@ class TrackEvidence:
         if self.thumbnail is None or quality > self.best_quality:
             self.best_quality = quality
             self.thumbnail = crop
+
+    def add_mask_vote(self, masked: bool) -> None:
+        """The mask vote of a face too small to embed (it adds nothing else)."""
+        self.mask_faces += 1
+        self.masked_votes += int(masked)
 
     def add_appearance(self, descriptor: AppearanceDescriptor) -> None:
         self.appearance.append(descriptor)

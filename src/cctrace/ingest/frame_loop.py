@@ -42,7 +42,7 @@ from cctrace.video.quiet import QuietAwareFrames
 from cctrace.video.spans import FrameSpan, iter_span_frames
 from cctrace.vision.analyze import FaceAnalysis
 from cctrace.vision.appearance import colour_descriptors
-from cctrace.vision.mask import footage_mask_votes
+from cctrace.vision.mask import footage_mask_votes, small_face_mask_votes
 from cctrace.vision.persons import (
     NANODET_INPUT_PX,
     PERSON_SCORE_THRESHOLD,
@@ -414,6 +414,13 @@ def _analyse_frame(
             ev.add_face(
                 analysis.embedding[j], float(analysis.quality[j]), votes[j], analysis.aligned[j]
             )
+    if opts.mask_colour_check and opts.mask_small_faces:
+        # Faces too small to embed still show whether the lower face is covered.
+        small = np.flatnonzero((face_track >= 0) & (width < MIN_EMBED_FACE_PX))
+        small_votes = small_face_mask_votes(image, faces.box_xyxy[small])
+        for i, vote in zip(small.tolist(), small_votes, strict=True):
+            if vote is not None:
+                segment.evidence.setdefault(int(face_track[i]), TrackEvidence()).add_mask_vote(vote)
     # Appearance on every n-th observation of each track, batched in one model call.
     want = []
     for row, track_id in enumerate(tracked.track_id.tolist()):

@@ -87,6 +87,10 @@ class IngestOptions:
     """A face votes masked only when the mask classifier and its lower face's colour
     agree (`cctrace.vision.mask.footage_mask_votes`); False is the classifier alone, kept
     so that benchmarks/bench_distance.py can show both."""
+    mask_small_faces: bool = True
+    """With ``mask_colour_check``, faces of 12-20 px vote too, by the colour of the lower
+    face alone (`cctrace.vision.mask.footage_mask_votes`); False leaves them without a
+    vote, the rule before, kept so that benchmarks/bench_distance.py can show both."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ WITH_MASK_CLASS = 0
 DEFAULT_THRESHOLD = 0.5
 """Mask probability above which a face counts as masked (see docs/benchmarks.md)."""
 MIN_VOTE_FACE_PX = 20.0
-"""Narrower faces cast no mask vote in footage. From 20 px on, the footage vote
+"""Narrower faces get no classifier vote in footage (only a colour vote, from
+`MIN_SMALL_VOTE_FACE_PX`). From 20 px on, the footage vote
 (`footage_mask_votes`) calls masked faces masked more often than not in every source of
 ``benchmarks/bench_mask_width.py`` (real photos with synthetic masks, clean and
 CCTV-degraded; rendered scenes) while keeping bare faces bare; below it masked faces
@@ -39,7 +40,18 @@ LOWER_FACE_MIN_CHROMA = 10.0
 which a face is taken to show skin where a mask would be: about the 95th percentile
 (10.6) over the real unmasked faces of ``benchmarks/bench_mask_width.py`` at every width
 and capture (chosen on the photos only; the rendered scenes were measured with it)."""
+MIN_SMALL_VOTE_FACE_PX = 12.0
+"""Faces from this width up to `MIN_VOTE_FACE_PX` vote by colour alone
+(`small_face_mask_votes`); the narrowest width ``benchmarks/bench_mask_width.py``
+measures. Narrower faces cast no vote."""
+SMALL_FACE_MIN_SKIN_LOSS = 10.0
+"""Skin colour a face under `MIN_VOTE_FACE_PX` must have lost below the nose to vote
+masked: above the largest value of the real unmasked faces of
+``benchmarks/bench_mask_width.py`` at 15-20 px under every capture (8.6) and above
+all but 5 of about 1,300 at 12-15 px (chosen on the photos only)."""
 _CHROMA_GRID_PX = 32
+_SKIN_HUE_AB = np.array([0.55, 0.83], dtype=np.float32)
+"""Unit (a*, b*) direction of skin's hue (about 56 degrees), for a grey upper face."""
 
 
 class MaskClassifier(Protocol):
@@ -122,9 +134,38 @@ def lower_face_chroma(image_bgr: ImageBGR, box_xyxy: FloatArray) -> FloatArray:
     (infrared at night) has no chroma, scores about 0 and so never looks masked: the
     safe side, since a wrong "masked" can remove exposure.
     """
+    upper, lower = _face_bands_ab(image_bgr, box_xyxy)
+    out: FloatArray = np.hypot(*(upper - lower).T).astype(np.float32)
+    return out
+
+
+def lower_face_skin_loss(image_bgr: ImageBGR, box_xyxy: FloatArray) -> FloatArray:
+    """How much skin colour the lower face has lost against the upper face, per face box
+    (N,): the a*b* difference of the two bands of `lower_face_chroma` projected on the
+    upper band's own hue (on `_SKIN_HUE_AB` where the upper band is near grey).
+
+    A mask that is white, grey, black or blue takes the skin's colour away below the
+    nose and scores high; a bare face whose eyes are in shadow (hair, a cap, light from
+    below) differs between the bands too, but its lower face is more skin-coloured, not
+    less, and scores at or below 0. Red and beige masks keep the hue and score low (the
+    safe side). In ``benchmarks/bench_mask_width.py`` this separates faces of 12-20 px,
+    where the classifier is at chance, about as well as classifier and chroma together
+    separate faces from 20 px on.
+    """
+    upper, lower = _face_bands_ab(image_bgr, box_xyxy)
+    norm = np.linalg.norm(upper, axis=1, keepdims=True)
+    hue = np.where(norm >= 2.0, upper / np.maximum(norm, 1e-6), _SKIN_HUE_AB)
+    out: FloatArray = ((upper - lower) * hue).sum(axis=1).astype(np.float32)
+    return out
+
+
+def _face_bands_ab(image_bgr: ImageBGR, box_xyxy: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per face box, the median CIELAB (a*, b*) of the eyes-and-cheeks band and of the
+    mouth-and-chin band (both (N, 2), 0 = grey), on the box resampled to 32 x 32."""
     h_img, w_img = image_bgr.shape[:2]
     n = _CHROMA_GRID_PX
-    out = np.zeros((len(box_xyxy),), dtype=np.float32)
+    upper = np.zeros((len(box_xyxy), 2), dtype=np.float32)
+    lower = np.zeros((len(box_xyxy), 2), dtype=np.float32)
     for i, (x1, y1, x2, y2) in enumerate(box_xyxy.astype(np.float64)):
         c1 = min(max(round(x1), 0), w_img - 1)
         r1 = min(max(round(y1), 0), h_img - 1)
@@ -134,11 +175,11 @@ def lower_face_chroma(image_bgr: ImageBGR, box_xyxy: FloatArray) -> FloatArray:
         interp = cv2.INTER_AREA if crop.shape[0] > n else cv2.INTER_LINEAR
         lab = cv2.cvtColor(cv2.resize(crop, (n, n), interpolation=interp), cv2.COLOR_BGR2LAB)
         lab_f = lab.astype(np.float32)
-        upper = lab_f[int(0.2 * n) : int(0.42 * n), int(0.2 * n) : int(0.8 * n)].reshape(-1, 3)
-        lower = lab_f[int(0.68 * n) : int(0.95 * n), int(0.28 * n) : int(0.72 * n)].reshape(-1, 3)
-        d = np.median(upper, axis=0)[1:] - np.median(lower, axis=0)[1:]
-        out[i] = float(np.hypot(d[0], d[1]))
-    return out
+        up = lab_f[int(0.2 * n) : int(0.42 * n), int(0.2 * n) : int(0.8 * n)].reshape(-1, 3)
+        lo = lab_f[int(0.68 * n) : int(0.95 * n), int(0.28 * n) : int(0.72 * n)].reshape(-1, 3)
+        upper[i] = np.median(up, axis=0)[1:] - 128.0
+        lower[i] = np.median(lo, axis=0)[1:] - 128.0
+    return upper, lower
 
 
 def footage_mask_votes(
@@ -149,17 +190,33 @@ def footage_mask_votes(
 ) -> list[bool | None]:
     """Each face's mask vote in footage: True masked, False not, None no vote.
 
-    A face narrower than `MIN_VOTE_FACE_PX` casts no vote. Otherwise it is masked when
-    the classifier's ``probability`` reaches `DEFAULT_THRESHOLD` and, with
-    ``colour_check``, its lower face's colour also differs from its upper face's by
-    `LOWER_FACE_MIN_CHROMA` (`lower_face_chroma`). Both must agree because in footage a
-    wrong "masked" is the harmful error (a policy exempting masked pairs then drops
-    real exposure) and the classifier alone calls many small, dark or blurred bare faces
-    masked (docs/benchmarks.md, mask state in footage); the photo path
-    (`OnnxMaskClassifier.predict`) keeps the classifier's probability as it is.
+    A face narrower than `MIN_VOTE_FACE_PX` casts no vote here (`small_face_mask_votes`
+    is its own vote). Otherwise it is masked when the classifier's ``probability``
+    reaches `DEFAULT_THRESHOLD` and, with ``colour_check``, its lower face's colour also
+    differs from its upper face's by `LOWER_FACE_MIN_CHROMA` (`lower_face_chroma`). Both
+    must agree because in footage a wrong "masked" is the harmful error (a policy
+    exempting masked pairs then drops real exposure) and the classifier alone calls many
+    small, dark or blurred bare faces masked (docs/benchmarks.md, mask state in footage);
+    the photo path (`OnnxMaskClassifier.predict`) keeps the classifier's probability as
+    it is.
     """
     width = box_xyxy[:, 2] - box_xyxy[:, 0]
     masked: NDArray[np.bool_] = probability >= DEFAULT_THRESHOLD
     if colour_check and len(box_xyxy):
         masked &= lower_face_chroma(image_bgr, box_xyxy) >= LOWER_FACE_MIN_CHROMA
     return [None if w < MIN_VOTE_FACE_PX else bool(m) for w, m in zip(width, masked, strict=True)]
+
+
+def small_face_mask_votes(image_bgr: ImageBGR, box_xyxy: FloatArray) -> list[bool | None]:
+    """The mask vote of faces too small for the classifier, by colour alone: True masked
+    when the lower face has lost `SMALL_FACE_MIN_SKIN_LOSS` of skin colour
+    (`lower_face_skin_loss`), False not, None for a face narrower than
+    `MIN_SMALL_VOTE_FACE_PX` or as wide as `MIN_VOTE_FACE_PX` (`footage_mask_votes`
+    decides those)."""
+    width = box_xyxy[:, 2] - box_xyxy[:, 0]
+    loss = lower_face_skin_loss(image_bgr, box_xyxy) if len(box_xyxy) else np.zeros(0)
+    votes: list[bool | None] = []
+    for w, v in zip(width, loss, strict=True):
+        small = MIN_SMALL_VOTE_FACE_PX <= w < MIN_VOTE_FACE_PX
+        votes.append(bool(v >= SMALL_FACE_MIN_SKIN_LOSS) if small else None)
+    return votes
