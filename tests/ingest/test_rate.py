@@ -49,6 +49,16 @@ def test_a_person_whose_picture_changes_fast_is_analysed_at_every_sample() -> No
     assert should_analyse(1.25, 4.0, 1.0, [_track(0)], POLICY, changing=True)
 
 
+def test_a_sparse_sampling_rate_is_never_halved() -> None:
+    # At 2 or 3 samples a second, skipping every other one would leave fewer than 2
+    # looks a second (a walker near the camera moves beyond the tracker's reach in a
+    # second); at 5 a second, 2.5 stay, and the calm skip applies.
+    assert should_analyse(1.5, 2.0, 1.0, [_track(0)], POLICY)
+    assert should_analyse(5 / 3, 3.0, 4 / 3, [_track(0, t_update_s=4 / 3)], POLICY)
+    assert not should_analyse(1.4, 5.0, 1.2, [_track(0, t_update_s=1.2)], POLICY)
+    assert not should_analyse(1.5, 2.0, 1.0, [_track(0)], RatePolicy(min_calm_fps=1.0))
+
+
 def test_off_means_every_sample() -> None:
     assert should_analyse(1.25, 4.0, 1.0, [_track(0)], RatePolicy(calm_every=1))
 

@@ -14,7 +14,9 @@ Full rate returns at once when:
 - a tracked person's picture changes fast (``changing``, from
   `cctrace.tracking.identity.IdentityWatch.changing`): the check that ends a track when
   someone else takes its place compares consecutive pictures of the box, and skipping
-  every other sample doubles a walker's change per observation.
+  every other sample doubles a walker's change per observation;
+- the sampling rate is so low that skipping would leave fewer than ``min_calm_fps``
+  analysed frames a second (``--fps 2`` or 3).
 
 The rule reads only the tracker's state, the identity watch's (``changing``) and the
 sample bins; both are restarted at every checkpoint, so a resumed run (which starts from
@@ -48,6 +50,10 @@ class RatePolicy:
 
     calm_every: int = 2
     near_heights: float = 2.0
+    min_calm_fps: float = 2.0
+    """Samples are skipped while calm only where the frames left are at least this many
+    a second: at a sampling rate of 2 (``--fps 2``) every other sample is a second
+    apart, and a walker near the camera moves beyond the tracker's reach in a second."""
     tile_every_s: float = 1.0
     """Tiled person detection in every window of this length, to find small newcomers."""
     small_input_px: float = 48.0
@@ -89,6 +95,8 @@ def should_analyse(
     their boxes predicted at ``t_s``, ``changing`` whether a tracked person's picture
     changed fast at the last analysed frame."""
     if policy.calm_every <= 1 or not tracks or math.isinf(t_last_analysed_s) or changing:
+        return True
+    if sample_fps / policy.calm_every < policy.min_calm_fps - _EPS:
         return True
     if any(not t.confirmed or t.t_update_s < t_last_analysed_s - _EPS for t in tracks):
         return True
