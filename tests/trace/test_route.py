@@ -76,7 +76,9 @@ def test_evidence_is_the_strongest(evidences: list[Evidence], strongest: Evidenc
         ([1.0, 0.0], [30, 10], 0.75),
         ([1.0, None], [5, 0], 1.0),
         ([None, None], [0, 0], math.nan),
-        ([0.5, 1.0], [0, 4], 1.0),  # a ratio over no faces weighs nothing
+        # Faces too small to embed still vote on the mask: their ratio counts as one face.
+        ([0.5, 1.0], [0, 4], 0.9),
+        ([1.0, None], [0, 3], 1.0),
     ],
 )
 def test_masked_ratio_is_face_weighted(

@@ -65,10 +65,12 @@ def _stay(
 def face_weighted_mask_ratio(
     mask_ratios: Sequence[float | None], face_counts: Sequence[int]
 ) -> float:
-    """Share of faces masked over several sightings; NaN when none had a known ratio."""
-    known = [
-        (r, n) for r, n in zip(mask_ratios, face_counts, strict=True) if r is not None and n > 0
-    ]
+    """Share of faces masked over several sightings; NaN when none had a known ratio.
+
+    A sighting whose faces were all too small to embed (face count 0) can still have a
+    ratio from their mask votes (`cctrace.vision.mask.small_face_mask_votes`): it counts
+    as one face, as in `cctrace.trace.contacts.mask_status`."""
+    known = [(r, max(n, 1)) for r, n in zip(mask_ratios, face_counts, strict=True) if r is not None]
     total = sum(n for _, n in known)
     if total == 0:
         return float("nan")
