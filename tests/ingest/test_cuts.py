@@ -42,6 +42,13 @@ def _across(sightings: list[Sighting], t_cut: float) -> list[float]:
     return [s.t_end_s - t_cut for s in sightings if s.t_start_s < t_cut <= s.t_end_s]
 
 
+def _walking_jump(shared_video: Path, tmp_path: Path) -> tuple[PreparedVideo, float]:
+    """The last walker (grey shirt) reaching the table, then a jump to the fourth one
+    (black T-shirt) walking to it on the same path; and the cut's time."""
+    frames = _frames(shared_video, 122.7, 3.0) + _frames(shared_video, 76.1, 3.0)
+    return _edited(frames, tmp_path / "walk.mp4"), START.timestamp() + 3.0
+
+
 def _assert_carried(video: PreparedVideo, opts: IngestOptions, t_cut: float) -> None:
     """Under ``opts`` a track goes on at least 1 s past the cut: the failure each test
     guards against, shown on the same clip."""
@@ -90,9 +97,7 @@ def test_no_track_runs_across_a_jump_while_both_people_walk_in(
     # while calm, the walker's picture changes as much per analysed sample as the jump
     # does, so the step was not confirmed and the track carried the wrong person on;
     # analysing every sample while a picture changes fast ends it at the jump.
-    frames = _frames(shared_video, 122.7, 3.0) + _frames(shared_video, 76.1, 3.0)
-    video = _edited(frames, tmp_path / "walk.mp4")
-    t_cut = START.timestamp() + 3.0
+    video, t_cut = _walking_jump(shared_video, tmp_path)
     _assert_carried(video, IngestOptions(full_rate_while_changing=False), t_cut)
     after = span_sightings(VisionModels.load(), video, IngestOptions(), START, None)
     assert _across(after, t_cut) == []
@@ -107,9 +112,7 @@ def test_a_sparse_sampling_rate_still_looks_often_while_a_picture_changes(
     # twice as much between two looks, and the look after the track was confirmed is
     # already the next person's. Samples come at least 4 a second while someone just
     # appeared or a picture changes fast (`changing_min_fps`), and the track ends there.
-    frames = _frames(shared_video, 122.7, 3.0) + _frames(shared_video, 76.1, 3.0)
-    video = _edited(frames, tmp_path / "walk.mp4")
-    t_cut = START.timestamp() + 3.0
+    video, t_cut = _walking_jump(shared_video, tmp_path)
     _assert_carried(video, IngestOptions(sample_fps=2.0, changing_min_fps=2.0), t_cut)
     after = span_sightings(VisionModels.load(), video, IngestOptions(sample_fps=2.0), START, None)
     assert _across(after, t_cut) == []

@@ -46,10 +46,9 @@ MIN_SMALL_VOTE_FACE_PX = 12.0
 measures. Narrower faces cast no vote."""
 SMALL_FACE_MIN_SKIN_LOSS = 10.0
 """Skin colour a face under `MIN_VOTE_FACE_PX` must have lost below the nose to vote
-masked: above the largest value of the real unmasked faces of
-``benchmarks/bench_mask_width.py``'s photos at 15-20 px under four captures (8.6, over
-612 faces) and of all but 5 of 784 at 12-15 px (chosen on the photos only; the rendered
-scenes were measured with it)."""
+masked: above what nearly every real unmasked photo face of
+``benchmarks/bench_mask_width.py`` shows at 12-20 px, chosen on those photos alone; the
+rendered scenes were measured with it (docs/benchmarks.md, "Faces of 12-20 px")."""
 _CHROMA_GRID_PX = 32
 _SKIN_HUE_AB = np.array([0.55, 0.83], dtype=np.float32)
 """Unit (a*, b*) direction of skin's hue (about 56 degrees), for a grey upper face."""
