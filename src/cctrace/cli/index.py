@@ -299,7 +299,13 @@ def ingest(
         typer.Option(help="Recording start, ISO 8601 (default: the file's creation time)."),
     ] = None,
     fps: Annotated[
-        float, typer.Option("--fps", min=0.1, max=30.0, help="Frames analysed per second.")
+        float,
+        typer.Option(
+            "--fps",
+            min=0.1,
+            max=30.0,
+            help="Frames sampled per second (at least 4 while someone appears or walks in).",
+        ),
     ] = 4.0,
     no_motion_skip: Annotated[
         bool, typer.Option("--no-motion-skip", help="Analyse static frames too.")

@@ -128,8 +128,9 @@ def analyse_video(
     segment = _Segment(ByteTracker(first_track_id=first_track_id))
     last_checkpoint_t = resume_t_s if resume_t_s is not None else 0.0
     last_bin = math.floor(resume_t_s * opts.sample_fps + 1e-9) if resume_t_s is not None else -1
-    # While a picture changes fast, samples come at least `changing_min_fps` apart: bins
-    # of that finer rate, counted like the coarse ones (ingest/inputs.py).
+    # While someone appears or a picture changes fast, samples come at least
+    # `changing_min_fps` a second: bins of that finer rate, counted like the coarse ones
+    # (ingest/inputs.py).
     fine_fps = max(opts.sample_fps, opts.changing_min_fps)
     last_fine_bin = math.floor(resume_t_s * fine_fps + 1e-9) if resume_t_s is not None else -1
     # Frames before lead_until only warm the tracker (a segment's lead): the segment
@@ -186,7 +187,7 @@ def analyse_video(
 
     def due(t_s: float) -> bool:
         """Whether the frame at ``t_s`` starts a new sample: a new bin of ``sample_fps``,
-        or of ``fine_fps`` while a tracked person's picture changes fast."""
+        or of ``fine_fps`` while someone appears or a picture changes fast."""
         if math.floor(t_s * opts.sample_fps + 1e-9) > last_bin:
             return True
         return (
@@ -404,10 +405,7 @@ def _analyse_frame(
         segment.face_seen[track_id] = track_id in linked
     if analysis is not None:
         votes = footage_mask_votes(
-            image,
-            analysis.faces.box_xyxy,
-            analysis.mask_probability,
-            opts.mask_colour_check,
+            image, analysis.faces.box_xyxy, analysis.mask_probability, opts.mask_colour_check
         )
         for j, i in enumerate(chosen):
             ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())

@@ -75,21 +75,23 @@ class IngestOptions:
     that benchmarks/bench_cuts.py can show the rules with and without it."""
     full_rate_while_changing: bool = True
     """With ``identity_content``, every sample is analysed while a tracked person's
-    picture changes fast (`cctrace.ingest.rate`), taken at least ``changing_min_fps``
-    apart; False samples and skips as while calm, the rule before, kept so that
-    benchmarks/bench_cuts.py and bench_ingest.py can show both."""
+    picture changes fast (`cctrace.ingest.rate`), and samples come at least
+    ``changing_min_fps`` a second then and while someone just appeared; False samples
+    and skips as while calm, the rule before, kept so that benchmarks/bench_cuts.py and
+    bench_ingest.py can show both."""
     changing_min_fps: float = 4.0
-    """While ``full_rate_while_changing`` holds, samples are taken at least this often
-    even when ``sample_fps`` is lower: at half the rate a walker's picture changes twice
-    as much between two looks, and the step where one person replaces another no longer
-    stands out from it (docs/benchmarks.md, "sampling rate while a picture changes")."""
+    """With ``full_rate_while_changing``, samples are taken at least this many a second
+    while someone just appeared or a picture changes fast, even when ``sample_fps`` is
+    lower: at half the rate a walker's picture changes twice as much between two looks,
+    and the step where one person replaces another no longer stands out from it
+    (docs/benchmarks.md, "A sparse sampling rate")."""
     mask_colour_check: bool = True
     """A face votes masked only when the mask classifier and its lower face's colour
     agree (`cctrace.vision.mask.footage_mask_votes`); False is the classifier alone, kept
     so that benchmarks/bench_distance.py can show both."""
     mask_small_faces: bool = True
     """With ``mask_colour_check``, faces of 12-20 px vote too, by the colour of the lower
-    face alone (`cctrace.vision.mask.footage_mask_votes`); False leaves them without a
+    face alone (`cctrace.vision.mask.small_face_mask_votes`); False leaves them without a
     vote, the rule before, kept so that benchmarks/bench_distance.py can show both."""
 
 
