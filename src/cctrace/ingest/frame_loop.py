@@ -326,8 +326,11 @@ def _sample_finely(opts: IngestOptions, segment: _Segment) -> bool:
     person's picture changes fast, or someone just appeared (a tentative track: the
     identity watch has not seen their picture yet, and at one sample a second the next
     look may already show the next person)."""
-    return _changing(opts, segment) or (
-        _changing_watched(opts) and any(not t.confirmed for t in segment.tracker.live())
+    if not _changing_watched(opts):
+        return False
+    tracker = segment.tracker
+    return segment.identity.changing(tracker.live_track_ids) or any(
+        not t.confirmed for t in tracker.live()
     )
 
 

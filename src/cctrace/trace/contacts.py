@@ -18,6 +18,7 @@ warning one too many.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -38,6 +39,7 @@ from cctrace.trace.plausibility import (
     time_gap_s,
     time_overlap_s,
 )
+from cctrace.trace.route import face_weighted_mask_ratio
 from cctrace.trace.settings import TraceSettings
 from cctrace.trace.types import Contact, Encounter, Risk, Stay
 
@@ -245,12 +247,9 @@ def risk_of(exposure: float, policy: Policy) -> Risk:
 def mask_status(
     mask_ratios: Sequence[float | None], face_counts: Sequence[int], min_ratio: float
 ) -> bool | None:
-    """Masked over several sightings (face-weighted ratio), None when never known."""
-    known = [(r, n) for r, n in zip(mask_ratios, face_counts, strict=True) if r is not None]
-    if not known:
-        return None
-    weight = sum(max(n, 1) for _, n in known)
-    return sum(r * max(n, 1) for r, n in known) / weight >= min_ratio
+    """Masked over several sightings (`face_weighted_mask_ratio`), None when never known."""
+    ratio = face_weighted_mask_ratio(mask_ratios, face_counts)
+    return None if math.isnan(ratio) else ratio >= min_ratio
 
 
 def contact_id_of(sighting_ids: Sequence[str]) -> str:

@@ -71,7 +71,6 @@ def face_weighted_mask_ratio(
     ratio from their mask votes (`cctrace.vision.mask.small_face_mask_votes`): it counts
     as one face, as in `cctrace.trace.contacts.mask_status`."""
     known = [(r, max(n, 1)) for r, n in zip(mask_ratios, face_counts, strict=True) if r is not None]
-    total = sum(n for _, n in known)
-    if total == 0:
+    if not known:
         return float("nan")
-    return float(sum(r * n for r, n in known) / total)
+    return float(sum(r * n for r, n in known) / sum(n for _, n in known))
