@@ -114,7 +114,10 @@ class Sighting:
     frame (site metres when calibrated, camera-relative and approximate otherwise).
     Biometric fields (``face_embedding`` (128,), ``appearance`` (D,), ``thumbnail_jpeg``)
     are encrypted whenever they are at rest. ``path_box_xyxy`` (K, 4) float32 keeps the
-    person's image box at each path time (for MOT export and evidence frames).
+    person's image box at each path time (for MOT export and evidence frames), and
+    ``path_face_px`` (K,) float32 the width in pixels of the face seen on it then (NaN
+    where none was): a face says how tall its person is when their legs are hidden
+    (`cctrace.geometry.row_scale`).
     """
 
     sighting_id: str
@@ -136,3 +139,4 @@ class Sighting:
     face_weight: float | None = None
     """Sum of the quality weights behind ``face_embedding`` while ingestion still holds
     it (two pieces of a track cut between segments are averaged by it); not stored."""
+    path_face_px: FloatArray | None = None

@@ -33,6 +33,8 @@ class TrackEvidence:
     mask_faces: int = 0
     thumbnail: ImageBGR | None = field(default=None, repr=False)
     appearance: list[AppearanceDescriptor] = field(default_factory=list, repr=False)
+    face_width_px: dict[float, float] = field(default_factory=dict, repr=False)
+    """The width of the face on the track by frame time, every face of any size."""
 
     def add_face(
         self, embedding: FloatArray, quality: float, masked: bool | None, crop: ImageBGR
@@ -55,6 +57,9 @@ class TrackEvidence:
         """The mask vote of a face too small to embed (it adds nothing else)."""
         self.mask_faces += 1
         self.masked_votes += int(masked)
+
+    def add_face_width(self, t_s: float, width_px: float) -> None:
+        self.face_width_px[t_s] = max(width_px, self.face_width_px.get(t_s, 0.0))
 
     def add_appearance(self, descriptor: AppearanceDescriptor) -> None:
         self.appearance.append(descriptor)
@@ -126,4 +131,7 @@ def build_sighting(
         thumbnail_jpeg=evidence.thumbnail_jpeg(),
         path_box_xyxy=np.asarray(track.box_xyxy[ok], np.float32),
         face_weight=evidence.face_weight if evidence.face_count else None,
+        path_face_px=np.asarray(
+            [evidence.face_width_px.get(float(t), np.nan) for t in track.t_s[ok]], np.float32
+        ),
     )

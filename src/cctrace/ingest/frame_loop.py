@@ -404,6 +404,9 @@ def _analyse_frame(
             image, before, segment, tracked, face_track, chosen, analysis, opts.identity_content
         )
     linked = set(face_track[face_track >= 0].tolist())
+    for i in np.flatnonzero(face_track >= 0).tolist():
+        ev = segment.evidence.setdefault(int(face_track[i]), TrackEvidence())
+        ev.add_face_width(t_s, float(width[i]))
     for track_id in tracked.track_id.tolist():
         segment.face_seen[track_id] = track_id in linked
     if analysis is not None:

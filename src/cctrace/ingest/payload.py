@@ -22,7 +22,14 @@ from cctrace.core.types import Sighting
 from cctrace.store.sealing import open_sealed, seal
 
 _LEN = struct.Struct("<I")
-_ARRAYS = ("path_t_s", "path_floor_xy_m", "path_box_xyxy", "face_embedding", "appearance")
+_ARRAYS = (
+    "path_t_s",
+    "path_floor_xy_m",
+    "path_box_xyxy",
+    "path_face_px",
+    "face_embedding",
+    "appearance",
+)
 _DTYPES = {"path_t_s": "<f8"}
 _SCALARS = (
     "sighting_id",
@@ -98,6 +105,7 @@ def decode_sighting(raw: bytes) -> Sighting:
             face_weight=None if header["face_weight"] is None else float(header["face_weight"]),
             thumbnail_jpeg=thumbnail,
             path_box_xyxy=arrays["path_box_xyxy"],
+            path_face_px=arrays["path_face_px"],
         )
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise CorruptDataError(f"a worker's sighting payload is malformed ({exc})") from None

@@ -157,6 +157,11 @@ def merge_sightings(a: Sighting, b: Sighting) -> Sighting:
         if a.path_box_xyxy is None or b.path_box_xyxy is None
         else np.concatenate([a.path_box_xyxy, b.path_box_xyxy]).astype(np.float32)
     )
+    face_px = (
+        None
+        if a.path_face_px is None or b.path_face_px is None
+        else np.concatenate([a.path_face_px, b.path_face_px]).astype(np.float32)
+    )
     faces = a.face_count + b.face_count
     masked = (a.mask_ratio or 0.0) * a.face_count + (b.mask_ratio or 0.0) * b.face_count
     return replace(
@@ -165,6 +170,7 @@ def merge_sightings(a: Sighting, b: Sighting) -> Sighting:
         path_t_s=np.concatenate([a.path_t_s, b.path_t_s]),
         path_floor_xy_m=np.concatenate([a.path_floor_xy_m, b.path_floor_xy_m]).astype(np.float32),
         path_box_xyxy=boxes,
+        path_face_px=face_px,
         path_approximate=a.path_approximate or b.path_approximate,
         face_count=faces,
         face_quality=max(a.face_quality, b.face_quality),

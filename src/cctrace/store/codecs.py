@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,7 @@ THUMBNAIL = "thumbnail"
 COLOUR_SKETCH = "appearance_colour"
 
 _PATH_MAGIC = b"cP1"
-_PATH_HEADER = struct.Struct("<3sBI")  # magic, flags (bit 0: boxes), K points
+_PATH_HEADER = struct.Struct("<3sBI")  # magic, flags (bit 0: boxes, 1: face widths), K points
 _F16_MAGIC = b"f2\xc0\x7f"
 """Leads a float16 appearance payload. As a little-endian float32 it is a NaN, which no
 stored vector holds (checked on write), so the older float32 payloads stay readable."""
@@ -33,26 +33,41 @@ stored vector holds (checked on write), so the older float32 payloads stay reada
 
 def encode_path(s: Sighting) -> bytes:
     """A sighting's floor path as bytes: header, K float64 times, K x 2 float32 metres,
-    then (if any) K x 4 float32 pixel boxes, all little-endian. Decoding is one
-    ``frombuffer`` per array, some 50x faster than the JSON of schema 0001-0004."""
+    then (if any) K x 4 float32 pixel boxes and (if any) K float32 face widths, all
+    little-endian. Decoding is one ``frombuffer`` per array, some 50x faster than the
+    JSON of schema 0001-0004. Paths written before face widths were kept lack the flag
+    and read back without them."""
     t = np.asarray(s.path_t_s, "<f8").reshape(-1)
     xy = np.asarray(s.path_floor_xy_m, "<f4").reshape(-1, 2)
     if len(t) != len(xy):
         raise ValueError(f"sighting {s.sighting_id}: {len(t)} path times but {len(xy)} points")
-    parts = [_PATH_HEADER.pack(_PATH_MAGIC, 0 if s.path_box_xyxy is None else 1, len(t))]
-    parts += [t.tobytes(), xy.tobytes()]
+    flags = (s.path_box_xyxy is not None) | (s.path_face_px is not None) << 1
+    parts = [_PATH_HEADER.pack(_PATH_MAGIC, flags, len(t)), t.tobytes(), xy.tobytes()]
     if s.path_box_xyxy is not None:
         box = np.asarray(s.path_box_xyxy, "<f4").reshape(-1, 4)
         if len(box) != len(t):
             raise ValueError(f"sighting {s.sighting_id}: {len(t)} path times but {len(box)} boxes")
         parts.append(box.round(1).tobytes())
+    if s.path_face_px is not None:
+        face = np.asarray(s.path_face_px, "<f4").reshape(-1)
+        if len(face) != len(t):
+            raise ValueError(
+                f"sighting {s.sighting_id}: {len(t)} path times but {len(face)} face widths"
+            )
+        parts.append(face.round(1).tobytes())
     return b"".join(parts)
 
 
-def decode_path(
-    sighting_id: str, path_bin: bytes | None, path_json: str | None
-) -> tuple[NDArray[np.float64], NDArray[np.float32], NDArray[np.float32] | None]:
-    """(times, floor points, boxes or None) of a stored path, binary or (older rows) JSON."""
+class StoredPath(NamedTuple):
+    t_s: NDArray[np.float64]
+    floor_xy_m: NDArray[np.float32]
+    box_xyxy: NDArray[np.float32] | None
+    face_px: NDArray[np.float32] | None
+
+
+def decode_path(sighting_id: str, path_bin: bytes | None, path_json: str | None) -> StoredPath:
+    """A stored path, binary or (older rows) JSON; boxes and face widths None where the
+    row has none."""
     if path_bin is not None:
         try:
             magic, flags, k = _PATH_HEADER.unpack_from(path_bin, 0)
@@ -63,22 +78,29 @@ def decode_path(
             pos += 8 * k
             xy = np.frombuffer(path_bin, "<f4", 2 * k, pos).reshape(k, 2).astype(np.float32)
             pos += 8 * k
-            box = None
+            box = face = None
             if flags & 1:
                 box = np.frombuffer(path_bin, "<f4", 4 * k, pos).reshape(k, 4).astype(np.float32)
+                pos += 16 * k
+            if flags & 2:
+                face = np.frombuffer(path_bin, "<f4", k, pos).astype(np.float32)
+                pos += 4 * k
+            if pos != len(path_bin):
+                raise ValueError("length")
         except (ValueError, struct.error):
             raise CorruptDataError(
                 f"the stored path of sighting {sighting_id} is damaged: restore the database "
                 "from a backup, or ingest its video again"
             ) from None
-        return t, xy, box
+        return StoredPath(t, xy, box, face)
     if path_json is None:
         raise CorruptDataError(f"sighting {sighting_id} has no stored path")
     doc = json.loads(path_json)
-    return (
+    return StoredPath(
         np.asarray(doc["t_s"], np.float64).reshape(-1),
         np.asarray(doc["xy_m"], np.float32).reshape(-1, 2),
         np.asarray(doc["box_xyxy"], np.float32).reshape(-1, 4) if "box_xyxy" in doc else None,
+        None,
     )
 
 

@@ -143,7 +143,7 @@ def row_values(enc: Cipher, s: Sighting) -> dict[str, object]:
 
 def sighting_of(dec: Cipher, row: Any, with_biometrics: bool, with_thumbnail: bool) -> Sighting:
     """A `Sighting` from a row of `read_columns` (or a `SightingRow`)."""
-    t_s, xy_m, box_xyxy = decode_path(row.id, row.path_bin, row.path_json)
+    path = decode_path(row.id, row.path_bin, row.path_json)
     face = appearance = None
     thumb = None
     if with_biometrics:
@@ -162,8 +162,8 @@ def sighting_of(dec: Cipher, row: Any, with_biometrics: bool, with_thumbnail: bo
         track_id=row.track_id,
         t_start_s=row.t_start_s,
         t_end_s=row.t_end_s,
-        path_t_s=t_s,
-        path_floor_xy_m=xy_m,
+        path_t_s=path.t_s,
+        path_floor_xy_m=path.floor_xy_m,
         path_approximate=row.path_approximate,
         face_count=row.face_count,
         face_quality=row.face_quality,
@@ -171,5 +171,6 @@ def sighting_of(dec: Cipher, row: Any, with_biometrics: bool, with_thumbnail: bo
         appearance=appearance,
         mask_ratio=row.mask_ratio,
         thumbnail_jpeg=thumb,
-        path_box_xyxy=box_xyxy,
+        path_box_xyxy=path.box_xyxy,
+        path_face_px=path.face_px,
     )

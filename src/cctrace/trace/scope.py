@@ -52,6 +52,7 @@ class CaseScope:
         t = np.asarray(s.path_t_s, np.float64)
         keep = (t >= self.t_from_s) & (t <= self.t_to_s)
         boxes = None if s.path_box_xyxy is None else s.path_box_xyxy[keep]
+        face_px = None if s.path_face_px is None else s.path_face_px[keep]
         return dataclasses.replace(
             s,
             t_start_s=max(s.t_start_s, self.t_from_s),
@@ -59,6 +60,7 @@ class CaseScope:
             path_t_s=t[keep],
             path_floor_xy_m=s.path_floor_xy_m[keep],
             path_box_xyxy=boxes,
+            path_face_px=face_px,
         )
 
     def clip_all(self, sightings: Iterable[Sighting]) -> list[Sighting]:
