@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from cctrace.core.geometry import FACE_WIDTH_PER_BOX_HEIGHT
 from cctrace.geometry.height import height_model_floor_xy
-from cctrace.geometry.row_scale import RowScale, fit_row_scale, rescale_to_foot_row
+from cctrace.geometry.row_scale import (
+    RowScale,
+    face_body_height,
+    fit_row_scale,
+    rescale_to_foot_row,
+)
 from tests.geometry.camera_model import PinholeCamera
 
 F64 = NDArray[np.float64]
@@ -124,3 +130,79 @@ def test_a_person_behind_a_counter_is_placed_by_their_head(camera: PinholeCamera
     uncut = _depth_m(camera, whole, scale)[0]
     assert old > 8.0 * 1.4
     assert new == pytest.approx(uncut, rel=0.1)
+
+
+def _face_px(camera: PinholeCamera, floor_xy_m: list[list[float]]) -> F64:
+    """Face widths of an average adult's head at those floor points: the face box is
+    `FACE_WIDTH_PER_BOX_HEIGHT` of a 1.7 m person's box, whatever the person's own
+    stature (head breadth hardly follows it)."""
+    box = camera.person_box_xyxy(floor_xy_m, person_height_m=1.7)
+    return np.asarray(FACE_WIDTH_PER_BOX_HEIGHT * (box[:, 3] - box[:, 1]), np.float64)
+
+
+@pytest.mark.parametrize("stature_m", [1.55, 1.88])
+def test_a_person_behind_a_block_is_placed_by_their_face(stature_m: float) -> None:
+    # A counter 1.1 m high, 0.5 m in front: its top edge, far up the image, can leave
+    # a box that still looks whole at that row, and the top row alone carries the
+    # person's stature. Their face gives the body's length instead. (At the 4 m, 30°
+    # camera the counter's edge is a row that puts them less than 25 % too far, which
+    # the face test lets pass: HIDDEN_FACE_RATIO.)
+    camera = CAMERAS[0]
+    scale = fit_row_scale(_walkers(camera), camera.height_px)
+    assert scale is not None
+    spot = [[0.5, 7.0]]
+    hidden = np.repeat(camera.person_box_xyxy(spot, person_height_m=stature_m), 12, axis=0)
+    hidden[:, 3] = camera.project([[0.5, 6.5, 1.1]])[0, 1]
+    body = face_body_height(np.arange(12) * 0.25, np.repeat(_face_px(camera, spot), 12))
+    truth = _depth_m(camera, np.repeat(camera.person_box_xyxy(spot), 12, axis=0), scale)
+    old = height_model_floor_xy(hidden, camera.image_size_px)
+    by_row = rescale_to_foot_row(old, hidden, scale, camera.height_px)[:, 1]
+    by_face = rescale_to_foot_row(old, hidden, scale, camera.height_px, body)[:, 1]
+    assert np.all(np.abs(by_face - truth) < np.abs(by_row - truth))
+    assert np.all(np.abs(by_face - truth) < 0.1 * truth)
+
+
+def test_a_box_the_frame_cuts_is_placed_by_its_face_where_one_is_known() -> None:
+    # Whether or not the face passes the ratio: a person beside them whose box ends a
+    # few pixels above the edge (not cut, by the margin) is placed by face.
+    camera = CAMERAS[0]
+    scale = fit_row_scale(_walkers(camera), camera.height_px)
+    assert scale is not None
+    spot = [[0.0, 2.6]]
+    whole = camera.person_box_xyxy(spot, person_height_m=1.88)
+    cut = np.repeat(whole, 12, axis=0)
+    assert cut[0, 3] > camera.height_px
+    cut[:, 3] = camera.height_px
+    body = np.full(12, whole[0, 3] - whole[0, 1])  # a face in proportion to the body
+    old = height_model_floor_xy(cut, camera.image_size_px)
+    by_row = rescale_to_foot_row(old, cut, scale, camera.height_px)[:, 1]
+    by_face = rescale_to_foot_row(old, cut, scale, camera.height_px, body)[:, 1]
+    truth = _depth_m(camera, np.repeat(camera.person_box_xyxy(spot), 12, axis=0), scale)
+    assert np.all(np.abs(by_face - truth) < np.abs(by_row - truth))
+
+
+@pytest.mark.parametrize("camera", CAMERAS, ids=["3.2m-15deg", "4m-30deg"])
+def test_faces_of_people_with_feet_in_view_change_nothing(camera: PinholeCamera) -> None:
+    scale = fit_row_scale(_walkers(camera), camera.height_px)
+    assert scale is not None
+    t = np.arange(12) * 0.25
+    for spot, stature_m in (([[0.0, 8.0]], 1.7), ([[1.0, 6.0]], 1.55), ([[-1.0, 10.0]], 1.95)):
+        boxes = np.repeat(camera.person_box_xyxy(spot, person_height_m=stature_m), 12, axis=0)
+        faces = np.repeat(_face_px(camera, spot), 12)
+        faces[5] *= 3  # one face drawn far too wide
+        old = height_model_floor_xy(boxes, camera.image_size_px)
+        plain = rescale_to_foot_row(old, boxes, scale, camera.height_px)
+        seen = rescale_to_foot_row(old, boxes, scale, camera.height_px, face_body_height(t, faces))
+        np.testing.assert_array_equal(seen, plain)
+
+
+def test_too_few_faces_say_nothing() -> None:
+    t = np.arange(12) * 0.25
+    faces = np.full(12, 20.0)
+    assert np.isfinite(face_body_height(t, faces)).all()
+    np.testing.assert_allclose(face_body_height(t, faces), 20.0 / FACE_WIDTH_PER_BOX_HEIGHT)
+    sparse = np.full(12, np.nan)
+    sparse[[0, 11]] = faces[[0, 11]]  # 2.75 s apart: never more than one in a window
+    assert np.isnan(face_body_height(t, sparse)).all()
+    with pytest.raises(ValueError, match="face widths"):
+        face_body_height(t, faces[:5])

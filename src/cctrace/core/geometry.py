@@ -15,6 +15,11 @@ from numpy.typing import ArrayLike, NDArray
 FloatArray = NDArray[np.float32]
 IndexArray = NDArray[np.intp]
 
+FACE_WIDTH_PER_BOX_HEIGHT = 0.085
+"""A face box's width as a share of the person box of a standing adult seen whole
+(measured on the demo town's café camera: 28-29 px faces on 330-350 px boxes; the
+shared video's walkers give 0.083-0.096 per track, docs/benchmarks.md)."""
+
 
 def _as_boxes(boxes: ArrayLike, name: str) -> NDArray[np.float64]:
     arr = np.asarray(boxes, dtype=np.float64)

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from cctrace.config import Policy
 from cctrace.core.types import Sighting
 from cctrace.geometry.distance import clean_path, interpolate_path
-from cctrace.geometry.row_scale import fit_row_scale, rescale_to_foot_row
+from cctrace.geometry.row_scale import face_body_height, fit_row_scale, rescale_to_foot_row
 from cctrace.trace.plausibility import (
     F64,
     CameraMap,
@@ -470,8 +470,10 @@ def on_foot_rows(
     """The stay with every approximate path (an uncalibrated camera's) re-placed by foot
     row on the line of box height against foot row that all the stay's tracks at that
     camera draw (`cctrace.geometry.row_scale`): people whose feet share a row share a
-    distance, whatever their stature or pose. Calibrated paths and cameras with too few
-    boxes for a fit are left as they are. ``frame_size_px``: (width, height) by video id.
+    distance, whatever their stature or pose, and people whose feet are hidden are
+    placed by the body their faces show (`face_body_height`), by their top row where
+    no face was seen. Calibrated paths and cameras with too few boxes for a fit are
+    left as they are. ``frame_size_px``: (width, height) by video id.
     """
     everyone = (*presence.patient, *presence.others)
     by_camera: dict[str, list[Sighting]] = {}
@@ -494,7 +496,8 @@ def on_foot_rows(
             continue
         for s in group:
             assert s.path_box_xyxy is not None  # grouped only with boxes
-            xy = rescale_to_foot_row(s.path_floor_xy_m, s.path_box_xyxy, scale, height)
+            body = None if s.path_face_px is None else face_body_height(s.path_t_s, s.path_face_px)
+            xy = rescale_to_foot_row(s.path_floor_xy_m, s.path_box_xyxy, scale, height, body)
             moved[s.sighting_id] = replace(s, path_floor_xy_m=xy.astype(np.float32))
     if not moved:
         return presence

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cctrace.core.geometry import nms_xyxy
+from cctrace.core.geometry import FACE_WIDTH_PER_BOX_HEIGHT, nms_xyxy
 from cctrace.core.types import Detections, FloatArray, ImageBGR
 from cctrace.vision.faces import FaceDetector
 
@@ -36,9 +36,6 @@ ABOVE_FRAC = 0.1
 clip hair), as `link_faces_to_tracks` allows."""
 BELOW_FRAC = 1 / 3
 """... and down to this fraction below the top."""
-FACE_WIDTH_FRAC = 0.085
-"""A face's width as a fraction of its person box's height (measured on the demo town's
-café camera: 28-29 px faces on 330-350 px boxes)."""
 TARGET_FACE_PX = 40.0
 """Regions are also scaled up so that the face they should hold is at least this wide.
 YuNet's landmarks on faces under about 30 px are a pixel or two off, and at that size a
@@ -178,7 +175,7 @@ def faces_in_heads(detector: FaceDetector, image_bgr: ImageBGR, persons: Detecti
     regions, heights = regions[wide], heights[wide]
     if len(regions) == 0:
         return Detections.empty(with_landmarks=True)
-    face_px = np.maximum(FACE_WIDTH_FRAC * heights, 1.0)
+    face_px = np.maximum(FACE_WIDTH_PER_BOX_HEIGHT * heights, 1.0)
     mosaic, cells = build_mosaic(
         image_bgr, regions, min_scale=np.clip(TARGET_FACE_PX / face_px, 1.0, MAX_SCALE)
     )
