@@ -19,8 +19,16 @@ mask state reported for masked and bare contacts under both; ``--mask-small-old-
 the same with the footage vote of faces of 20 px and more only (old) and with faces of
 12-20 px voting by colour too (`small_face_mask_votes`, new).
 
+``--face-old-new`` compares, both placed by foot row, the sightings without their face
+widths (old: a box whose legs are hidden is placed by its top row) and with them (new:
+by the body its face shows, `face_body_height`). ``--average-heads`` first scales every
+face width to the head of an average adult: the renderer draws heads in proportion to
+stature, so rendered faces tell a person's stature exactly, which real heads do not
+(head breadth hardly follows stature).
+
     .venv/bin/python benchmarks/bench_distance.py --seeds 3 [--demo-seeds 7 11] [--mask-old-new]
     .venv/bin/python benchmarks/bench_distance.py --seeds 2 --mask-small-old-new
+    .venv/bin/python benchmarks/bench_distance.py --seeds 8 --face-old-new [--average-heads]
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import statistics
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +47,7 @@ from numpy.typing import NDArray
 
 from cctrace.config import Policy
 from cctrace.core.types import Detections, FloatArray, ImageBGR, Sighting
+from cctrace.geometry.height import DEFAULT_PERSON_HEIGHT_M
 from cctrace.ingest.inputs import IngestOptions, PreparedVideo, VisionModels
 from cctrace.ingest.worker import span_sightings
 from cctrace.sim.contact_scene import ContactCondition, make_contact_scenario
@@ -201,6 +210,30 @@ def contact_outcomes(
     return out
 
 
+def without_faces(sightings: dict[str, list[Sighting]]) -> dict[str, list[Sighting]]:
+    """The sightings as stored before face widths were kept."""
+    return {c: [replace(s, path_face_px=None) for s in ss] for c, ss in sightings.items()}
+
+
+def with_average_heads(
+    scenario: DemoScenario, sightings: dict[str, list[Sighting]]
+) -> dict[str, list[Sighting]]:
+    """The sightings with every face width scaled from its person's drawn head to an
+    average adult's (`DEFAULT_PERSON_HEIGHT_M` tall): what faces say of real people."""
+    stature = {p.person_id: p.height_m for p in scenario.people}
+    t0 = scenario.start_utc.timestamp()
+    out: dict[str, list[Sighting]] = {}
+    for camera_id, ss in sightings.items():
+        renderer = CameraRenderer(scenario, camera_id)
+        out[camera_id] = []
+        for s in ss:
+            who = who_is(renderer, s, t0)
+            if s.path_face_px is not None and who in stature:
+                s = replace(s, path_face_px=s.path_face_px * DEFAULT_PERSON_HEIGHT_M / stature[who])
+            out[camera_id].append(s)
+    return out
+
+
 def _distance_error(
     presence: StayPresence, theirs: Sequence[Sighting], scenario: DemoScenario, person_id: str
 ) -> float:
@@ -360,6 +393,16 @@ def main() -> None:
         action="store_true",
         help="ingest twice: faces under 20 px without a mask vote (old) and with one (new)",
     )
+    parser.add_argument(
+        "--face-old-new",
+        action="store_true",
+        help="old: sightings without face widths, new: with them (both by foot row)",
+    )
+    parser.add_argument(
+        "--average-heads",
+        action="store_true",
+        help="scale face widths to an average adult's head before the trace",
+    )
     args = parser.parse_args()
     twice = args.mask_old_new or args.mask_small_old_new
     if args.face_masks:
@@ -381,7 +424,14 @@ def main() -> None:
     ) -> list[Outcome]:
         """Adds the scene's outcomes (distances from the last options' sightings);
         returns them, old then new."""
+        if args.average_heads:
+            found = [with_average_heads(scenario, f) for f in found]
         now = contact_outcomes(scenario, found[-1], label, only)
+        if args.face_old_new:
+            now = {
+                "old": contact_outcomes(scenario, without_faces(found[-1]), label, only)["new"],
+                "new": now["new"],
+            }
         for version, outcomes in now.items():
             rows[version] += outcomes
         if twice:
