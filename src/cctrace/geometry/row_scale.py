@@ -63,8 +63,8 @@ one under it is off by less than 25 %. Whole people's faces measured 0.98-1.35 o
 `FACE_WIDTH_PER_BOX_HEIGHT` of their box on the shared clips; a false alarm costs
 little, as a whole body is placed by its face close to where its feet put it."""
 FACE_WINDOW_S = 3.0
-"""Faces within this span around a path point (centred) decide together, by majority:
-one face a detector drew too wide must not re-place a walker."""
+"""Faces within this span around a path point (centred) are pooled by their median: one
+face a detector drew too wide must not re-place a walker."""
 MIN_WINDOW_FACES = 3
 """Fewer faces than this in the span decide nothing."""
 MIN_ROW_SPREAD = 0.15
